@@ -1,1 +1,3 @@
-export {};
+export { KeyPairAttachment, KeyPairAttachmentArgs, RestartArgs, outputWarnings } from "./resource";
+export { keyPairAttachmentProvider } from "./provider";
+export { KeyPairAttachmentInputs, KeyPairAttachmentOutputs, RestartSettings, RESTART_DEFAULTS } from "./types";

@@ -1,0 +1,24 @@
+/** What the provider knows about an ECS instance, independent of the SDK's response classes. */
+
+/** ECS instance states (ecs-api.md §3). */
+export type InstanceStatus = "Pending" | "Running" | "Starting" | "Stopping" | "Stopped";
+
+/** The states an instance leaves by itself; AttachKeyPair and RebootInstances refuse them. */
+export const TRANSITIONAL_STATUSES: readonly string[] = ["Pending", "Starting", "Stopping"];
+
+export interface InstanceFacts {
+    instanceId: string;
+    status: InstanceStatus | string;
+    osType: string;
+    ioOptimized: boolean;
+    /** The bound key pair as DescribeInstances reports it; undefined when none is bound. */
+    keyPairName?: string;
+    lockedForSecurity: boolean;
+}
+
+/** A per-instance failure reported inside an HTTP 200 batch response, or by our own checks. */
+export interface InstanceFailure {
+    instanceId: string;
+    code: string;
+    message: string;
+}

@@ -1,0 +1,161 @@
+/**
+ * Retrying ECS calls: classification (what failed), strategy (attempts, shared budget) and backoff
+ * (capped full jitter) are separate, as in @smithy/util-retry. Randomness and sleeping are injected
+ * so that tests are deterministic and never sleep.
+ */
+
+export type ErrorKind = "throttling" | "transient" | "fatal";
+
+// ECS/POP throttling codes (ecs-api.md §5.2, §7: Throttling, Throttling.User, Throttling.Api; the SDK
+// raises ThrottlingError for any code containing "Throttling", e.g. Rejected.Throttling).
+const THROTTLING_CODE = /Throttling/;
+
+// Temporary server-side conditions (ecs-api.md §7 suggested policy; the Terraform provider's
+// NeedRetry and its ECS retry lists): the same request may succeed later.
+export const TRANSIENT_CODES: readonly string[] = [
+    "ServiceUnavailable",
+    "LimitedOperation.ServiceUnavailable",
+    "InternalError",
+    "InvalidOperation.Conflict",
+    "OperationConflict",
+];
+
+// Node socket errors and httpx's timeout error: the request may or may not have reached ECS.
+export const NETWORK_ERROR_CODES: readonly string[] = [
+    "ECONNRESET",
+    "ECONNREFUSED",
+    "ECONNABORTED",
+    "ETIMEDOUT",
+    "EPIPE",
+    "EAI_AGAIN",
+    "ENETUNREACH",
+    "EHOSTUNREACH",
+    "RequestTimeout",
+];
+
+interface ErrorLike {
+    code?: unknown;
+    name?: unknown;
+    statusCode?: unknown;
+    message?: unknown;
+}
+
+export function errorCode(error: unknown): string | undefined {
+    const code = (error as ErrorLike | undefined)?.code;
+    return typeof code === "string" ? code : undefined;
+}
+
+/** True when the request may have been carried out although no answer came back. */
+export function isNetworkError(error: unknown): boolean {
+    const e = error as ErrorLike | undefined;
+    return NETWORK_ERROR_CODES.includes(errorCode(error) ?? "") || e?.name === "RequestTimeoutError";
+}
+
+export function classifyError(error: unknown): ErrorKind {
+    const code = errorCode(error) ?? "";
+    if (THROTTLING_CODE.test(code)) return "throttling";
+    if (TRANSIENT_CODES.includes(code) || isNetworkError(error)) return "transient";
+    const status = Number((error as ErrorLike | undefined)?.statusCode);
+    if (status >= 500 && status <= 599) return "transient";
+    return "fatal";
+}
+
+/**
+ * A token bucket shared by every call of one provider process (all attachments of a `pulumi up`):
+ * a retry spends tokens, a success returns one, and when the bucket is empty calls fail instead of
+ * retrying, so a throttling storm cannot multiply the load (smithy's retry quota).
+ */
+export class RetryBudget {
+    private tokens: number;
+
+    constructor(
+        private readonly capacity = 500,
+        private readonly retryCost = 5,
+        private readonly timeoutRetryCost = 10,
+    ) {
+        this.tokens = capacity;
+    }
+
+    tryAcquire(networkError: boolean): number | undefined {
+        const cost = networkError ? this.timeoutRetryCost : this.retryCost;
+        if (this.tokens < cost) return undefined;
+        this.tokens -= cost;
+        return cost;
+    }
+
+    /** A call succeeded: return what its retries cost, or one token for a first-try success. */
+    release(spent: number): void {
+        this.tokens = Math.min(this.capacity, this.tokens + (spent > 0 ? spent : 1));
+    }
+
+    available(): number {
+        return this.tokens;
+    }
+}
+
+export interface RetryOptions {
+    /** Attempts per call, the first included. */
+    maxAttempts: number;
+    /** Backoff base for transient errors, in milliseconds. */
+    baseDelayMs: number;
+    /** Backoff base after throttling: ECS counts quotas per minute, so back off harder (ecs-api.md §7). */
+    throttlingBaseDelayMs: number;
+    /** Cap of one backoff delay, in milliseconds. */
+    maxDelayMs: number;
+    budget: RetryBudget;
+    random: () => number;
+    sleep: (ms: number) => Promise<void>;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** One budget per provider process: module state is shared by every resource the process serves. */
+export const sharedRetryBudget = new RetryBudget();
+
+export const DEFAULT_RETRY_OPTIONS: RetryOptions = {
+    maxAttempts: 8,
+    baseDelayMs: 200,
+    throttlingBaseDelayMs: 1000,
+    maxDelayMs: 20_000,
+    budget: sharedRetryBudget,
+    random: Math.random,
+    sleep,
+};
+
+/** Full jitter: a uniform delay between 0 and the capped exponential bound. */
+export function backoffDelayMs(kind: ErrorKind, attempt: number, options: RetryOptions): number {
+    const base = kind === "throttling" ? options.throttlingBaseDelayMs : options.baseDelayMs;
+    const bound = Math.min(options.maxDelayMs, base * 2 ** (attempt - 1));
+    return Math.floor(options.random() * bound);
+}
+
+export interface RetryHooks {
+    /** Called before a retry; may decide that the failed call must not simply be sent again. */
+    beforeRetry?: (error: unknown, kind: ErrorKind, attempt: number) => Promise<"retry" | "stop">;
+    onThrottled?: () => void;
+}
+
+/** Runs `operation`, retrying throttling and transient failures within the attempt cap and the budget. */
+export async function withRetries<T>(
+    operation: (attempt: number) => Promise<T>,
+    options: RetryOptions = DEFAULT_RETRY_OPTIONS,
+    hooks: RetryHooks = {},
+): Promise<T> {
+    let spent = 0;
+    for (let attempt = 1; ; attempt++) {
+        try {
+            const result = await operation(attempt);
+            options.budget.release(spent);
+            return result;
+        } catch (error) {
+            const kind = classifyError(error);
+            if (kind === "throttling") hooks.onThrottled?.();
+            if (kind === "fatal" || attempt >= options.maxAttempts) throw error;
+            const cost = options.budget.tryAcquire(isNetworkError(error));
+            if (cost === undefined) throw error;
+            spent += cost;
+            await options.sleep(backoffDelayMs(kind, attempt, options));
+            if (hooks.beforeRetry && (await hooks.beforeRetry(error, kind, attempt)) === "stop") throw error;
+        }
+    }
+}

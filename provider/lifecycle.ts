@@ -1,0 +1,324 @@
+/**
+ * The lifecycle hooks of KeyPairAttachment (DESIGN §3), written against the plan and the gateway.
+ * The serialized provider (provider.ts) loads this module by package name at call time; nothing
+ * here is serialized, so credentials resolved here never reach the Pulumi state.
+ */
+import { randomBytes } from "crypto";
+import { ConfigSource, ProviderSettings, requireRegion, resolveSettings } from "./config";
+import { EcsGateway, SdkEcsGateway, describeIds } from "./ecs/gateway";
+import { InstanceFailure } from "./ecs/instance";
+import {
+    difference,
+    findIneligibleInstances,
+    planBind,
+    planRestart,
+    planUnbind,
+    sameInstanceSet,
+    transitionalInstanceIds,
+} from "./plan";
+import { Clock, describeFailures, realClock, restartInstances, waitUntilStable } from "./restart";
+import { KeyPairAttachmentInputs, KeyPairAttachmentOutputs, RestartSettings, restartSettingsWithDefaults } from "./types";
+import { ValidationFailure, containsUnknown, validateInputs } from "./validate";
+
+export interface LifecycleDependencies {
+    settings: ProviderSettings;
+    gateway: EcsGateway;
+    clock: Clock;
+    /** Where provider-side messages go: the dynamic provider's stdout, shown by the CLI as info lines. */
+    log: (line: string) => void;
+}
+
+/**
+ * The engine records a failed create or update as a partial result when the error carries the
+ * resource id, its properties and the reasons (the dynamic provider host turns them into
+ * ErrorResourceInitFailed), so the bindings that did happen are never lost from the state.
+ */
+export class PartialBindingError extends Error {
+    constructor(
+        message: string,
+        readonly id: string,
+        readonly properties: Record<string, unknown>,
+        readonly reasons: string[],
+    ) {
+        super(message);
+        this.name = "PartialBindingError";
+    }
+}
+
+type Inputs = KeyPairAttachmentInputs & Record<string, unknown>;
+type Outputs = KeyPairAttachmentOutputs & Record<string, unknown>;
+
+const EMPTY_BATCH = { succeeded: [] as string[], failed: [] as InstanceFailure[] };
+
+function unique(ids: readonly string[]): string[] {
+    return [...new Set(ids)];
+}
+
+function pick(map: Record<string, string> | undefined, keep: ReadonlySet<string>): Record<string, string> {
+    return Object.fromEntries(Object.entries(map ?? {}).filter(([id]) => keep.has(id)));
+}
+
+function newResourceId(): string {
+    // Assigned once and never changed: a key pair rename is an update, so the id must not encode it.
+    return `kpa-${randomBytes(8).toString("hex")}`;
+}
+
+function normalizedRestart(restart: RestartSettings | undefined): string {
+    return JSON.stringify(restartSettingsWithDefaults(restart));
+}
+
+interface ConvergeResult {
+    outputs: KeyPairAttachmentOutputs;
+    failures: InstanceFailure[];
+}
+
+/**
+ * Brings the instances to the desired binding: validate every instance before changing any, wait
+ * out transitional states, detach the removed instances that still hold the previous key, attach
+ * the key where it is missing, restart what changed and was Running. Shared by create and update.
+ */
+async function converge(
+    deps: LifecycleDependencies,
+    region: string,
+    desired: KeyPairAttachmentInputs,
+    previous?: KeyPairAttachmentOutputs,
+): Promise<ConvergeResult> {
+    const { gateway, clock } = deps;
+    const restart = restartSettingsWithDefaults(desired.restart);
+    const previousKey = previous?.keyPairName;
+    const removed = previous ? difference(previous.instanceIds, desired.instanceIds) : [];
+    const involved = unique([...desired.instanceIds, ...removed]);
+
+    let facts = await gateway.describeInstances(region, involved);
+    const ineligible = findIneligibleInstances(desired.instanceIds, facts, region);
+    if (ineligible.length) {
+        throw new Error(
+            `Key pair "${desired.keyPairName}" cannot be bound: ${ineligible.length} instance(s) cannot use SSH key pairs — ` +
+                `${describeFailures(ineligible)}. Nothing was changed. Remove these instances from instanceIds and run again.`,
+        );
+    }
+    if (!(await gateway.keyPairExists(region, desired.keyPairName))) {
+        throw new Error(
+            `Key pair "${desired.keyPairName}" does not exist in region ${region}. Nothing was changed. ` +
+                "Create or import it first (ECS console → Key Pairs, or alicloud.ecs.EcsKeyPair), or fix keyPairName.",
+        );
+    }
+    const waitOptions = { timeoutSeconds: restart.timeoutSeconds, pollIntervalSeconds: restart.pollIntervalSeconds };
+    if (transitionalInstanceIds(involved, facts).length) {
+        await waitUntilStable(gateway, region, transitionalInstanceIds(involved, facts), waitOptions, clock);
+        facts = await gateway.describeInstances(region, involved);
+    }
+
+    const unbind = planUnbind(previousKey ?? desired.keyPairName, removed, facts);
+    const detached = unbind.detach.length ? await gateway.detachKeyPair(region, previousKey ?? desired.keyPairName, unbind.detach) : EMPTY_BATCH;
+    const bind = planBind(desired.keyPairName, desired.instanceIds, facts, previousKey);
+    const attached = bind.attach.length ? await gateway.attachKeyPair(region, desired.keyPairName, bind.attach) : EMPTY_BATCH;
+
+    const bindRestart = planRestart(attached.succeeded, facts, restart.enabled);
+    const unbindRestart = restart.onUnbind ? detached.succeeded.filter((id) => facts.get(id)?.status === "Running") : [];
+    const restartTargets = [...bindRestart.restart, ...unbindRestart];
+    const restarts = restartTargets.length
+        ? await restartInstances(gateway, region, restartTargets, { ...waitOptions, force: restart.force, batchSize: restart.batchSize }, clock)
+        : { restarted: [], failed: [], skipped: [] };
+
+    const attachedSet = new Set(attached.succeeded);
+    const boundNow = desired.instanceIds.filter((id) => attachedSet.has(id) || bind.alreadyBound.includes(id));
+    const boundSet = new Set(boundNow);
+    const restartedSet = new Set(restarts.restarted);
+    const stillPending = (previous?.pendingRestartInstanceIds ?? []).filter((id) => !attachedSet.has(id));
+    const notRestarted = [...restarts.failed.map((f) => f.instanceId), ...restarts.skipped];
+
+    return {
+        outputs: {
+            keyPairName: desired.keyPairName,
+            instanceIds: boundNow,
+            region,
+            restart: desired.restart,
+            restartedInstanceIds: restarts.restarted,
+            pendingRestartInstanceIds: unique([...stillPending, ...bindRestart.pending, ...notRestarted]).filter(
+                (id) => boundSet.has(id) && !restartedSet.has(id),
+            ),
+            passwordResetRequiredInstanceIds: unique([...(previous?.passwordResetRequiredInstanceIds ?? []), ...detached.succeeded]).filter(
+                (id) => !boundSet.has(id),
+            ),
+            replacedKeyPairs: { ...pick(previous?.replacedKeyPairs, boundSet), ...pick(bind.replaced, attachedSet) },
+        },
+        failures: [...detached.failed, ...attached.failed, ...restarts.failed],
+    };
+}
+
+function partialFailure(id: string, inputs: Record<string, unknown>, result: ConvergeResult): PartialBindingError {
+    const reasons = result.failures.map((f) => `${f.instanceId}: ${f.code}: ${f.message}`);
+    return new PartialBindingError(
+        `Key pair "${result.outputs.keyPairName}": ${result.failures.length} instance(s) failed — ${describeFailures(result.failures)}. ` +
+            `The other changes were made and are recorded in the state (bound now: ${describeIds(result.outputs.instanceIds) || "none"}). ` +
+            "Fix the cause and run `pulumi up` again; only the missing changes will be made.",
+        id,
+        // Spread over the inputs so that `__provider` stays in the recorded properties.
+        { ...inputs, ...result.outputs },
+        reasons,
+    );
+}
+
+function summarize(id: string, verb: string, outputs: KeyPairAttachmentOutputs): string {
+    const parts = [`${outputs.instanceIds.length} instance(s) hold key pair "${outputs.keyPairName}"`];
+    if (outputs.restartedInstanceIds.length) parts.push(`restarted: ${describeIds(outputs.restartedInstanceIds)}`);
+    if (outputs.pendingRestartInstanceIds.length) parts.push(`key takes effect at next start: ${describeIds(outputs.pendingRestartInstanceIds)}`);
+    return `KeyPairAttachment ${id} ${verb}: ${parts.join("; ")}. Password logon is disabled on instances bound to a key pair.`;
+}
+
+export interface KeyPairAttachmentHooks {
+    check(olds: Inputs, news: Inputs): Promise<{ inputs: Inputs; failures: ValidationFailure[] }>;
+    diff(id: string, olds: Outputs, news: Inputs): Promise<{ changes: boolean; replaces?: string[]; deleteBeforeReplace?: boolean }>;
+    create(inputs: Inputs): Promise<{ id: string; outs: KeyPairAttachmentOutputs }>;
+    read(id: string, props: Outputs): Promise<{ id: string; props: KeyPairAttachmentOutputs }>;
+    update(id: string, olds: Outputs, news: Inputs): Promise<{ outs: KeyPairAttachmentOutputs }>;
+    delete(id: string, props: Outputs): Promise<void>;
+}
+
+export function createLifecycle(dependencies: () => LifecycleDependencies): KeyPairAttachmentHooks {
+    return {
+        /** Local validation only (no API call); unknown values are accepted anywhere during preview. */
+        async check(_olds, news) {
+            return { inputs: news, failures: validateInputs(news) };
+        },
+
+        /**
+         * `instanceIds` is a set; a key change or a set change is an update; a region change replaces
+         * the resource, deleting first (the binding cannot move between regions); restart settings alone
+         * are an update that makes no API call. Unknown values count as changes.
+         */
+        async diff(_id, olds, news) {
+            const newRegion = news.region ?? dependencies().settings.defaultRegion;
+            if (containsUnknown(news.region) || (newRegion !== undefined && olds.region !== undefined && newRegion !== olds.region)) {
+                return { changes: true, replaces: ["region"], deleteBeforeReplace: true };
+            }
+            const changes =
+                containsUnknown(news.keyPairName) ||
+                containsUnknown(news.instanceIds) ||
+                containsUnknown(news.restart) ||
+                news.keyPairName !== olds.keyPairName ||
+                !sameInstanceSet(olds.instanceIds ?? [], news.instanceIds ?? []) ||
+                normalizedRestart(news.restart) !== normalizedRestart(olds.restart);
+            return { changes };
+        },
+
+        /**
+         * Validates every instance before changing any; binds in batches; restarts the Running ones
+         * whose key changed; never starts a stopped one. Idempotent: instances that already hold the key
+         * are left alone. A per-instance failure after others were bound throws a PartialBindingError.
+         */
+        async create(inputs) {
+            const deps = dependencies();
+            const region = requireRegion(deps.settings, inputs.region);
+            const id = newResourceId();
+            const result = await converge(deps, region, inputs);
+            if (result.failures.length) throw partialFailure(id, inputs, result);
+            deps.log(summarize(id, "created", result.outputs));
+            return { id, outs: result.outputs };
+        },
+
+        /**
+         * Drops the recorded instances that are gone or no longer hold this key (drift). Keeps the
+         * resource while the key pair exists, even with no instance left; an empty id (gone) only when
+         * the key pair itself was deleted.
+         */
+        async read(id, props) {
+            const { gateway } = dependencies();
+            if (!(await gateway.keyPairExists(props.region, props.keyPairName))) return { id: "", props };
+            const facts = await gateway.describeInstances(props.region, props.instanceIds ?? []);
+            const stillBound = (props.instanceIds ?? []).filter((i) => facts.get(i)?.keyPairName === props.keyPairName);
+            const bound = new Set(stillBound);
+            return {
+                id,
+                props: {
+                    ...props,
+                    instanceIds: stillBound,
+                    pendingRestartInstanceIds: (props.pendingRestartInstanceIds ?? []).filter((i) => bound.has(i)),
+                    replacedKeyPairs: pick(props.replacedKeyPairs, bound),
+                },
+            };
+        },
+
+        /**
+         * Detaches only removed instances that still hold this key, attaches only where the key is
+         * missing (every instance on a key change), restarts only what changed. A change of restart
+         * settings alone makes no API call.
+         */
+        async update(id, olds, news) {
+            const deps = dependencies();
+            if (news.keyPairName === olds.keyPairName && sameInstanceSet(olds.instanceIds, news.instanceIds)) {
+                return { outs: { ...olds, restart: news.restart, restartedInstanceIds: [] } };
+            }
+            const result = await converge(deps, olds.region, news, olds);
+            if (result.failures.length) throw partialFailure(id, news, result);
+            const removed = difference(olds.instanceIds, news.instanceIds);
+            if (removed.length) deps.log(unbindNotice(id, olds.keyPairName, removed.filter((i) => result.outputs.passwordResetRequiredInstanceIds.includes(i))));
+            deps.log(summarize(id, "updated", result.outputs));
+            return { outs: result.outputs };
+        },
+
+        /**
+         * Detaches only the instances that still hold this key — never one that now holds another key —
+         * and tolerates instances that no longer exist. Restarts nothing unless `restart.onUnbind`.
+         * Failing means the resource still exists, so a failed delete can simply be run again.
+         */
+        async delete(id, props) {
+            const deps = dependencies();
+            const { gateway, clock } = deps;
+            const facts = await gateway.describeInstances(props.region, props.instanceIds ?? []);
+            const plan = planUnbind(props.keyPairName, props.instanceIds ?? [], facts);
+            if (plan.detach.length === 0) return;
+            const detached = await gateway.detachKeyPair(props.region, props.keyPairName, plan.detach);
+            if (detached.failed.length) {
+                throw new Error(
+                    `Key pair "${props.keyPairName}" could not be unbound from ${detached.failed.length} instance(s): ${describeFailures(detached.failed)}. ` +
+                        `Unbound: ${describeIds(detached.succeeded) || "none"}. Fix the cause and run \`pulumi destroy\` again.`,
+                );
+            }
+            const restart = restartSettingsWithDefaults(props.restart);
+            if (restart.onUnbind) {
+                const running = detached.succeeded.filter((i) => facts.get(i)?.status === "Running");
+                const outcome = await restartInstances(gateway, props.region, running, { ...restart }, clock);
+                if (outcome.failed.length) {
+                    throw new Error(`Key pair "${props.keyPairName}" was unbound, but restarting failed: ${describeFailures(outcome.failed)}.`);
+                }
+            }
+            deps.log(unbindNotice(id, props.keyPairName, detached.succeeded));
+        },
+    };
+}
+
+function unbindNotice(id: string, keyPairName: string, instanceIds: readonly string[]): string {
+    if (instanceIds.length === 0) return `KeyPairAttachment ${id}: no instance needed unbinding from key pair "${keyPairName}".`;
+    return (
+        `KeyPairAttachment ${id}: unbound key pair "${keyPairName}" from ${describeIds(instanceIds)}. ` +
+        "Reset their passwords before logging on with one (ECS console → Reset Instance Password, or ModifyInstanceAttribute then a restart)."
+    );
+}
+
+let configSource: ConfigSource | undefined;
+let current: LifecycleDependencies | undefined;
+
+/** Stack configuration from the engine; settings are resolved lazily, at the first call. */
+export function configure(request: { config: ConfigSource }): void {
+    configSource = request.config;
+    current = undefined;
+}
+
+function processDependencies(): LifecycleDependencies {
+    if (!current) {
+        const settings = resolveSettings(configSource);
+        current = { settings, gateway: new SdkEcsGateway(settings), clock: realClock, log: (line) => console.log(line) };
+    }
+    return current;
+}
+
+const hooks = createLifecycle(processDependencies);
+export const check = hooks.check;
+export const diff = hooks.diff;
+export const create = hooks.create;
+export const read = hooks.read;
+export const update = hooks.update;
+const deleteHook = hooks.delete;
+export { deleteHook as delete };

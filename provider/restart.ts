@@ -1,0 +1,135 @@
+/**
+ * Restart orchestration: reboot in waves (all at once, or rolling by `batchSize`), wait until each
+ * wave is Running again within its timeout, and wait out transitional states before changing keys.
+ * Status polling uses DescribeInstances: one call per 100 instances (DescribeInstanceStatus pages at
+ * 50, which would double the calls).
+ */
+import { EcsGateway } from "./ecs/gateway";
+import { InstanceFacts, InstanceFailure, TRANSITIONAL_STATUSES } from "./ecs/instance";
+import { chunk } from "./plan";
+
+export interface Clock {
+    now(): number;
+    sleep(ms: number): Promise<void>;
+}
+
+export const realClock: Clock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export interface WaitOptions {
+    timeoutSeconds: number;
+    pollIntervalSeconds: number;
+}
+
+// Polling backs off while nothing changes (ECS throttling guidance, ecs-api.md §7), up to this
+// multiple of the configured interval, and returns to the interval as soon as something moves.
+const MAX_POLL_BACKOFF = 4;
+const POLL_BACKOFF_FACTOR = 1.5;
+
+/**
+ * Polls until `done` holds for every instance or the timeout passes. Returns the last facts and the
+ * instances that never got there.
+ */
+export async function waitFor(
+    gateway: EcsGateway,
+    region: string,
+    instanceIds: readonly string[],
+    done: (facts: InstanceFacts | undefined) => boolean,
+    options: WaitOptions,
+    clock: Clock,
+): Promise<{ facts: Map<string, InstanceFacts>; unfinished: string[] }> {
+    const deadline = clock.now() + options.timeoutSeconds * 1000;
+    const baseMs = options.pollIntervalSeconds * 1000;
+    let intervalMs = baseMs;
+    let waiting = [...instanceIds];
+    let facts = new Map<string, InstanceFacts>();
+    let previous = "";
+    for (;;) {
+        const remainingMs = deadline - clock.now();
+        if (remainingMs <= 0) return { facts, unfinished: waiting };
+        await clock.sleep(Math.min(intervalMs, remainingMs));
+        facts = await gateway.describeInstances(region, waiting);
+        waiting = waiting.filter((id) => !done(facts.get(id)));
+        if (waiting.length === 0) return { facts, unfinished: [] };
+        const snapshot = waiting.map((id) => `${id}=${facts.get(id)?.status}`).join(",");
+        intervalMs = snapshot === previous ? Math.min(intervalMs * POLL_BACKOFF_FACTOR, baseMs * MAX_POLL_BACKOFF) : baseMs;
+        previous = snapshot;
+    }
+}
+
+const isStable = (f: InstanceFacts | undefined) => !f || !TRANSITIONAL_STATUSES.includes(f.status);
+const isRunning = (f: InstanceFacts | undefined) => f?.status === "Running";
+
+/** Waits until no instance is Pending, Starting or Stopping (AttachKeyPair and reboots refuse those states). */
+export async function waitUntilStable(
+    gateway: EcsGateway,
+    region: string,
+    instanceIds: readonly string[],
+    options: WaitOptions,
+    clock: Clock,
+): Promise<void> {
+    const { facts, unfinished } = await waitFor(gateway, region, instanceIds, isStable, options, clock);
+    if (unfinished.length) {
+        const states = unfinished.map((id) => `${id} (${facts.get(id)?.status})`).join(", ");
+        throw new Error(
+            `Timed out after ${options.timeoutSeconds} s waiting for instances to leave a transitional state: ${states}. ` +
+                "Nothing was changed. Check them in the ECS console, or raise restart.timeoutSeconds.",
+        );
+    }
+}
+
+export interface RestartOptions extends WaitOptions {
+    force: boolean;
+    /** At most this many restarting at once; 0 = all at once. */
+    batchSize: number;
+}
+
+export interface RestartOutcome {
+    /** Rebooted and Running again. */
+    restarted: string[];
+    /** Rebooted but refused, or not Running again within the timeout. */
+    failed: InstanceFailure[];
+    /** Never rebooted because an earlier rolling wave failed: their change waits for a restart. */
+    skipped: string[];
+}
+
+/**
+ * Reboots the instances wave by wave and waits for each wave to be Running again. A rolling restart
+ * stops at the first wave that does not come back, so a bad change never takes down more than one
+ * wave; the instances it did not reach are returned as skipped.
+ */
+export async function restartInstances(
+    gateway: EcsGateway,
+    region: string,
+    instanceIds: readonly string[],
+    options: RestartOptions,
+    clock: Clock,
+): Promise<RestartOutcome> {
+    const outcome: RestartOutcome = { restarted: [], failed: [], skipped: [] };
+    const waves = options.batchSize > 0 ? chunk(instanceIds, options.batchSize) : [[...instanceIds]];
+    for (const [index, wave] of waves.entries()) {
+        if (wave.length === 0) continue;
+        const rebooted = await gateway.rebootInstances(region, wave, options.force);
+        outcome.failed.push(...rebooted.failed);
+        const { facts, unfinished } = await waitFor(gateway, region, rebooted.succeeded, isRunning, options, clock);
+        outcome.restarted.push(...rebooted.succeeded.filter((id) => !unfinished.includes(id)));
+        for (const instanceId of unfinished) {
+            outcome.failed.push({
+                instanceId,
+                code: "RestartTimeout",
+                message: `not Running ${options.timeoutSeconds} s after its restart (status ${facts.get(instanceId)?.status ?? "unknown"})`,
+            });
+        }
+        if (outcome.failed.length && index < waves.length - 1) {
+            outcome.skipped.push(...waves.slice(index + 1).flat());
+            break;
+        }
+    }
+    return outcome;
+}
+
+export function describeFailures(failures: readonly InstanceFailure[]): string {
+    return failures.map((f) => `${f.instanceId}: ${f.code} ${f.message}`).join("; ");
+}

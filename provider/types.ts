@@ -1,0 +1,64 @@
+/**
+ * The resource contract (DESIGN §3): what a Pulumi program passes in and what the engine records.
+ * Shared by the program side (resource.ts) and the provider side (lifecycle.ts).
+ */
+
+/** How instances are restarted so that a key change takes effect. */
+export interface RestartSettings {
+    /** Restart instances that were Running when their key changed. Default true. */
+    enabled?: boolean;
+    /** Forced reboot (power cycle) instead of a graceful one. Default false. */
+    force?: boolean;
+    /** Rolling restart: at most this many instances restarting at a time; 0 = all at once. */
+    batchSize?: number;
+    /** How long one restart batch may take to be Running again. Default 600. */
+    timeoutSeconds?: number;
+    /** Status polling interval, may be fractional. Default 2. */
+    pollIntervalSeconds?: number;
+    /** Also restart running instances after unbinding, so the removal takes effect now. Default false. */
+    onUnbind?: boolean;
+}
+
+/** Inputs of a KeyPairAttachment, as the provider receives them (plain values). */
+export interface KeyPairAttachmentInputs {
+    keyPairName: string;
+    instanceIds: string[];
+    region?: string;
+    restart?: RestartSettings;
+}
+
+/** Outputs recorded in the Pulumi state. */
+export interface KeyPairAttachmentOutputs {
+    keyPairName: string;
+    /** The instances this resource holds bound now (after a refresh: only those still carrying the key). */
+    instanceIds: string[];
+    /** The region the binding lives in (the input, or the provider's configured region). */
+    region: string;
+    restart?: RestartSettings;
+    /** Restarted by the latest create or update. */
+    restartedInstanceIds: string[];
+    /** Bound, but the key is not in effect until their next start or restart. */
+    pendingRestartInstanceIds: string[];
+    /** Unbound by this resource: their password must be reset before password logon. */
+    passwordResetRequiredInstanceIds: string[];
+    /** Instance id → the key pair that this resource's binding replaced. */
+    replacedKeyPairs: Record<string, string>;
+}
+
+/** The defaults of DESIGN §3, applied wherever a setting is absent. */
+export const RESTART_DEFAULTS: Required<RestartSettings> = {
+    enabled: true,
+    force: false,
+    batchSize: 0,
+    timeoutSeconds: 600,
+    pollIntervalSeconds: 2,
+    onUnbind: false,
+};
+
+export function restartSettingsWithDefaults(restart: RestartSettings | undefined): Required<RestartSettings> {
+    return { ...RESTART_DEFAULTS, ...stripUndefined(restart ?? {}) };
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
