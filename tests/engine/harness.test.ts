@@ -25,7 +25,7 @@ beforeAll(async () => {
     program = await createProgramDir();
     const [serialized, started] = await Promise.all([
         serializeProviderLikeDynamicResource({ module: path.join(__dirname, "fixtures", "echo-provider.js"), exportName: "echoProvider" }),
-        startDynamicProviderHost({ cwd: program.dir }),
+        startDynamicProviderHost({ cwd: program.dir, env: envWithout("PULUMI_NODEJS_PROJECT") }),
     ]);
     providerText = serialized.text;
     host = started;
@@ -35,6 +35,12 @@ afterAll(async () => {
     await host?.close();
     await program?.remove();
 });
+
+function envWithout(name: string): NodeJS.ProcessEnv {
+    const env = { ...process.env };
+    delete env[name];
+    return env;
+}
 
 function withProvider(inputs: Record<string, unknown>): Record<string, unknown> {
     return { ...inputs, [PROVIDER_KEY]: providerText };
@@ -46,7 +52,7 @@ test("the serialized text is the closure serializer's module, exporting handler"
 });
 
 test("configure answers for the dynamic provider: no secrets, no preview", async () => {
-    const result = await host.configure({ "fixture:greeting": "hello", "proj:greeting": "projectless" }, { secretKeys: ["fixture:greeting"] });
+    const result = await host.configure({ "fixture:greeting": "hello", "proj:greeting": "from proj", "project:greeting": "from project" }, { secretKeys: ["fixture:greeting"] });
     expect(result).toEqual({ acceptSecrets: false, supportsPreview: false, acceptResources: false, acceptOutputs: false });
 });
 
@@ -81,15 +87,16 @@ test("diff maps changes, replaces and deleteBeforeReplace", async () => {
 test("create → read → update → delete round-trips, with configuration and console output", async () => {
     const created = await host.create(URN, withProvider({ name: "alpha", zone: "a", size: 1 }));
     expect(created.id).toBe("fx-alpha");
-    // Configure ran once, when the host first deserialized the provider; `config.get` without a
-    // namespace looks under the project name, which the host does not know (empty project).
+    // Configure ran once, when the host first deserialized the provider. `config.get` without a
+    // namespace looks under the host's project: PULUMI_NODEJS_PROJECT, else the literal "project",
+    // never the stack's project (proj) — so a provider must read namespaced keys.
     // `require` in a hook resolves from the host's cwd: the program's node_modules symlink.
     expect(created.properties).toEqual({
         name: "alpha",
         zone: "a",
         size: 1,
         greeting: "hello",
-        projectlessGreeting: null,
+        projectlessGreeting: "from project",
         packageJsonPath: path.join(REPO_ROOT, "package.json"),
         [PROVIDER_KEY]: providerText,
     });
