@@ -1,0 +1,39 @@
+/** What every action receives, and the parameter rules several actions share. */
+import { EcsError, errors } from "../errors";
+import type { InstanceFailure } from "../faults";
+import type { EcsModel, InstanceView } from "../model";
+import type { Params } from "../params";
+
+export interface ActionContext {
+  model: EcsModel;
+  params: Params;
+  /** Injected per-instance failures for AttachKeyPair/DetachKeyPair (see faults.ts). */
+  instanceFailures: readonly InstanceFailure[];
+}
+
+export type ActionBody = Record<string, unknown>;
+
+/** ecs-api.md §2.1: more than 50 ids is a request-level 403. */
+export const KEY_PAIR_BATCH_MAX = 50;
+/** ecs-api.md §2.3/§2.4/§2.7: batch and Describe id lists take at most 100 ids. */
+export const INSTANCE_ID_MAX = 100;
+
+export function regionOf(ctx: ActionContext): string {
+  const region = ctx.params.required("RegionId");
+  if (!ctx.model.isKnownRegion(region)) {
+    throw new EcsError("InvalidRegionId.NotFound", 404, `The specified RegionId does not exist. (${region})`);
+  }
+  return region;
+}
+
+/** Single-instance actions carry no RegionId: the endpoint implies it, and this one serves all. */
+export function requireInstance(ctx: ActionContext): InstanceView {
+  const id = ctx.params.required("InstanceId");
+  const instance = ctx.model.instance(id);
+  if (!instance) throw errors.instanceNotFound(id);
+  return instance;
+}
+
+export function operationLocks(instance: InstanceView) {
+  return instance.lockedForSecurity ? [{ LockReason: "security", LockMsg: "The instance is locked for security reasons." }] : [];
+}

@@ -1,0 +1,81 @@
+/** AttachKeyPair, DetachKeyPair, DescribeKeyPairs (ecs-api.md §2.1, §2.2). */
+import { createHash } from "node:crypto";
+import { EcsError, errors } from "../errors";
+import { ecsMinuteTime, matchesWildcard } from "../params";
+import { type ActionBody, type ActionContext, KEY_PAIR_BATCH_MAX, regionOf } from "./context";
+
+export function AttachKeyPair(ctx: ActionContext): ActionBody {
+  return keyPairBatch(ctx, (id, keyPairName) => ctx.model.attachKeyPair(id, keyPairName));
+}
+
+export function DetachKeyPair(ctx: ActionContext): ActionBody {
+  return keyPairBatch(ctx, (id, keyPairName) => ctx.model.detachKeyPair(id, keyPairName));
+}
+
+/**
+ * Attach and Detach share one shape (§2.1): request-level errors reject the whole call; per-instance
+ * errors land in `Results.Result[]` under HTTP 200. Numbers and booleans as in the doc samples,
+ * `Code` as the string "200" as in the older Detach sample.
+ */
+function keyPairBatch(ctx: ActionContext, apply: (id: string, keyPairName: string) => void): ActionBody {
+  const region = regionOf(ctx);
+  const keyPairName = ctx.params.required("KeyPairName");
+  const malformed = () =>
+    new EcsError("InvalidInstanceIds.ValueNotSupported", 400, "The specified parameter InstanceIds is not valid.");
+  const ids = ctx.params.jsonStringArray("InstanceIds", malformed);
+  if (ids === undefined) throw errors.missingParameter("InstanceIds");
+  if (ids.length === 0) throw malformed();
+  if (ids.length > KEY_PAIR_BATCH_MAX) {
+    throw new EcsError("InstanceKeyPairLimitExceeded", 403, "The specified instances are beyond the permitted range.");
+  }
+  if (!ctx.model.hasKeyPair(keyPairName, region)) throw errors.keyPairNotFound(keyPairName);
+
+  const results = ids.map((id) => {
+    const injected = ctx.instanceFailures.find((failure) => failure.instanceId === id);
+    if (injected) return resultEntry(id, injected.code, injected.message ?? `Injected failure ${injected.code}.`);
+    if (!ctx.model.instanceIn(region, id)) return resultEntry(id, errors.instanceNotFound(id).code, errors.instanceNotFound(id).message);
+    try {
+      apply(id, keyPairName);
+      return resultEntry(id, "200", "successful");
+    } catch (error) {
+      if (error instanceof EcsError) return resultEntry(id, error.code, error.message);
+      throw error;
+    }
+  });
+  return {
+    KeyPairName: keyPairName,
+    TotalCount: results.length,
+    FailCount: results.filter((result) => !result.Success).length,
+    Results: { Result: results },
+  };
+}
+
+function resultEntry(instanceId: string, code: string, message: string) {
+  return { InstanceId: instanceId, Success: code === "200", Code: code, Message: message };
+}
+
+export function DescribeKeyPairs(ctx: ActionContext): ActionBody {
+  const region = regionOf(ctx);
+  const pattern = ctx.params.optional("KeyPairName");
+  const fingerPrint = ctx.params.optional("KeyPairFingerPrint");
+  const pageNumber = ctx.params.int("PageNumber", { min: 1, max: Number.MAX_SAFE_INTEGER, default: 1 });
+  const pageSize = ctx.params.int("PageSize", { min: 1, max: 50, default: 10 });
+  const matching = ctx.model
+    .keyPairs(region)
+    .filter((keyPair) => pattern === undefined || matchesWildcard(pattern, keyPair.name))
+    .map((keyPair) => ({
+      KeyPairName: keyPair.name,
+      // Deterministic stand-in for the MD5 fingerprint of a public key the emulator does not hold.
+      KeyPairFingerPrint: createHash("md5").update(`${region}/${keyPair.name}`).digest("hex"),
+      CreationTime: ecsMinuteTime(keyPair.creationTime),
+      ResourceGroupId: "",
+      Tags: { Tag: [] },
+    }))
+    .filter((keyPair) => fingerPrint === undefined || keyPair.KeyPairFingerPrint === fingerPrint);
+  return {
+    PageNumber: pageNumber,
+    PageSize: pageSize,
+    TotalCount: matching.length,
+    KeyPairs: { KeyPair: matching.slice((pageNumber - 1) * pageSize, pageNumber * pageSize) },
+  };
+}
