@@ -7,9 +7,9 @@ import * as path from "node:path";
 import {
     createProgramDir,
     HostClient,
-    HostRpcError,
     PROVIDER_KEY,
     REPO_ROOT,
+    rpcFailureOf,
     serializeProviderLikeDynamicResource,
     startDynamicProviderHost,
     UNKNOWN,
@@ -117,14 +117,9 @@ test("create → read → update → delete round-trips, with configuration and 
 });
 
 test("a create error with id/properties/reasons comes back as ErrorResourceInitFailed details", async () => {
-    const error = await host.create(URN, withProvider({ name: "partial" })).then(
-        () => undefined,
-        (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(HostRpcError);
-    const rpcError = error as HostRpcError;
-    expect(rpcError.details).toBe("fixture: partial create");
-    expect(rpcError.initFailure).toEqual({
+    const error = await rpcFailureOf(host.create(URN, withProvider({ name: "partial" })));
+    expect(error.details).toBe("fixture: partial create");
+    expect(error.initFailure).toEqual({
         id: "fx-partial",
         properties: { name: "partial", done: ["a"], [PROVIDER_KEY]: providerText },
         reasons: ["b failed"],
@@ -132,20 +127,12 @@ test("a create error with id/properties/reasons comes back as ErrorResourceInitF
 });
 
 test("a plain create error carries its message and no init-failure details", async () => {
-    const error = await host.create(URN, withProvider({ name: "boom" })).then(
-        () => undefined,
-        (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(HostRpcError);
-    expect((error as HostRpcError).details).toBe("fixture: create exploded");
-    expect((error as HostRpcError).initFailure).toBeUndefined();
+    const error = await rpcFailureOf(host.create(URN, withProvider({ name: "boom" })));
+    expect(error.details).toBe("fixture: create exploded");
+    expect(error.initFailure).toBeUndefined();
 });
 
 test("an output holding undefined fails the RPC: the host cannot put undefined into a Struct", async () => {
-    const error = await host.create(URN, withProvider({ name: "undefined-output" })).then(
-        () => undefined,
-        (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(HostRpcError);
-    expect((error as HostRpcError).details).toBe("Unexpected struct type.");
+    const error = await rpcFailureOf(host.create(URN, withProvider({ name: "undefined-output" })));
+    expect(error.details).toBe("Unexpected struct type.");
 });

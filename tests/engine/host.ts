@@ -90,6 +90,17 @@ export class HostRpcError extends Error {
     }
 }
 
+/** The HostRpcError a call failed with; throws if it succeeded or failed some other way. */
+export async function rpcFailureOf(call: Promise<unknown>): Promise<HostRpcError> {
+    try {
+        await call;
+    } catch (error) {
+        if (error instanceof HostRpcError) return error;
+        throw error;
+    }
+    throw new Error("expected the RPC to fail, but it succeeded");
+}
+
 /** Options that the engine sends besides the main properties (newer engines always send them). */
 export interface OldInputsOption {
     oldInputs?: PropertyMap;
@@ -113,8 +124,11 @@ export interface HostClient {
     /** Everything the host wrote to stdout (after its port line) and stderr so far. */
     stdout(): string;
     stderr(): string;
-    /** Resolves once `pattern` appears in the stream; output pipes race the gRPC response. */
-    waitForOutput(stream: "stdout" | "stderr", pattern: RegExp | string, timeoutMs?: number): Promise<string>;
+    /**
+     * Resolves with the stream's text from offset `since` (default 0) once `pattern` appears in it;
+     * the output pipes race the gRPC response, so a test waits rather than reads.
+     */
+    waitForOutput(stream: "stdout" | "stderr", pattern: RegExp | string, options?: { since?: number; timeoutMs?: number }): Promise<string>;
     /** Kills the host and closes the channel. */
     close(): Promise<void>;
 }
@@ -435,19 +449,23 @@ class GrpcHostClient implements HostClient {
         return this.output.stderr;
     }
 
-    waitForOutput(stream: "stdout" | "stderr", pattern: RegExp | string, timeoutMs = 5_000): Promise<string> {
-        const matches = (): boolean =>
-            typeof pattern === "string" ? this.output[stream].includes(pattern) : pattern.test(this.output[stream]);
+    waitForOutput(
+        stream: "stdout" | "stderr",
+        pattern: RegExp | string,
+        { since = 0, timeoutMs = 5_000 }: { since?: number; timeoutMs?: number } = {},
+    ): Promise<string> {
+        const text = (): string => this.output[stream].slice(since);
+        const matches = (): boolean => (typeof pattern === "string" ? text().includes(pattern) : pattern.test(text()));
         return new Promise((resolve, reject) => {
             const check = (): void => {
                 if (matches()) {
                     done();
-                    resolve(this.output[stream]);
+                    resolve(text());
                 }
             };
             const timer = setTimeout(() => {
                 done();
-                reject(new Error(`host ${stream} did not show ${String(pattern)} within ${timeoutMs} ms; it holds:\n${this.output[stream]}`));
+                reject(new Error(`host ${stream} did not show ${String(pattern)} within ${timeoutMs} ms; it holds:\n${text()}`));
             }, timeoutMs);
             const done = (): void => {
                 clearTimeout(timer);

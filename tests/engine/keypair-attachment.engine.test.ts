@@ -19,6 +19,7 @@ import {
     PropertyMap,
     PROVIDER_KEY,
     REPO_ROOT,
+    rpcFailureOf,
     serializeProviderLikeDynamicResource,
     startDynamicProviderHost,
     UNKNOWN,
@@ -101,13 +102,8 @@ async function recorded<T>(call: Promise<T>): Promise<T> {
     }
 }
 
-async function rejection(call: Promise<unknown>): Promise<HostRpcError> {
-    const error = await recorded(call).then(
-        () => undefined,
-        (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(HostRpcError);
-    return error as HostRpcError;
+function rejection(call: Promise<unknown>): Promise<HostRpcError> {
+    return rpcFailureOf(recorded(call));
 }
 
 function withProvider(inputs: PropertyMap): PropertyMap {
@@ -258,6 +254,7 @@ describe("KeyPairAttachment through the engine protocol", () => {
         // Out of band, i-web3 moved to another key: delete must leave it alone.
         emulator.model.attachKeyPair("i-web3", "ops-2027");
         const rebootsBefore = instance("i-web1").rebootCount;
+        const stdoutBefore = host.stdout().length;
 
         await recorded(host.delete(id, URN, state, { oldInputs: checkedInputs }));
 
@@ -266,10 +263,12 @@ describe("KeyPairAttachment through the engine protocol", () => {
         expect(instance("i-web3").keyPairName).toBe("ops-2027");
         expect(instance("i-web1").rebootCount).toBe(rebootsBefore);
 
-        const stdout = await host.waitForOutput("stdout", /password/i);
-        const line = stdout.split("\n").find((l) => /password/i.test(l) && l.includes("i-web1")) ?? "";
+        // Only the host's own output reaches the CLI on delete (DESIGN §2): it must name them.
+        const deleteOutput = await host.waitForOutput("stdout", /password/i, { since: stdoutBefore });
+        const line = deleteOutput.split("\n").find((l) => /password/i.test(l)) ?? "";
         expect(line).toContain("i-web1");
         expect(line).toContain("i-extra");
+        expect(line).not.toContain("i-web3");
     });
 });
 
