@@ -10,7 +10,7 @@ export const systemClock: Clock = { now: () => Date.now() };
  * time, so advancing it is all a test needs to walk through a reboot — no timers, no real sleeps.
  */
 export class ManualClock implements Clock {
-  constructor(private current = Date.UTC(2026, 0, 1)) {}
+  constructor(private current = Date.now()) {}
 
   now(): number {
     return this.current;

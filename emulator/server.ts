@@ -30,7 +30,11 @@ export interface EmulatorOptions {
   durations?: Partial<Durations>;
   /** Added to every API response (benchmark realism); default 0. */
   latencyMs?: number;
-  /** Default Date.now. */
+  /**
+   * Drives instance transitions and call timestamps; default Date.now. Signature timestamps, nonces
+   * and throttling always use wall time, because the SDK signs with the wall clock: a test may
+   * freeze or jump this clock without its requests going stale.
+   */
   clock?: Clock;
   /** Default true. */
   verifySignatures?: boolean;
@@ -72,9 +76,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     { clock, timeScale: options.timeScale ?? 1, durations: { ...DEFAULT_DURATIONS, ...options.durations } },
     options.seed,
   );
-  const faults = new FaultInjector(clock);
+  const faults = new FaultInjector(systemClock);
   let accessKeys: SeedAccessKey[] = [DEFAULT_ACCESS_KEY, ...(options.seed?.accessKeys ?? [])];
-  const authenticator = new Authenticator(() => accessKeys, clock);
+  const authenticator = new Authenticator(() => accessKeys, systemClock);
   const calls: ApiCall[] = [];
   const timers = new Set<NodeJS.Timeout>();
   const sleep = (ms: number) =>
