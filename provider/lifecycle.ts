@@ -45,8 +45,8 @@ export class PartialBindingError extends Error {
     }
 }
 
-type Inputs = KeyPairAttachmentInputs & Record<string, unknown>;
-type Outputs = KeyPairAttachmentOutputs & Record<string, unknown>;
+type Inputs = KeyPairAttachmentInputs;
+type Outputs = KeyPairAttachmentOutputs;
 
 const EMPTY_BATCH = { succeeded: [] as string[], failed: [] as InstanceFailure[] };
 
@@ -147,7 +147,7 @@ async function converge(
     };
 }
 
-function partialFailure(id: string, inputs: Record<string, unknown>, result: ConvergeResult): PartialBindingError {
+function partialFailure(id: string, inputs: object, result: ConvergeResult): PartialBindingError {
     const reasons = result.failures.map((f) => `${f.instanceId}: ${f.code}: ${f.message}`);
     return new PartialBindingError(
         `Key pair "${result.outputs.keyPairName}": ${result.failures.length} instance(s) failed — ${describeFailures(result.failures)}. ` +
@@ -180,7 +180,7 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
     return {
         /** Local validation only (no API call); unknown values are accepted anywhere during preview. */
         async check(_olds, news) {
-            return { inputs: news, failures: validateInputs(news) };
+            return { inputs: news, failures: validateInputs(news as unknown as Record<string, unknown>) };
         },
 
         /**

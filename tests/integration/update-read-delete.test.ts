@@ -1,0 +1,148 @@
+/** diff, read, update and delete against the emulator through the real SDK. */
+import { UNKNOWN_VALUE } from "../../provider/validate";
+import { FAST_RESTART, Fixture, inputs, mutatingCalls, startFixture } from "./fixture";
+
+const fleet = {
+    keyPairs: [{ name: "ops" }, { name: "ops-next" }, { name: "someone-else" }],
+    instances: [{ id: "i-a" }, { id: "i-b" }, { id: "i-c" }, { id: "i-d" }, { id: "i-stopped", status: "Stopped" as const }],
+};
+
+describe("with a created attachment", () => {
+    let f: Fixture;
+    let id: string;
+    let outs: any;
+
+    beforeEach(async () => {
+        f = await startFixture(fleet);
+        ({ id, outs } = await f.hooks.create(inputs("ops", ["i-a", "i-b", "i-stopped"])));
+        f.emulator.resetCalls();
+        f.logs.length = 0;
+    });
+    afterEach(async () => f.close());
+
+    describe("diff", () => {
+        test.each([
+            ["the same set in another order", { instanceIds: ["i-stopped", "i-b", "i-a"] }, { changes: false }],
+            ["an added instance", { instanceIds: ["i-a", "i-b", "i-stopped", "i-c"] }, { changes: true }],
+            ["a removed instance", { instanceIds: ["i-a"] }, { changes: true }],
+            ["a key change", { keyPairName: "ops-next" }, { changes: true }],
+            ["a restart setting only", { restart: { ...FAST_RESTART, batchSize: 2 } }, { changes: true }],
+            ["an explicit default restart setting", { restart: { ...FAST_RESTART, enabled: true } }, { changes: false }],
+            ["the region made explicit with the same value", { region: "cn-hangzhou" }, { changes: false }],
+            ["another region", { region: "cn-beijing" }, { changes: true, replaces: ["region"], deleteBeforeReplace: true }],
+            ["an unknown instance id", { instanceIds: ["i-a", UNKNOWN_VALUE] }, { changes: true }],
+            ["an unknown key", { keyPairName: UNKNOWN_VALUE }, { changes: true }],
+        ])("%s", async (_name, change, expected) => {
+            const result = await f.hooks.diff(id, outs, { ...inputs("ops", ["i-a", "i-b", "i-stopped"]), ...change } as any);
+            expect(result).toEqual(expected);
+            expect(f.emulator.calls).toEqual([]);
+        });
+    });
+
+    describe("read", () => {
+        test("keeps every instance while nothing drifted", async () => {
+            const { id: readId, props } = await f.hooks.read(id, outs);
+            expect(readId).toBe(id);
+            expect(props.instanceIds).toEqual(["i-a", "i-b", "i-stopped"]);
+            expect(mutatingCalls(f.emulator)).toEqual([]);
+        });
+
+        test("drops instances detached, re-keyed or deleted out of band", async () => {
+            f.emulator.model.detachKeyPair("i-a");
+            f.emulator.model.attachKeyPair("i-b", "someone-else");
+            f.emulator.model.deleteInstance("i-stopped");
+            const { id: readId, props } = await f.hooks.read(id, outs);
+            expect(readId).toBe(id);
+            expect(props.instanceIds).toEqual([]);
+            expect(props.pendingRestartInstanceIds).toEqual([]);
+        });
+
+        test("an empty id only when the key pair itself is gone", async () => {
+            f.emulator.model.deleteKeyPair("ops");
+            expect((await f.hooks.read(id, outs)).id).toBe("");
+        });
+    });
+
+    describe("update", () => {
+        test("adds and removes: detaches only the removed, attaches only the added, restarts only the added", async () => {
+            const news = inputs("ops", ["i-b", "i-stopped", "i-c"]);
+            const result = await f.hooks.update(id, outs, news as any);
+
+            expect(result.outs.instanceIds).toEqual(["i-b", "i-stopped", "i-c"]);
+            expect(result.outs.restartedInstanceIds).toEqual(["i-c"]);
+            expect(result.outs.passwordResetRequiredInstanceIds).toEqual(["i-a"]);
+            const touched = (action: string) => f.emulator.calls.filter((c) => c.action === action).flatMap((c) => c.instanceIds);
+            expect(touched("DetachKeyPair")).toEqual(["i-a"]);
+            expect(touched("AttachKeyPair")).toEqual(["i-c"]);
+            expect(touched("RebootInstances")).toEqual(["i-c"]);
+            expect(f.emulator.model.instance("i-a")).toMatchObject({ keyPairName: undefined, rebootCount: 1 });
+            expect(f.emulator.model.instance("i-b")!.rebootCount).toBe(1);
+            expect(f.logs.join("\n")).toMatch(/unbound key pair "ops" from i-a\. Reset their passwords/);
+        });
+
+        test("never detaches a removed instance that now holds another key", async () => {
+            f.emulator.model.attachKeyPair("i-a", "someone-else");
+            const result = await f.hooks.update(id, outs, inputs("ops", ["i-b", "i-stopped"]) as any);
+            expect(f.emulator.calls.filter((c) => c.action === "DetachKeyPair")).toEqual([]);
+            expect(f.emulator.model.instance("i-a")!.keyPairName).toBe("someone-else");
+            expect(result.outs.passwordResetRequiredInstanceIds).toEqual([]);
+        });
+
+        test("a key change is in place: attach the new key everywhere, no detach, one restart per running instance", async () => {
+            const result = await f.hooks.update(id, outs, inputs("ops-next", ["i-a", "i-b", "i-stopped"]) as any);
+
+            expect(result.outs.keyPairName).toBe("ops-next");
+            expect(result.outs.instanceIds).toEqual(["i-a", "i-b", "i-stopped"]);
+            expect(result.outs.replacedKeyPairs).toEqual({});
+            expect(f.emulator.calls.filter((c) => c.action === "DetachKeyPair")).toEqual([]);
+            expect(f.emulator.calls.filter((c) => c.action === "AttachKeyPair").flatMap((c) => c.instanceIds).sort()).toEqual(["i-a", "i-b", "i-stopped"]);
+            expect(f.emulator.model.instance("i-a")).toMatchObject({ effectiveKeyPairName: "ops-next", rebootCount: 2 });
+            expect(f.emulator.model.instance("i-stopped")).toMatchObject({ keyPairName: "ops-next", rebootCount: 0, startCount: 0 });
+            expect(result.outs.pendingRestartInstanceIds).toEqual(["i-stopped"]);
+        });
+
+        test("restart settings alone make no API call", async () => {
+            const result = await f.hooks.update(id, outs, inputs("ops", ["i-stopped", "i-a", "i-b"], { restart: { batchSize: 1 } }) as any);
+            expect(f.emulator.calls).toEqual([]);
+            expect(result.outs.restart).toEqual({ batchSize: 1 });
+            expect(result.outs.instanceIds).toEqual(outs.instanceIds);
+        });
+
+        test("re-binds an instance that drifted (after a refresh dropped it)", async () => {
+            f.emulator.model.detachKeyPair("i-a");
+            const { props } = await f.hooks.read(id, outs);
+            const result = await f.hooks.update(id, props, inputs("ops", ["i-a", "i-b", "i-stopped"]) as any);
+            expect(result.outs.instanceIds).toEqual(["i-a", "i-b", "i-stopped"]);
+            expect(f.emulator.calls.filter((c) => c.action === "AttachKeyPair").flatMap((c) => c.instanceIds)).toEqual(["i-a"]);
+            expect(f.emulator.model.instance("i-a")!.keyPairName).toBe("ops");
+        });
+    });
+
+    describe("delete", () => {
+        test("detaches only instances holding this key, tolerates deleted ones, restarts nothing, names the password resets", async () => {
+            f.emulator.model.attachKeyPair("i-b", "someone-else");
+            f.emulator.model.deleteInstance("i-stopped");
+            await f.hooks.delete(id, outs);
+
+            expect(f.emulator.calls.filter((c) => c.action === "DetachKeyPair").flatMap((c) => c.instanceIds)).toEqual(["i-a"]);
+            expect(f.emulator.model.instance("i-a")).toMatchObject({ keyPairName: undefined, rebootCount: 1 });
+            expect(f.emulator.model.instance("i-b")!.keyPairName).toBe("someone-else");
+            expect(f.emulator.calls.filter((c) => c.action === "RebootInstances")).toEqual([]);
+            expect(f.logs).toEqual([expect.stringMatching(new RegExp(`KeyPairAttachment ${id}: unbound key pair "ops" from i-a\\. Reset their passwords`))]);
+        });
+
+        test("restart.onUnbind restarts the running instances it unbound", async () => {
+            await f.hooks.delete(id, { ...outs, restart: { ...FAST_RESTART, onUnbind: true } });
+            expect(f.emulator.calls.filter((c) => c.action === "RebootInstances").flatMap((c) => c.instanceIds).sort()).toEqual(["i-a", "i-b"]);
+            expect(f.emulator.model.instance("i-a")).toMatchObject({ keyPairName: undefined, effectiveKeyPairName: undefined, rebootCount: 2 });
+            expect(f.emulator.model.instance("i-stopped")!.startCount).toBe(0);
+        });
+
+        test("a second delete after success changes nothing", async () => {
+            await f.hooks.delete(id, outs);
+            f.emulator.resetCalls();
+            await f.hooks.delete(id, outs);
+            expect(mutatingCalls(f.emulator)).toEqual([]);
+        });
+    });
+});
