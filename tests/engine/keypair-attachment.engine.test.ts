@@ -52,11 +52,21 @@ function hostEnv(endpointUrl: string): NodeJS.ProcessEnv {
     return { ...env, ALIBABA_CLOUD_ECS_ENDPOINT: endpointUrl };
 }
 
-beforeAll(async () => {
-    const compiledProvider = path.join(REPO_ROOT, "dist", "provider", "index.js");
-    if (!fs.existsSync(compiledProvider)) {
-        throw new Error(`${compiledProvider} is missing: run \`npm run build\` before the engine tests`);
+/** The host runs the compiled package, so a stale `dist/` would test yesterday's provider. */
+function assertProviderBuildIsFresh(): void {
+    const sourceDir = path.join(REPO_ROOT, "provider");
+    const sources = (fs.readdirSync(sourceDir, { recursive: true }) as string[]).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"));
+    const stale = sources.filter((source) => {
+        const compiled = path.join(REPO_ROOT, "dist", "provider", source.replace(/\.ts$/, ".js"));
+        return !fs.existsSync(compiled) || fs.statSync(compiled).mtimeMs < fs.statSync(path.join(sourceDir, source)).mtimeMs;
+    });
+    if (stale.length > 0) {
+        throw new Error(`dist/provider is missing or older than ${stale.join(", ")}: run \`npm run build\` before the engine tests`);
     }
+}
+
+beforeAll(async () => {
+    assertProviderBuildIsFresh();
     emulator = await startEmulator({
         timeScale: 0.01,
         seed: {
