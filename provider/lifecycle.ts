@@ -58,6 +58,14 @@ function pick(map: Record<string, string> | undefined, keep: ReadonlySet<string>
     return Object.fromEntries(Object.entries(map ?? {}).filter(([id]) => keep.has(id)));
 }
 
+/**
+ * The dynamic-provider host cannot encode `undefined` ("Unexpected struct type"): outputs leave
+ * absent optional values out instead.
+ */
+function definedOnly<T extends object>(outputs: T): T {
+    return Object.fromEntries(Object.entries(outputs).filter(([, v]) => v !== undefined)) as T;
+}
+
 function newResourceId(): string {
     // Assigned once and never changed: a key pair rename is an update, so the id must not encode it.
     return `kpa-${randomBytes(8).toString("hex")}`;
@@ -129,7 +137,7 @@ async function converge(
     const notRestarted = [...restarts.failed.map((f) => f.instanceId), ...restarts.skipped];
 
     return {
-        outputs: {
+        outputs: definedOnly({
             keyPairName: desired.keyPairName,
             instanceIds: boundNow,
             region,
@@ -142,7 +150,7 @@ async function converge(
                 (id) => !boundSet.has(id),
             ),
             replacedKeyPairs: { ...pick(previous?.replacedKeyPairs, boundSet), ...pick(bind.replaced, attachedSet) },
-        },
+        }),
         failures: [...detached.failed, ...attached.failed, ...restarts.failed],
     };
 }
@@ -248,7 +256,7 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
         async update(id, olds, news) {
             const deps = dependencies();
             if (news.keyPairName === olds.keyPairName && sameInstanceSet(olds.instanceIds, news.instanceIds)) {
-                return { outs: { ...olds, restart: news.restart, restartedInstanceIds: [] } };
+                return { outs: definedOnly({ ...olds, restart: news.restart, restartedInstanceIds: [] }) };
             }
             const result = await converge(deps, olds.region, news, olds);
             if (result.failures.length) throw partialFailure(id, news, result);

@@ -11,7 +11,7 @@ describe("create", () => {
             keyPairs: [{ name: "ops" }],
             instances: [{ id: "i-run1" }, { id: "i-run2" }, { id: "i-stop1", status: "Stopped" }],
         });
-        const { id, outs } = await f.hooks.create(inputs("ops", ["i-run1", "i-run2", "i-stop1"]));
+        const { id, outs } = await f.hooks.create({ ...inputs("ops", ["i-run1", "i-run2", "i-stop1"]), restart: undefined });
 
         expect(id).toMatch(/^kpa-[0-9a-f]{16}$/);
         expect(outs.instanceIds).toEqual(["i-run1", "i-run2", "i-stop1"]);
@@ -19,6 +19,8 @@ describe("create", () => {
         expect(outs.pendingRestartInstanceIds).toEqual(["i-stop1"]);
         expect(outs.passwordResetRequiredInstanceIds).toEqual([]);
         expect(outs.replacedKeyPairs).toEqual({});
+        // The dynamic-provider host cannot encode undefined values.
+        expect(Object.entries(outs).filter(([, v]) => v === undefined)).toEqual([]);
         const model = f.emulator.model;
         for (const i of ["i-run1", "i-run2"]) {
             expect(model.instance(i)).toMatchObject({ keyPairName: "ops", effectiveKeyPairName: "ops", status: "Running", rebootCount: 1, forcedRebootCount: 0 });

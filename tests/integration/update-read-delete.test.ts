@@ -105,6 +105,8 @@ describe("with a created attachment", () => {
             const result = await f.hooks.update(id, outs, inputs("ops", ["i-stopped", "i-a", "i-b"], { restart: { batchSize: 1 } }) as any);
             expect(f.emulator.calls).toEqual([]);
             expect(result.outs.restart).toEqual({ batchSize: 1 });
+            const unset = await f.hooks.update(id, result.outs, { ...inputs("ops", ["i-a", "i-b", "i-stopped"]), restart: undefined } as any);
+            expect("restart" in unset.outs).toBe(false);
             expect(result.outs.instanceIds).toEqual(outs.instanceIds);
         });
 
