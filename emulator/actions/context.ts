@@ -18,6 +18,21 @@ export const KEY_PAIR_BATCH_MAX = 50;
 /** ecs-api.md §2.3/§2.4/§2.7: batch and Describe id lists take at most 100 ids. */
 export const INSTANCE_ID_MAX = 100;
 
+/**
+ * PageNumber/PageSize paging (DescribeKeyPairs and DescribeInstanceStatus: PageSize 1..50, default
+ * 10). Out-of-range values are refused, not clamped, so a client bug shows up in tests.
+ */
+export function pageOf<T>(ctx: ActionContext, items: T[], maxPageSize: number) {
+  const pageNumber = ctx.params.int("PageNumber", { min: 1, max: Number.MAX_SAFE_INTEGER, default: 1 });
+  const pageSize = ctx.params.int("PageSize", { min: 1, max: maxPageSize, default: 10 });
+  return {
+    pageNumber,
+    pageSize,
+    totalCount: items.length,
+    items: items.slice((pageNumber - 1) * pageSize, pageNumber * pageSize),
+  };
+}
+
 export function regionOf(ctx: ActionContext): string {
   const region = ctx.params.required("RegionId");
   if (!ctx.model.isKnownRegion(region)) {

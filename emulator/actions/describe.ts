@@ -3,7 +3,7 @@ import { EcsError, errors } from "../errors";
 import type { InstanceView } from "../model";
 import { ecsMinuteTime, matchesWildcard, type Params } from "../params";
 import { INSTANCE_STATUSES, type InstanceStatus } from "../seed";
-import { type ActionBody, type ActionContext, INSTANCE_ID_MAX, operationLocks, regionOf } from "./context";
+import { type ActionBody, type ActionContext, INSTANCE_ID_MAX, operationLocks, pageOf, regionOf } from "./context";
 
 export function DescribeInstances(ctx: ActionContext): ActionBody {
   const region = regionOf(ctx);
@@ -107,20 +107,17 @@ export function DescribeInstanceStatus(ctx: ActionContext): ActionBody {
   const ids = ctx.params.repeatList("InstanceId");
   if (ids.length > INSTANCE_ID_MAX) throw errors.tooManyInstanceIds();
   const zoneId = ctx.params.optional("ZoneId");
-  const pageNumber = ctx.params.int("PageNumber", { min: 1, max: Number.MAX_SAFE_INTEGER, default: 1 });
-  const pageSize = ctx.params.int("PageSize", { min: 1, max: 50, default: 10 });
   const matching = ctx.model
     .instances(region)
     .filter((instance) => ids.length === 0 || ids.includes(instance.id))
     .filter((instance) => zoneId === undefined || instance.zoneId === zoneId);
+  const page = pageOf(ctx, matching, 50);
   return {
-    PageNumber: pageNumber,
-    PageSize: pageSize,
-    TotalCount: matching.length,
+    PageNumber: page.pageNumber,
+    PageSize: page.pageSize,
+    TotalCount: page.totalCount,
     InstanceStatuses: {
-      InstanceStatus: matching
-        .slice((pageNumber - 1) * pageSize, pageNumber * pageSize)
-        .map((instance) => ({ InstanceId: instance.id, Status: instance.status })),
+      InstanceStatus: page.items.map((instance) => ({ InstanceId: instance.id, Status: instance.status })),
     },
   };
 }

@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { EcsError, errors } from "../errors";
 import { ecsMinuteTime, matchesWildcard } from "../params";
-import { type ActionBody, type ActionContext, KEY_PAIR_BATCH_MAX, regionOf } from "./context";
+import { type ActionBody, type ActionContext, KEY_PAIR_BATCH_MAX, pageOf, regionOf } from "./context";
 
 export function AttachKeyPair(ctx: ActionContext): ActionBody {
   return keyPairBatch(ctx, (id, keyPairName) => ctx.model.attachKeyPair(id, keyPairName));
@@ -33,8 +33,8 @@ function keyPairBatch(ctx: ActionContext, apply: (id: string, keyPairName: strin
   const results = ids.map((id) => {
     const injected = ctx.instanceFailures.find((failure) => failure.instanceId === id);
     if (injected) return resultEntry(id, injected.code, injected.message ?? `Injected failure ${injected.code}.`);
-    if (!ctx.model.instanceIn(region, id)) return resultEntry(id, errors.instanceNotFound(id).code, errors.instanceNotFound(id).message);
     try {
+      if (!ctx.model.instanceIn(region, id)) throw errors.instanceNotFound(id);
       apply(id, keyPairName);
       return resultEntry(id, "200", "successful");
     } catch (error) {
@@ -58,8 +58,6 @@ export function DescribeKeyPairs(ctx: ActionContext): ActionBody {
   const region = regionOf(ctx);
   const pattern = ctx.params.optional("KeyPairName");
   const fingerPrint = ctx.params.optional("KeyPairFingerPrint");
-  const pageNumber = ctx.params.int("PageNumber", { min: 1, max: Number.MAX_SAFE_INTEGER, default: 1 });
-  const pageSize = ctx.params.int("PageSize", { min: 1, max: 50, default: 10 });
   const matching = ctx.model
     .keyPairs(region)
     .filter((keyPair) => pattern === undefined || matchesWildcard(pattern, keyPair.name))
@@ -72,10 +70,11 @@ export function DescribeKeyPairs(ctx: ActionContext): ActionBody {
       Tags: { Tag: [] },
     }))
     .filter((keyPair) => fingerPrint === undefined || keyPair.KeyPairFingerPrint === fingerPrint);
+  const page = pageOf(ctx, matching, 50);
   return {
-    PageNumber: pageNumber,
-    PageSize: pageSize,
-    TotalCount: matching.length,
-    KeyPairs: { KeyPair: matching.slice((pageNumber - 1) * pageSize, pageNumber * pageSize) },
+    PageNumber: page.pageNumber,
+    PageSize: page.pageSize,
+    TotalCount: page.totalCount,
+    KeyPairs: { KeyPair: page.items },
   };
 }
