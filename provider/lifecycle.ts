@@ -78,6 +78,8 @@ function normalizedRestart(restart: RestartSettings | undefined): string {
 interface ConvergeResult {
     outputs: KeyPairAttachmentOutputs;
     failures: InstanceFailure[];
+    /** False when every change failed: then there is no partial state to record. */
+    changedAnything: boolean;
 }
 
 /**
@@ -152,10 +154,16 @@ async function converge(
             replacedKeyPairs: { ...pick(previous?.replacedKeyPairs, boundSet), ...pick(bind.replaced, attachedSet) },
         }),
         failures: [...detached.failed, ...attached.failed, ...restarts.failed],
+        changedAnything: detached.succeeded.length + attached.succeeded.length > 0,
     };
 }
 
-function partialFailure(id: string, inputs: object, result: ConvergeResult): PartialBindingError {
+function partialFailure(id: string, inputs: object, result: ConvergeResult): Error {
+    if (!result.changedAnything) {
+        return new Error(
+            `Key pair "${result.outputs.keyPairName}": ${describeFailures(result.failures)}. Nothing was changed. Fix the cause and run \`pulumi up\` again.`,
+        );
+    }
     const reasons = result.failures.map((f) => `${f.instanceId}: ${f.code}: ${f.message}`);
     return new PartialBindingError(
         `Key pair "${result.outputs.keyPairName}": ${result.failures.length} instance(s) failed — ${describeFailures(result.failures)}. ` +

@@ -4,8 +4,9 @@
  * Status polling uses DescribeInstances: one call per 100 instances (DescribeInstanceStatus pages at
  * 50, which would double the calls).
  */
-import { EcsGateway } from "./ecs/gateway";
+import { EcsGateway, describeIds } from "./ecs/gateway";
 import { InstanceFacts, InstanceFailure, TRANSITIONAL_STATUSES } from "./ecs/instance";
+import { classifyError, errorCode } from "./ecs/retry";
 import { chunk } from "./plan";
 
 export interface Clock {
@@ -39,7 +40,7 @@ export async function waitFor(
     done: (facts: InstanceFacts | undefined) => boolean,
     options: WaitOptions,
     clock: Clock,
-): Promise<{ facts: Map<string, InstanceFacts>; unfinished: string[] }> {
+): Promise<{ facts: Map<string, InstanceFacts>; unfinished: string[]; error?: unknown }> {
     const deadline = clock.now() + options.timeoutSeconds * 1000;
     const baseMs = options.pollIntervalSeconds * 1000;
     let intervalMs = baseMs;
@@ -50,7 +51,14 @@ export async function waitFor(
         const remainingMs = deadline - clock.now();
         if (remainingMs <= 0) return { facts, unfinished: waiting };
         await clock.sleep(Math.min(intervalMs, remainingMs));
-        facts = await gateway.describeInstances(region, waiting);
+        try {
+            facts = await gateway.describeInstances(region, waiting);
+        } catch (error) {
+            // The gateway has already retried; a transient failure just costs this poll. A fatal one
+            // (credentials revoked, say) will not pass by waiting.
+            if (classifyError(error) === "fatal") return { facts, unfinished: waiting, error };
+            continue;
+        }
         waiting = waiting.filter((id) => !done(facts.get(id)));
         if (waiting.length === 0) return { facts, unfinished: [] };
         const snapshot = waiting.map((id) => `${id}=${facts.get(id)?.status}`).join(",");
@@ -70,7 +78,8 @@ export async function waitUntilStable(
     options: WaitOptions,
     clock: Clock,
 ): Promise<void> {
-    const { facts, unfinished } = await waitFor(gateway, region, instanceIds, isStable, options, clock);
+    const { facts, unfinished, error } = await waitFor(gateway, region, instanceIds, isStable, options, clock);
+    if (error) throw error;
     if (unfinished.length) {
         const states = unfinished.map((id) => `${id} (${facts.get(id)?.status})`).join(", ");
         throw new Error(
@@ -113,14 +122,14 @@ export async function restartInstances(
         if (wave.length === 0) continue;
         const rebooted = await gateway.rebootInstances(region, wave, options.force);
         outcome.failed.push(...rebooted.failed);
-        const { facts, unfinished } = await waitFor(gateway, region, rebooted.succeeded, isRunning, options, clock);
+        const { facts, unfinished, error } = await waitFor(gateway, region, rebooted.succeeded, isRunning, options, clock);
         outcome.restarted.push(...rebooted.succeeded.filter((id) => !unfinished.includes(id)));
         for (const instanceId of unfinished) {
-            outcome.failed.push({
-                instanceId,
-                code: "RestartTimeout",
-                message: `not Running ${options.timeoutSeconds} s after its restart (status ${facts.get(instanceId)?.status ?? "unknown"})`,
-            });
+            outcome.failed.push(
+                error
+                    ? { instanceId, code: errorCode(error) ?? "StatusUnknown", message: `restarted, but its status could not be read: ${error instanceof Error ? error.message : String(error)}` }
+                    : { instanceId, code: "RestartTimeout", message: `not Running ${options.timeoutSeconds} s after its restart (status ${facts.get(instanceId)?.status ?? "unknown"})` },
+            );
         }
         if (outcome.failed.length && index < waves.length - 1) {
             outcome.skipped.push(...waves.slice(index + 1).flat());
@@ -130,6 +139,12 @@ export async function restartInstances(
     return outcome;
 }
 
+/** One entry per distinct failure, naming its instances: a batch-wide error is said once, not 50 times. */
 export function describeFailures(failures: readonly InstanceFailure[]): string {
-    return failures.map((f) => `${f.instanceId}: ${f.code} ${f.message}`).join("; ");
+    const groups = new Map<string, string[]>();
+    for (const f of failures) {
+        const reason = `${f.code} ${f.message}`;
+        groups.set(reason, [...(groups.get(reason) ?? []), f.instanceId]);
+    }
+    return [...groups].map(([reason, ids]) => `${describeIds(ids)}: ${reason}`).join("; ");
 }

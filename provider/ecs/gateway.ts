@@ -10,7 +10,9 @@ import * as dara from "@darabonba/typescript";
 import { ProviderSettings } from "../config";
 import { chunk } from "../plan";
 import { InstanceFacts, InstanceFailure } from "./instance";
-import { DEFAULT_RETRY_OPTIONS, RetryOptions, errorCode, isNetworkError, withRetries } from "./retry";
+import { Coalescer, Settled } from "./coalesce";
+import { RateLimiters } from "./rate-limiter";
+import { DEFAULT_RETRY_OPTIONS, RetryOptions, classifyError, errorCode, isNetworkError, withRetries } from "./retry";
 
 // API limits (ecs-api.md §2, DESIGN §6).
 export const ATTACH_DETACH_BATCH = 50;
@@ -21,8 +23,10 @@ export const REBOOT_BATCH = 100;
 export const CONNECT_TIMEOUT_MS = 5_000;
 export const READ_TIMEOUT_MS = 30_000;
 
-/** Batches of one call sent at once: enough to hide latency, few enough not to trip throttling. */
+/** Batches of one action sent at once: enough to hide latency, few enough not to trip throttling. */
 const BATCH_CONCURRENCY = 4;
+/** How long a request waits for concurrent resources' requests to join its call, in milliseconds. */
+const COALESCE_WINDOW_MS = 2;
 
 /** An ECS call that failed: names the action, the instances, the ECS code and the request id. */
 export class EcsCallError extends Error {
@@ -63,23 +67,6 @@ function truthy(value: unknown): boolean {
     return value === true || value === "true";
 }
 
-async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-    const results: R[] = new Array(items.length);
-    let next = 0;
-    const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-        while (next < items.length) {
-            const index = next++;
-            results[index] = await fn(items[index]);
-        }
-    });
-    await Promise.all(workers);
-    return results;
-}
-
-function mergeBatchResults(results: BatchResult[]): BatchResult {
-    return { succeeded: results.flatMap((r) => r.succeeded), failed: results.flatMap((r) => r.failed) };
-}
-
 function createClient(settings: ProviderSettings, region: string): EcsClient {
     const config = new $OpenApiUtil.Config({ regionId: region });
     const credentials = settings.credentials;
@@ -99,6 +86,31 @@ function createClient(settings: ProviderSettings, region: string): EcsClient {
     return new EcsClient(config);
 }
 
+type BatchOutcome = "ok" | InstanceFailure;
+
+/** A request-level error of one batch becomes a failure of each of its instances, so a partial result is never lost. */
+function batchFailure(error: unknown): Omit<InstanceFailure, "instanceId"> {
+    return { code: errorCode(error) ?? "RequestFailed", message: error instanceof Error ? error.message : String(error) };
+}
+
+function toBatchResult(instanceIds: readonly string[], settled: Map<string, Settled<BatchOutcome>>): BatchResult {
+    const result: BatchResult = { succeeded: [], failed: [] };
+    for (const instanceId of instanceIds) {
+        const outcome = settled.get(instanceId);
+        if (outcome?.ok && outcome.value === "ok") result.succeeded.push(instanceId);
+        else if (outcome?.ok && outcome.value) result.failed.push(outcome.value as InstanceFailure);
+        else if (outcome && !outcome.ok) result.failed.push({ instanceId, ...batchFailure(outcome.error) });
+        else result.failed.push({ instanceId, code: "NoResult", message: "the API returned no result for this instance" });
+    }
+    return result;
+}
+
+/**
+ * One gateway serves every resource of a provider process. Concurrent requests of one action are
+ * merged into shared calls (up to the API's batch limit), each action has an adaptive rate limit,
+ * and retries draw on one budget — so 200 attachments in one `pulumi up` cost about what one
+ * attachment of the same 1000 instances costs.
+ */
 export class SdkEcsGateway implements EcsGateway {
     private readonly clients = new Map<string, EcsClient>();
     private readonly runtime = new dara.RuntimeOptions({
@@ -106,11 +118,31 @@ export class SdkEcsGateway implements EcsGateway {
         connectTimeout: CONNECT_TIMEOUT_MS,
         readTimeout: READ_TIMEOUT_MS,
     });
+    private readonly limiters = new RateLimiters();
+    private readonly keyPairLookups = new Map<string, Promise<boolean>>();
+    private readonly describeCoalescer: Coalescer<string, InstanceFacts>;
+    private readonly keyPairCoalescer: Coalescer<string, BatchOutcome>;
+    private readonly rebootCoalescer: Coalescer<string, BatchOutcome>;
 
     constructor(
         private readonly settings: ProviderSettings,
         private readonly retry: RetryOptions = DEFAULT_RETRY_OPTIONS,
-    ) {}
+    ) {
+        const coalescer = <R>(action: (key: string) => string, maxBatch: number, send: (key: string, ids: string[]) => Promise<Map<string, R>>) =>
+            new Coalescer<string, R>(
+                { maxBatch, windowMs: COALESCE_WINDOW_MS, concurrency: BATCH_CONCURRENCY, ready: (key) => this.limiters.for(action(key)).ready() },
+                send,
+            );
+        this.describeCoalescer = coalescer(() => "DescribeInstances", DESCRIBE_INSTANCES_BATCH, (region, ids) => this.describeBatch(region, ids));
+        this.keyPairCoalescer = coalescer((key) => JSON.parse(key)[0], ATTACH_DETACH_BATCH, (key, ids) => {
+            const [action, region, keyPairName] = JSON.parse(key) as ["AttachKeyPair" | "DetachKeyPair", string, string];
+            return this.keyPairBatch(action, region, keyPairName, ids);
+        });
+        this.rebootCoalescer = coalescer(() => "RebootInstances", REBOOT_BATCH, (key, ids) => {
+            const [region, force] = JSON.parse(key) as [string, boolean];
+            return this.rebootBatch(region, ids, force);
+        });
+    }
 
     private client(region: string): EcsClient {
         let client = this.clients.get(region);
@@ -121,99 +153,138 @@ export class SdkEcsGateway implements EcsGateway {
         return client;
     }
 
-    private async call<T>(action: string, instanceIds: readonly string[], send: () => Promise<T>): Promise<T> {
-        try {
-            return await withRetries(send, this.retry);
-        } catch (error) {
-            throw new EcsCallError(action, instanceIds, error);
-        }
+    /** One API call: waits for the action's rate limit, retries within the shared budget, teaches the limiter. */
+    private send<T>(action: string, send: () => Promise<T>, hooks: Parameters<typeof withRetries>[2] = {}): Promise<T> {
+        const limiter = this.limiters.for(action);
+        return withRetries(
+            async () => {
+                await limiter.acquire();
+                try {
+                    const result = await send();
+                    limiter.onSuccess();
+                    return result;
+                } catch (error) {
+                    if (classifyError(error) === "throttling") limiter.onThrottled();
+                    throw error;
+                }
+            },
+            this.retry,
+            hooks,
+        );
     }
 
     async describeInstances(region: string, instanceIds: readonly string[]): Promise<Map<string, InstanceFacts>> {
+        const settled = await this.describeCoalescer.request(region, instanceIds);
         const facts = new Map<string, InstanceFacts>();
-        const client = this.client(region);
-        const batches = chunk([...new Set(instanceIds)], DESCRIBE_INSTANCES_BATCH);
-        await mapConcurrently(batches, BATCH_CONCURRENCY, async (batch) => {
-            let nextToken: string | undefined;
-            do {
-                const request = new ecs.DescribeInstancesRequest({
-                    regionId: region,
-                    instanceIds: JSON.stringify(batch),
-                    maxResults: DESCRIBE_INSTANCES_BATCH,
-                    nextToken,
-                });
-                const response = await this.call("DescribeInstances", batch, () =>
-                    client.describeInstancesWithOptions(request, this.runtime),
-                );
-                for (const instance of response.body?.instances?.instance ?? []) {
-                    if (!instance.instanceId) continue;
-                    facts.set(instance.instanceId, {
-                        instanceId: instance.instanceId,
-                        status: instance.status ?? "Unknown",
-                        osType: instance.OSType ?? "linux",
-                        ioOptimized: truthy(instance.ioOptimized),
-                        keyPairName: instance.keyPairName || undefined,
-                        lockedForSecurity: (instance.operationLocks?.lockReason ?? []).some((l) => l.lockReason === "security"),
-                    });
-                }
-                nextToken = response.body?.nextToken || undefined;
-            } while (nextToken);
-        });
+        const failed: string[] = [];
+        let cause: unknown;
+        for (const [instanceId, outcome] of settled) {
+            if (!outcome.ok) {
+                failed.push(instanceId);
+                cause = outcome.error;
+            } else if (outcome.value) {
+                facts.set(instanceId, outcome.value);
+            }
+        }
+        if (failed.length) throw new EcsCallError("DescribeInstances", failed, cause);
         return facts;
     }
 
-    async keyPairExists(region: string, keyPairName: string): Promise<boolean> {
+    private async describeBatch(region: string, batch: string[]): Promise<Map<string, InstanceFacts>> {
+        const facts = new Map<string, InstanceFacts>();
+        const client = this.client(region);
+        let nextToken: string | undefined;
+        do {
+            const request = new ecs.DescribeInstancesRequest({
+                regionId: region,
+                instanceIds: JSON.stringify(batch),
+                maxResults: DESCRIBE_INSTANCES_BATCH,
+                nextToken,
+            });
+            const response = await this.send("DescribeInstances", () => client.describeInstancesWithOptions(request, this.runtime));
+            for (const instance of response.body?.instances?.instance ?? []) {
+                if (!instance.instanceId) continue;
+                facts.set(instance.instanceId, {
+                    instanceId: instance.instanceId,
+                    status: instance.status ?? "Unknown",
+                    osType: instance.OSType ?? "linux",
+                    ioOptimized: truthy(instance.ioOptimized),
+                    keyPairName: instance.keyPairName || undefined,
+                    lockedForSecurity: (instance.operationLocks?.lockReason ?? []).some((l) => l.lockReason === "security"),
+                });
+            }
+            nextToken = response.body?.nextToken || undefined;
+        } while (nextToken);
+        return facts;
+    }
+
+    /** Concurrent lookups of the same key pair share one DescribeKeyPairs call. */
+    keyPairExists(region: string, keyPairName: string): Promise<boolean> {
+        const key = JSON.stringify([region, keyPairName]);
+        let lookup = this.keyPairLookups.get(key);
+        if (!lookup) {
+            lookup = this.describeKeyPair(region, keyPairName).finally(() => this.keyPairLookups.delete(key));
+            this.keyPairLookups.set(key, lookup);
+        }
+        return lookup;
+    }
+
+    private async describeKeyPair(region: string, keyPairName: string): Promise<boolean> {
         const request = new ecs.DescribeKeyPairsRequest({ regionId: region, keyPairName, pageSize: 10 });
-        const response = await this.call("DescribeKeyPairs", [], () =>
-            this.client(region).describeKeyPairsWithOptions(request, this.runtime),
-        );
-        // A bare name is an exact match, but compare anyway: the API also does wildcard matching.
-        return (response.body?.keyPairs?.keyPair ?? []).some((k) => k.keyPairName === keyPairName);
+        try {
+            const response = await this.send("DescribeKeyPairs", () => this.client(region).describeKeyPairsWithOptions(request, this.runtime));
+            // A bare name is an exact match, but compare anyway: the API also does wildcard matching.
+            return (response.body?.keyPairs?.keyPair ?? []).some((k) => k.keyPairName === keyPairName);
+        } catch (error) {
+            throw new EcsCallError(`DescribeKeyPairs (key pair "${keyPairName}")`, [], error);
+        }
     }
 
-    attachKeyPair(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<BatchResult> {
-        return this.keyPairBatches("AttachKeyPair", region, keyPairName, instanceIds);
+    async attachKeyPair(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<BatchResult> {
+        return toBatchResult(instanceIds, await this.keyPairCoalescer.request(JSON.stringify(["AttachKeyPair", region, keyPairName]), instanceIds));
     }
 
-    detachKeyPair(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<BatchResult> {
-        return this.keyPairBatches("DetachKeyPair", region, keyPairName, instanceIds);
+    async detachKeyPair(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<BatchResult> {
+        return toBatchResult(instanceIds, await this.keyPairCoalescer.request(JSON.stringify(["DetachKeyPair", region, keyPairName]), instanceIds));
     }
 
     /**
      * AttachKeyPair and DetachKeyPair share their shape: at most 50 ids as a JSON array, per-instance
      * results inside an HTTP 200 (`FailCount`, `Results.Result[]`). Both are safe to send again.
      */
-    private async keyPairBatches(
+    private async keyPairBatch(
         action: "AttachKeyPair" | "DetachKeyPair",
         region: string,
         keyPairName: string,
-        instanceIds: readonly string[],
-    ): Promise<BatchResult> {
+        batch: string[],
+    ): Promise<Map<string, BatchOutcome>> {
         const client = this.client(region);
-        const results = await mapConcurrently(chunk(instanceIds, ATTACH_DETACH_BATCH), BATCH_CONCURRENCY, async (batch) => {
-            const fields = { regionId: region, keyPairName, instanceIds: JSON.stringify(batch) };
-            const response =
-                action === "AttachKeyPair"
-                    ? await this.call(action, batch, () => client.attachKeyPairWithOptions(new ecs.AttachKeyPairRequest(fields), this.runtime))
-                    : await this.call(action, batch, () => client.detachKeyPairWithOptions(new ecs.DetachKeyPairRequest(fields), this.runtime));
-            const requestId = response.body?.requestId;
-            const entries = response.body?.results?.result ?? [];
-            const result: BatchResult = { succeeded: [], failed: [] };
-            for (const instanceId of batch) {
-                const entry = entries.find((e) => e.instanceId === instanceId);
-                if (entry && truthy(entry.success)) {
-                    result.succeeded.push(instanceId);
-                } else {
-                    result.failed.push({
-                        instanceId,
-                        code: entry?.code ?? "NoResult",
-                        message: `${entry?.message ?? `${action} returned no result for this instance`} (request id ${requestId})`,
-                    });
-                }
-            }
-            return result;
-        });
-        return mergeBatchResults(results);
+        const fields = { regionId: region, keyPairName, instanceIds: JSON.stringify(batch) };
+        const response =
+            action === "AttachKeyPair"
+                ? await this.send(action, () => client.attachKeyPairWithOptions(new ecs.AttachKeyPairRequest(fields), this.runtime))
+                : await this.send(action, () => client.detachKeyPairWithOptions(new ecs.DetachKeyPairRequest(fields), this.runtime));
+        const requestId = response.body?.requestId;
+        const entries = new Map((response.body?.results?.result ?? []).map((e) => [e.instanceId, e]));
+        const outcomes = new Map<string, BatchOutcome>();
+        for (const instanceId of batch) {
+            const entry = entries.get(instanceId);
+            outcomes.set(
+                instanceId,
+                entry && truthy(entry.success)
+                    ? "ok"
+                    : {
+                          instanceId,
+                          code: entry?.code ?? "NoResult",
+                          message: `${entry?.message ?? `${action} returned no result for this instance`} (request id ${requestId})`,
+                      },
+            );
+        }
+        return outcomes;
+    }
+
+    async rebootInstances(region: string, instanceIds: readonly string[], force: boolean): Promise<BatchResult> {
+        return toBatchResult(instanceIds, await this.rebootCoalescer.request(JSON.stringify([region, force]), instanceIds));
     }
 
     /**
@@ -222,47 +293,41 @@ export class SdkEcsGateway implements EcsGateway {
      * the request may have been carried out, so before sending it again the instances are described
      * and only those still Running are rebooted; the others count as rebooting.
      */
-    async rebootInstances(region: string, instanceIds: readonly string[], force: boolean): Promise<BatchResult> {
+    private async rebootBatch(region: string, batch: string[], force: boolean): Promise<Map<string, BatchOutcome>> {
         const client = this.client(region);
-        const results = await mapConcurrently(chunk(instanceIds, REBOOT_BATCH), BATCH_CONCURRENCY, async (batch) => {
-            let pending = [...batch];
-            const alreadyRebooting: string[] = [];
-            const send = async () => {
-                const request = new ecs.RebootInstancesRequest({
-                    regionId: region,
-                    instanceId: pending,
-                    forceReboot: force,
-                    batchOptimization: "SuccessFirst",
-                });
-                return client.rebootInstancesWithOptions(request, this.runtime);
-            };
-            let response: ecs.RebootInstancesResponse | undefined;
-            try {
-                response = await withRetries(send, this.retry, {
+        let pending = [...batch];
+        const outcomes = new Map<string, BatchOutcome>();
+        let response: ecs.RebootInstancesResponse;
+        try {
+            response = await this.send(
+                "RebootInstances",
+                () =>
+                    client.rebootInstancesWithOptions(
+                        new ecs.RebootInstancesRequest({ regionId: region, instanceId: pending, forceReboot: force, batchOptimization: "SuccessFirst" }),
+                        this.runtime,
+                    ),
+                {
                     beforeRetry: async (error) => {
                         if (!isNetworkError(error)) return "retry";
-                        const facts = await this.describeInstances(region, pending);
-                        const stillRunning = pending.filter((id) => facts.get(id)?.status === "Running");
-                        alreadyRebooting.push(...pending.filter((id) => !stillRunning.includes(id)));
-                        pending = stillRunning;
+                        const facts = await this.describeBatch(region, pending);
+                        for (const id of pending) if (facts.get(id)?.status !== "Running") outcomes.set(id, "ok");
+                        pending = pending.filter((id) => !outcomes.has(id));
                         return pending.length ? "retry" : "stop";
                     },
-                });
-            } catch (error) {
-                if (pending.length === 0) return { succeeded: alreadyRebooting, failed: [] };
-                throw new EcsCallError("RebootInstances", pending, error);
-            }
-            const requestId = response.body?.requestId;
-            const entries = response.body?.instanceResponses?.instanceResponse ?? [];
-            const result: BatchResult = { succeeded: [...alreadyRebooting], failed: [] };
-            for (const instanceId of pending) {
-                const entry = entries.find((e) => e.instanceId === instanceId);
-                // SuccessFirst reports "200" per instance; an older shape without entries means all accepted.
-                if (!entry || entry.code === undefined || String(entry.code) === "200") result.succeeded.push(instanceId);
-                else result.failed.push({ instanceId, code: String(entry.code), message: `${entry.message ?? "reboot refused"} (request id ${requestId})` });
-            }
-            return result;
-        });
-        return mergeBatchResults(results);
+                },
+            );
+        } catch (error) {
+            if (pending.length === 0) return outcomes;
+            throw error;
+        }
+        const requestId = response.body?.requestId;
+        const entries = new Map((response.body?.instanceResponses?.instanceResponse ?? []).map((e) => [e.instanceId, e]));
+        for (const instanceId of pending) {
+            const entry = entries.get(instanceId);
+            // SuccessFirst reports "200" per instance; a response without entries accepted them all.
+            const accepted = !entry || entry.code === undefined || String(entry.code) === "200";
+            outcomes.set(instanceId, accepted ? "ok" : { instanceId, code: String(entry!.code), message: `${entry!.message ?? "reboot refused"} (request id ${requestId})` });
+        }
+        return outcomes;
     }
 }

@@ -1,0 +1,105 @@
+/**
+ * Merges the requests of concurrent callers — the many attachments one `pulumi up` runs in a single
+ * provider process — into shared API calls. Items asked for under one key (an action, a region, a
+ * key pair) are queued; the queue is sent in batches of at most `maxBatch` once the short window has
+ * passed and the action's rate limit has a slot. While a throttled action waits for its slot, more
+ * items join the batch, so calls get fuller exactly when calls are scarce.
+ */
+
+export type Settled<R> = { ok: true; value: R | undefined } | { ok: false; error: unknown };
+
+export interface CoalescerOptions {
+    maxBatch: number;
+    /** How long the first item waits for others to join, in milliseconds. */
+    windowMs: number;
+    /** Batches of one key in flight at once. */
+    concurrency: number;
+    /** Resolves when the key's action may send again (the rate limiter's slot). */
+    ready: (key: string) => Promise<void>;
+}
+
+interface Waiter<I, R> {
+    items: I[];
+    resolve: (results: Map<I, Settled<R>>) => void;
+}
+
+interface Queue<I, R> {
+    pending: I[];
+    waiters: Waiter<I, R>[];
+    results: Map<I, Settled<R>>;
+    draining: boolean;
+}
+
+/** Sends one batch; items absent from the returned map have no result (e.g. an instance that does not exist). */
+export type BatchSender<I, R> = (key: string, items: I[]) => Promise<Map<I, R>>;
+
+export class Coalescer<I, R> {
+    private readonly queues = new Map<string, Queue<I, R>>();
+
+    constructor(
+        private readonly options: CoalescerOptions,
+        private readonly send: BatchSender<I, R>,
+    ) {}
+
+    /** Every item's result or error; resolves once all of the caller's items are settled. */
+    request(key: string, items: readonly I[]): Promise<Map<I, Settled<R>>> {
+        const unique = [...new Set(items)];
+        if (unique.length === 0) return Promise.resolve(new Map());
+        let queue = this.queues.get(key);
+        if (!queue) {
+            queue = { pending: [], waiters: [], results: new Map(), draining: false };
+            this.queues.set(key, queue);
+        }
+        const q = queue;
+        const queued = new Set(q.pending);
+        for (const item of unique) if (!queued.has(item)) q.pending.push(item);
+        const promise = new Promise<Map<I, Settled<R>>>((resolve) => q.waiters.push({ items: unique, resolve }));
+        if (!q.draining) void this.drain(key, q);
+        return promise;
+    }
+
+    private async drain(key: string, queue: Queue<I, R>): Promise<void> {
+        queue.draining = true;
+        await new Promise((resolve) => setTimeout(resolve, this.options.windowMs));
+        const inFlight = new Set<Promise<void>>();
+        while (queue.pending.length) {
+            if (inFlight.size >= this.options.concurrency) await Promise.race(inFlight);
+            await this.options.ready(key);
+            const batch = queue.pending.splice(0, this.options.maxBatch);
+            const flight: Promise<void> = this.sendBatch(key, batch, queue).finally(() => inFlight.delete(flight));
+            inFlight.add(flight);
+        }
+        await Promise.all(inFlight);
+        queue.draining = false;
+        // Items queued after the last batch left start a new drain.
+        if (queue.pending.length) void this.drain(key, queue);
+        else if (queue.waiters.length === 0) this.queues.delete(key);
+    }
+
+    private async sendBatch(key: string, batch: I[], queue: Queue<I, R>): Promise<void> {
+        let settled: (item: I) => Settled<R>;
+        try {
+            const results = await this.send(key, batch);
+            settled = (item) => ({ ok: true, value: results.get(item) });
+        } catch (error) {
+            settled = () => ({ ok: false, error });
+        }
+        for (const item of batch) queue.results.set(item, settled(item));
+        this.release(queue);
+    }
+
+    /** Hands each waiter its results once all of its items are settled. */
+    private release(queue: Queue<I, R>): void {
+        const waiting: Waiter<I, R>[] = [];
+        for (const waiter of queue.waiters) {
+            if (waiter.items.every((item) => queue.results.has(item))) {
+                waiter.resolve(new Map(waiter.items.map((item) => [item, queue.results.get(item)!])));
+            } else {
+                waiting.push(waiter);
+            }
+        }
+        queue.waiters = waiting;
+        const stillWanted = new Set([...waiting.flatMap((w) => w.items), ...queue.pending]);
+        for (const item of [...queue.results.keys()]) if (!stillWanted.has(item)) queue.results.delete(item);
+    }
+}

@@ -1,0 +1,51 @@
+/** Many attachments in one provider process share calls, the rate limit and the retry budget. */
+import { Fixture, inputs, linuxInstances, startFixture } from "./fixture";
+
+describe("concurrent attachments in one provider process", () => {
+    let f: Fixture;
+    afterEach(async () => f?.close());
+
+    test("20 attachments of 5 instances cost about what one attachment of 100 costs", async () => {
+        const fleet = linuxInstances(100);
+        f = await startFixture({ keyPairs: [{ name: "ops" }], instances: fleet });
+        const groups = Array.from({ length: 20 }, (_, g) => fleet.slice(g * 5, g * 5 + 5).map((i) => i.id));
+        const results = await Promise.all(groups.map((ids) => f.hooks.create(inputs("ops", ids))));
+
+        expect(results.every((r, g) => r.outs.instanceIds.join() === groups[g].join())).toBe(true);
+        const counts = f.emulator.callCounts();
+        expect(counts.DescribeKeyPairs).toBe(1);
+        expect(counts.AttachKeyPair).toBe(2);
+        expect(counts.RebootInstances).toBe(1);
+        expect(f.emulator.model.instances().every((i) => i.rebootCount === 1 && i.effectiveKeyPairName === "ops")).toBe(true);
+    });
+
+    test("under throttling the shared limiter keeps every attachment alive and throttles few calls", async () => {
+        const fleet = linuxInstances(60);
+        f = await startFixture({ keyPairs: [{ name: "ops" }], instances: fleet });
+        for (const action of ["DescribeInstances", "DescribeKeyPairs", "AttachKeyPair", "RebootInstances"]) {
+            f.emulator.faults.throttle({ action, ratePerSecond: 5 });
+        }
+        const groups = Array.from({ length: 30 }, (_, g) => fleet.slice(g * 2, g * 2 + 2).map((i) => i.id));
+        // Staggered starts defeat coalescing, as creates spread over time by the engine would.
+        const results = await Promise.all(
+            groups.map(async (ids, g) => {
+                await new Promise((r) => setTimeout(r, g * 15));
+                return f.hooks.create(inputs("ops", ids));
+            }),
+        );
+
+        expect(results).toHaveLength(30);
+        expect(f.emulator.model.instances().every((i) => i.keyPairName === "ops" && i.rebootCount === 1)).toBe(true);
+        const throttled = f.emulator.calls.filter((c) => c.code?.startsWith("Throttling")).length;
+        expect(throttled / f.emulator.calls.length).toBeLessThan(0.25);
+    });
+
+    test("a batch whose every instance fails changes nothing and says so, without a partial state", async () => {
+        f = await startFixture({ keyPairs: [{ name: "ops" }], instances: linuxInstances(3) });
+        f.emulator.faults.add({ action: "AttachKeyPair", code: "InvalidParameter", status: 400, times: Infinity });
+        const error = await f.hooks.create(inputs("ops", ["i-run0000", "i-run0001", "i-run0002"])).catch((e) => e);
+        expect(error.constructor.name).toBe("Error");
+        expect(error.message).toMatch(/i-run0000, i-run0001, i-run0002: InvalidParameter .*Nothing was changed/);
+        expect(f.emulator.model.instances().every((i) => i.keyPairName === undefined)).toBe(true);
+    });
+});

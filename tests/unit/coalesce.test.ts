@@ -1,0 +1,109 @@
+import { Coalescer } from "../../provider/ecs/coalesce";
+import { AdaptiveRateLimiter, MIN_RATE_PER_SECOND } from "../../provider/ecs/rate-limiter";
+
+function recordingCoalescer(maxBatch = 3, fail?: (items: string[]) => boolean) {
+    const batches: string[][] = [];
+    const coalescer = new Coalescer<string, string>(
+        { maxBatch, windowMs: 1, concurrency: 2, ready: async () => undefined },
+        async (key, items) => {
+            batches.push(items);
+            if (fail?.(items)) throw Object.assign(new Error("boom"), { code: "InternalError" });
+            return new Map(items.filter((i) => i !== "missing").map((i) => [i, `${key}:${i}`]));
+        },
+    );
+    return { coalescer, batches };
+}
+
+describe("Coalescer", () => {
+    test("merges concurrent requests under one key into batches of at most maxBatch", async () => {
+        const { coalescer, batches } = recordingCoalescer(3);
+        const [a, b, c] = await Promise.all([
+            coalescer.request("k", ["1", "2"]),
+            coalescer.request("k", ["2", "3", "4"]),
+            coalescer.request("k", ["5"]),
+        ]);
+        expect(batches.flat().sort()).toEqual(["1", "2", "3", "4", "5"]);
+        expect(batches.every((batch) => batch.length <= 3)).toBe(true);
+        expect(batches).toHaveLength(2);
+        expect([...a.keys()]).toEqual(["1", "2"]);
+        expect(b.get("2")).toEqual({ ok: true, value: "k:2" });
+        expect(c.get("5")).toEqual({ ok: true, value: "k:5" });
+    });
+
+    test("keeps keys apart", async () => {
+        const { coalescer, batches } = recordingCoalescer();
+        const [x, y] = await Promise.all([coalescer.request("x", ["1"]), coalescer.request("y", ["1"])]);
+        expect(batches).toHaveLength(2);
+        expect(x.get("1")).toEqual({ ok: true, value: "x:1" });
+        expect(y.get("1")).toEqual({ ok: true, value: "y:1" });
+    });
+
+    test("an item without a result settles as undefined; a failed batch fails only its own items", async () => {
+        const { coalescer } = recordingCoalescer(2, (items) => items.includes("bad"));
+        const results = await coalescer.request("k", ["missing", "ok", "bad", "other"]);
+        expect(results.get("missing")).toEqual({ ok: true, value: undefined });
+        expect(results.get("ok")).toEqual({ ok: true, value: "k:ok" });
+        expect(results.get("bad")).toMatchObject({ ok: false, error: expect.objectContaining({ code: "InternalError" }) });
+        expect(results.get("other")).toMatchObject({ ok: false });
+    });
+
+    test("requests made after a drain finished are served too", async () => {
+        const { coalescer, batches } = recordingCoalescer();
+        await coalescer.request("k", ["1"]);
+        const later = await coalescer.request("k", ["2"]);
+        expect(later.get("2")).toEqual({ ok: true, value: "k:2" });
+        expect(batches).toEqual([["1"], ["2"]]);
+    });
+});
+
+describe("AdaptiveRateLimiter", () => {
+    function fakeClock() {
+        let now = 0;
+        const sleeps: number[] = [];
+        return {
+            clock: { now: () => now, sleep: async (ms: number) => { sleeps.push(ms); now += ms; } },
+            sleeps,
+            advance: (ms: number) => (now += ms),
+        };
+    }
+
+    test("is unlimited until ECS throttles", async () => {
+        const { clock, sleeps } = fakeClock();
+        const limiter = new AdaptiveRateLimiter(clock);
+        for (let i = 0; i < 100; i++) await limiter.acquire();
+        expect(sleeps).toEqual([]);
+        expect(limiter.rate()).toBe(Infinity);
+    });
+
+    test("after throttling, sends at 70 % of the rate that was sent, then spaces calls evenly", async () => {
+        const { clock, sleeps } = fakeClock();
+        const limiter = new AdaptiveRateLimiter(clock);
+        for (let i = 0; i < 30; i++) await limiter.acquire();
+        limiter.onThrottled();
+        expect(limiter.rate()).toBeCloseTo(21);
+        await limiter.acquire();
+        await limiter.acquire();
+        expect(sleeps).toEqual([expect.closeTo(1000 / 21, 5)]);
+    });
+
+    test("a burst of throttling answers counts once; the rate never drops below the floor", () => {
+        const { clock, advance } = fakeClock();
+        const limiter = new AdaptiveRateLimiter(clock);
+        limiter.onThrottled();
+        limiter.onThrottled();
+        expect(limiter.rate()).toBe(MIN_RATE_PER_SECOND);
+        advance(2000);
+        limiter.onThrottled();
+        expect(limiter.rate()).toBe(MIN_RATE_PER_SECOND);
+    });
+
+    test("successes raise the limit again", async () => {
+        const { clock } = fakeClock();
+        const limiter = new AdaptiveRateLimiter(clock);
+        for (let i = 0; i < 10; i++) await limiter.acquire();
+        limiter.onThrottled();
+        const cut = limiter.rate();
+        for (let i = 0; i < 10; i++) limiter.onSuccess();
+        expect(limiter.rate()).toBeCloseTo(cut + 2);
+    });
+});
