@@ -54,6 +54,10 @@
 # checks report v3.248.0).
 set -euo pipefail
 
+# The whole body is one { ... } block so bash parses it completely before running:
+# editing/pulling this file while a (long) build runs cannot corrupt that run.
+{
+
 PULUMI_VERSION="v3.248.0"
 VERSION_PKG="github.com/pulumi/pulumi/sdk/v3/go/common/version.Version"
 
@@ -235,3 +239,5 @@ wrapper_fingerprint >"$BUILD_TMP/stamp" && mv -f "$BUILD_TMP/stamp" "$STAMP_FILE
 log "done in $(( $(date +%s) - start ))s: $(ls -1 "$BIN_DIR" | tr '\n' ' ')"
 log "put the bin dir FIRST on PATH (node_modules/@pulumi/pulumi after it, if at all)"
 printf '%s\n' "$BIN_DIR"
+exit 0
+}
