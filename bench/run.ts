@@ -1,0 +1,73 @@
+/**
+ * `npm run bench`: runs every scenario against the emulator, prints the table and the targets, and
+ * writes bench/results/latest.json, latest.md and chart.svg. A missed target prints FAIL but does not
+ * fail the run (timing on a shared machine is noisy); a scenario that cannot run does.
+ *
+ * Runs from dist/bench/run.js (compiled by bench/tsconfig.json); results go to the source tree.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { join, resolve } from "node:path";
+import { renderChart } from "./chart";
+import { markdownReport, textReport } from "./report";
+import { SINGLE_SIZES, TIMING, rollingRestart, singleAttachment, throttledFleet, type BenchResult } from "./scenarios";
+import { checkTargets, scalingRows } from "./targets";
+
+const REPO_ROOT = resolve(__dirname, "..", "..");
+const RESULTS_DIR = join(REPO_ROOT, "bench", "results");
+
+/** The commit measured, so recorded results say what code they describe. */
+function revision(): string {
+    try {
+        return execFileSync("git", ["describe", "--always", "--dirty"], { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    } catch {
+        return "unknown revision";
+    }
+}
+
+/** Written next to the target first, then renamed, so an interrupted run leaves the last results whole. */
+function writeResult(name: string, text: string): void {
+    const target = join(RESULTS_DIR, name);
+    writeFileSync(`${target}.tmp`, text);
+    renameSync(`${target}.tmp`, target);
+}
+
+function progress(row: BenchResult): void {
+    const status = row.succeeded === row.resources ? "" : `  FAILED: ${row.errors?.join(" | ")}`;
+    console.log(
+        `  ${row.scenario} ${row.phase} N=${row.n}: ${row.calls} calls (min ${row.minCalls}), ${(row.wallMs / 1000).toFixed(2)} s ` +
+            `(bound ${(row.lowerBoundMs / 1000).toFixed(2)} s), cpu ${row.cpuMs} ms, rss ${row.rssMb} MB${status}`,
+    );
+}
+
+async function main(): Promise<void> {
+    const startedAt = Date.now();
+    const rows: BenchResult[] = [];
+    const baselineRssMb = new Map<number, number>();
+    for (const n of SINGLE_SIZES) {
+        console.log(`single attachment, N=${n}`);
+        const single = await singleAttachment(n, progress);
+        rows.push(...single.rows);
+        baselineRssMb.set(n, single.baselineRssMb);
+    }
+    console.log("rolling restart");
+    rows.push(...(await rollingRestart(progress)));
+    console.log("200 attachments at once, throttled");
+    rows.push(...(await throttledFleet(progress)));
+
+    const scaling = scalingRows(rows, baselineRssMb);
+    const checks = checkTargets(rows, scaling);
+    const context = `${revision()}, Node ${process.version}, ${cpus().length} CPU(s), ${new Date(startedAt).toISOString().slice(0, 10)}, whole run ${Math.round((Date.now() - startedAt) / 1000)} s`;
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    writeResult("latest.json", `${JSON.stringify(rows, null, 2)}\n`);
+    writeResult("latest.md", markdownReport(rows, scaling, checks, TIMING, context));
+    writeResult("chart.svg", renderChart(rows, `restart ${TIMING.restartMs / 1000} s, ${TIMING.latencyMs} ms a call; ${context}`));
+    console.log(`\n${textReport(rows, scaling, checks)}`);
+    console.log(`\nResults: ${RESULTS_DIR}/latest.json, latest.md, chart.svg`);
+}
+
+main().catch((error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    process.exit(1);
+});
