@@ -50,8 +50,9 @@
 # Reproducibility: built with -mod=readonly from the committed go.sum,
 # -trimpath, -buildvcs=false, -ldflags=-s -w, CGO_ENABLED=0, and
 #   -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v3.248.0
-# (both binaries read that variable, so `pulumi version` and plugin version
-# checks report v3.248.0).
+# (so `pulumi version` and plugin version checks report v3.248.0). The nodejs
+# language host is built from tools/pulumi-language-nodejs (sdk/v3 v3.68.0, the
+# last release whose module contains it; see that go.mod) and reports v3.68.0.
 set -euo pipefail
 
 # The whole body is one { ... } block so bash parses it completely before running:
@@ -64,6 +65,9 @@ VERSION_PKG="github.com/pulumi/pulumi/sdk/v3/go/common/version.Version"
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
 WRAPPER_DIR="$REPO_ROOT/tools/pulumi-cli"
+# The nodejs language host: see tools/pulumi-language-nodejs/go.mod for why it has its own module.
+LANGHOST_DIR="$REPO_ROOT/tools/pulumi-language-nodejs"
+LANGHOST_VERSION="v3.68.0"
 
 CACHE_ROOT="${PULUMI_CLI_CACHE:-${HOME:?HOME is not set}/.cache/pulumi-alicloud-keypair-attachment}"
 PREFIX="$CACHE_ROOT/pulumi-$PULUMI_VERSION"
@@ -94,19 +98,24 @@ wrapper_fingerprint() {
   local sum
   if command -v sha256sum >/dev/null 2>&1; then sum="sha256sum"; else sum="shasum -a 256"; fi
   (
-    cd "$WRAPPER_DIR"
+    cd "$REPO_ROOT/tools"
     printf '%s\n' "$PULUMI_VERSION"
-    find . -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) | LC_ALL=C sort | while read -r f; do
+    find pulumi-cli pulumi-language-nodejs -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) | LC_ALL=C sort | while read -r f; do
       printf '%s ' "$f"; $sum <"$f" | cut -d' ' -f1
     done
   ) | $sum | cut -d' ' -f1
+}
+
+# The language host has no -version flag; its usage text names its own flags.
+langhost_runs() {
+  "$1" -h 2>&1 | grep -q -- '-nodeargs'
 }
 
 cached_build_ok() {
   [ -x "$BIN_DIR/pulumi" ] && [ -x "$BIN_DIR/pulumi-language-nodejs" ] && [ -f "$STAMP_FILE" ] || return 1
   [ "$(cat "$STAMP_FILE" 2>/dev/null)" = "$(wrapper_fingerprint)" ] || return 1
   [ "$(pulumi_version_of "$BIN_DIR/pulumi")" = "$PULUMI_VERSION" ] || return 1
-  "$BIN_DIR/pulumi-language-nodejs" -version >/dev/null 2>&1 || return 1
+  langhost_runs "$BIN_DIR/pulumi-language-nodejs" || return 1
 }
 
 # The dynamic-provider plugin shim (same as upstream's, with "$@" quoted).
@@ -213,21 +222,21 @@ log "with cold Go caches this downloads ~800 modules and compiles the whole CLI:
 log "output: $BIN_DIR"
 start=$(date +%s)
 
-log "[1/3] go mod download (verifying against tools/pulumi-cli/go.sum) ..."
-(cd "$WRAPPER_DIR" && go mod download) || die "go mod download failed (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))"
+log "[1/3] go mod download (verifying against tools/pulumi-cli/go.sum and tools/pulumi-language-nodejs/go.sum) ..."
+(cd "$WRAPPER_DIR" && go mod download && cd "$LANGHOST_DIR" && go mod download) || die "go mod download failed (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))"
 
 log "[2/3] go build pulumi (the big one) ..."
 (cd "$WRAPPER_DIR" && go build -p "$jobs" -trimpath -ldflags "$LDFLAGS" \
   -o "$BUILD_TMP/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi) || die "building pulumi failed"
 log "      pulumi built after $(( $(date +%s) - start ))s"
 
-log "[3/3] go build pulumi-language-nodejs ..."
-(cd "$WRAPPER_DIR" && go build -p "$jobs" -trimpath -ldflags "$LDFLAGS" \
-  -o "$BUILD_TMP/pulumi-language-nodejs" ./cmd/pulumi-language-nodejs) || die "building pulumi-language-nodejs failed"
+log "[3/3] go build pulumi-language-nodejs ($LANGHOST_VERSION) ..."
+(cd "$LANGHOST_DIR" && go build -p "$jobs" -trimpath -ldflags "-s -w -X $VERSION_PKG=$LANGHOST_VERSION" \
+  -o "$BUILD_TMP/pulumi-language-nodejs" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs) || die "building pulumi-language-nodejs failed"
 
 got="$(pulumi_version_of "$BUILD_TMP/pulumi")"
 [ "$got" = "$PULUMI_VERSION" ] || die "built pulumi reports '$got', expected $PULUMI_VERSION"
-"$BUILD_TMP/pulumi-language-nodejs" -version >/dev/null 2>&1 || die "built pulumi-language-nodejs does not run"
+langhost_runs "$BUILD_TMP/pulumi-language-nodejs" || die "built pulumi-language-nodejs does not run"
 
 mkdir -p "$BIN_DIR"
 for b in pulumi pulumi-language-nodejs; do
