@@ -16,7 +16,7 @@ import {
     sameInstanceSet,
     transitionalInstanceIds,
 } from "./plan";
-import { Clock, describeFailures, realClock, restartInstances, waitUntilStable } from "./restart";
+import { Clock, RestartHistory, describeFailures, realClock, restartInstances, waitUntilStable } from "./restart";
 import { KeyPairAttachmentInputs, KeyPairAttachmentOutputs, RestartSettings, restartSettingsWithDefaults } from "./types";
 import { ValidationFailure, containsUnknown, validateInputs } from "./validate";
 
@@ -24,6 +24,8 @@ export interface LifecycleDependencies {
     settings: ProviderSettings;
     gateway: EcsGateway;
     clock: Clock;
+    /** Restart times seen by this provider process (shared by its resources). */
+    restartHistory: RestartHistory;
     /** Where provider-side messages go: the dynamic provider's stdout, shown by the CLI as info lines. */
     log: (line: string) => void;
 }
@@ -99,7 +101,12 @@ async function converge(
     const removed = previous ? difference(previous.instanceIds, desired.instanceIds) : [];
     const involved = unique([...desired.instanceIds, ...removed]);
 
-    let facts = await gateway.describeInstances(region, involved);
+    // Both checks are reads: ask them together.
+    const [described, keyPairExists] = await Promise.all([
+        gateway.describeInstances(region, involved),
+        gateway.keyPairExists(region, desired.keyPairName),
+    ]);
+    let facts = described;
     const ineligible = findIneligibleInstances(desired.instanceIds, facts, region);
     if (ineligible.length) {
         throw new Error(
@@ -107,7 +114,7 @@ async function converge(
                 `${describeFailures(ineligible)}. Nothing was changed. Remove these instances from instanceIds and run again.`,
         );
     }
-    if (!(await gateway.keyPairExists(region, desired.keyPairName))) {
+    if (!keyPairExists) {
         throw new Error(
             `Key pair "${desired.keyPairName}" does not exist in region ${region}. Nothing was changed. ` +
                 "Create or import it first (ECS console → Key Pairs, or alicloud.ecs.EcsKeyPair), or fix keyPairName.",
@@ -128,7 +135,7 @@ async function converge(
     const unbindRestart = restart.onUnbind ? detached.succeeded.filter((id) => facts.get(id)?.status === "Running") : [];
     const restartTargets = [...bindRestart.restart, ...unbindRestart];
     const restarts = restartTargets.length
-        ? await restartInstances(gateway, region, restartTargets, { ...waitOptions, force: restart.force, batchSize: restart.batchSize }, clock)
+        ? await restartInstances(gateway, region, restartTargets, { ...waitOptions, force: restart.force, batchSize: restart.batchSize }, clock, deps.restartHistory)
         : { restarted: [], failed: [], skipped: [] };
 
     const attachedSet = new Set(attached.succeeded);
@@ -241,7 +248,7 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
          */
         async read(id, props) {
             const { gateway } = dependencies();
-            if (!(await gateway.keyPairExists(props.region, props.keyPairName))) return { id: "", props };
+            if (!(await gateway.keyPairExists(props.region, props.keyPairName, { fresh: true }))) return { id: "", props };
             const facts = await gateway.describeInstances(props.region, props.instanceIds ?? []);
             const stillBound = (props.instanceIds ?? []).filter((i) => facts.get(i)?.keyPairName === props.keyPairName);
             const bound = new Set(stillBound);
@@ -295,7 +302,7 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
             const restart = restartSettingsWithDefaults(props.restart);
             if (restart.onUnbind) {
                 const running = detached.succeeded.filter((i) => facts.get(i)?.status === "Running");
-                const outcome = await restartInstances(gateway, props.region, running, { ...restart }, clock);
+                const outcome = await restartInstances(gateway, props.region, running, { ...restart }, clock, deps.restartHistory);
                 if (outcome.failed.length) {
                     throw new Error(`Key pair "${props.keyPairName}" was unbound, but restarting failed: ${describeFailures(outcome.failed)}.`);
                 }
@@ -325,7 +332,13 @@ export function configure(request: { config: ConfigSource }): void {
 function processDependencies(): LifecycleDependencies {
     if (!current) {
         const settings = resolveSettings(configSource);
-        current = { settings, gateway: new SdkEcsGateway(settings), clock: realClock, log: (line) => console.log(line) };
+        current = {
+            settings,
+            gateway: new SdkEcsGateway(settings),
+            clock: realClock,
+            restartHistory: new RestartHistory(),
+            log: (line) => console.log(line),
+        };
     }
     return current;
 }

@@ -22,13 +22,33 @@ export const realClock: Clock = {
 export interface WaitOptions {
     timeoutSeconds: number;
     pollIntervalSeconds: number;
+    /** Wait this long before the first poll (default: one poll interval). */
+    firstPollAfterMs?: number;
 }
 
 // Polling backs off while nothing changes (ECS throttling guidance, ecs-api.md §7), up to this
 // multiple of the configured interval, and returns to the interval as soon as something moves.
-const MAX_POLL_BACKOFF = 4;
+const MAX_POLL_BACKOFF = 2;
 const POLL_BACKOFF_FACTOR = 1.5;
+/** The first poll of a restart wave comes at this share of the restart time seen last. */
+const EXPECTED_RESTART_SHARE = 0.9;
 
+/**
+ * How long restarts took in this provider process, so that later waves (a rolling restart, or the
+ * other attachments of one `pulumi up`) poll first when the instances are about to be back, not
+ * several times while they are still booting.
+ */
+export class RestartHistory {
+    private lastMs?: number;
+
+    record(durationMs: number): void {
+        this.lastMs = durationMs;
+    }
+
+    firstPollAfterMs(pollIntervalMs: number): number {
+        return this.lastMs === undefined ? pollIntervalMs : Math.max(pollIntervalMs, this.lastMs * EXPECTED_RESTART_SHARE);
+    }
+}
 /**
  * Polls until `done` holds for every instance or the timeout passes. Returns the last facts and the
  * instances that never got there.
@@ -43,7 +63,7 @@ export async function waitFor(
 ): Promise<{ facts: Map<string, InstanceFacts>; unfinished: string[]; error?: unknown }> {
     const deadline = clock.now() + options.timeoutSeconds * 1000;
     const baseMs = options.pollIntervalSeconds * 1000;
-    let intervalMs = baseMs;
+    let intervalMs = options.firstPollAfterMs ?? baseMs;
     let waiting = [...instanceIds];
     let facts = new Map<string, InstanceFacts>();
     let previous = "";
@@ -62,7 +82,7 @@ export async function waitFor(
         waiting = waiting.filter((id) => !done(facts.get(id)));
         if (waiting.length === 0) return { facts, unfinished: [] };
         const snapshot = waiting.map((id) => `${id}=${facts.get(id)?.status}`).join(",");
-        intervalMs = snapshot === previous ? Math.min(intervalMs * POLL_BACKOFF_FACTOR, baseMs * MAX_POLL_BACKOFF) : baseMs;
+        intervalMs = snapshot === previous ? Math.min(Math.max(intervalMs, baseMs) * POLL_BACKOFF_FACTOR, baseMs * MAX_POLL_BACKOFF) : baseMs;
         previous = snapshot;
     }
 }
@@ -115,6 +135,7 @@ export async function restartInstances(
     instanceIds: readonly string[],
     options: RestartOptions,
     clock: Clock,
+    history: RestartHistory = new RestartHistory(),
 ): Promise<RestartOutcome> {
     const outcome: RestartOutcome = { restarted: [], failed: [], skipped: [] };
     const waves = options.batchSize > 0 ? chunk(instanceIds, options.batchSize) : [[...instanceIds]];
@@ -122,7 +143,10 @@ export async function restartInstances(
         if (wave.length === 0) continue;
         const rebooted = await gateway.rebootInstances(region, wave, options.force);
         outcome.failed.push(...rebooted.failed);
-        const { facts, unfinished, error } = await waitFor(gateway, region, rebooted.succeeded, isRunning, options, clock);
+        const rebootedAt = clock.now();
+        const firstPollAfterMs = history.firstPollAfterMs(options.pollIntervalSeconds * 1000);
+        const { facts, unfinished, error } = await waitFor(gateway, region, rebooted.succeeded, isRunning, { ...options, firstPollAfterMs }, clock);
+        if (unfinished.length === 0 && rebooted.succeeded.length) history.record(clock.now() - rebootedAt);
         outcome.restarted.push(...rebooted.succeeded.filter((id) => !unfinished.includes(id)));
         for (const instanceId of unfinished) {
             outcome.failed.push(

@@ -27,6 +27,8 @@ export const READ_TIMEOUT_MS = 30_000;
 const BATCH_CONCURRENCY = 4;
 /** How long a request waits for concurrent resources' requests to join its call, in milliseconds. */
 const COALESCE_WINDOW_MS = 2;
+/** How long a key pair seen to exist is believed, in milliseconds. */
+const KEY_PAIR_EXISTS_TTL_MS = 10_000;
 
 /** An ECS call that failed: names the action, the instances, the ECS code and the request id. */
 export class EcsCallError extends Error {
@@ -56,7 +58,8 @@ export interface BatchResult {
 /** The ECS operations the provider needs, in its own vocabulary. */
 export interface EcsGateway {
     describeInstances(region: string, instanceIds: readonly string[]): Promise<Map<string, InstanceFacts>>;
-    keyPairExists(region: string, keyPairName: string): Promise<boolean>;
+    /** `fresh`: ask ECS now (a refresh must see a deletion), instead of a recent answer. */
+    keyPairExists(region: string, keyPairName: string, options?: { fresh?: boolean }): Promise<boolean>;
     attachKeyPair(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<BatchResult>;
     detachKeyPair(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<BatchResult>;
     rebootInstances(region: string, instanceIds: readonly string[], force: boolean): Promise<BatchResult>;
@@ -218,13 +221,19 @@ export class SdkEcsGateway implements EcsGateway {
         return facts;
     }
 
-    /** Concurrent lookups of the same key pair share one DescribeKeyPairs call. */
-    keyPairExists(region: string, keyPairName: string): Promise<boolean> {
+    /**
+     * Concurrent lookups of the same key pair share one DescribeKeyPairs call, and a key pair seen to
+     * exist is believed for a few seconds (the attachments of one `pulumi up` start over a short
+     * span). A key pair deleted meanwhile makes AttachKeyPair fail with InvalidKeyPairName.NotFound.
+     */
+    keyPairExists(region: string, keyPairName: string, options: { fresh?: boolean } = {}): Promise<boolean> {
         const key = JSON.stringify([region, keyPairName]);
-        let lookup = this.keyPairLookups.get(key);
+        let lookup = options.fresh ? undefined : this.keyPairLookups.get(key);
         if (!lookup) {
-            lookup = this.describeKeyPair(region, keyPairName).finally(() => this.keyPairLookups.delete(key));
+            lookup = this.describeKeyPair(region, keyPairName);
             this.keyPairLookups.set(key, lookup);
+            const forget = () => this.keyPairLookups.delete(key);
+            lookup.then((exists) => (exists ? setTimeout(forget, KEY_PAIR_EXISTS_TTL_MS).unref() : forget()), forget);
         }
         return lookup;
     }

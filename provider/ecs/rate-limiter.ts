@@ -31,7 +31,12 @@ export class AdaptiveRateLimiter {
     private lastDecreaseAt = -Infinity;
     private readonly recentSends: number[] = [];
 
-    constructor(private readonly clock: LimiterClock = realLimiterClock) {}
+    constructor(
+        private readonly clock: LimiterClock = realLimiterClock,
+        initialRatePerSecond = Infinity,
+    ) {
+        this.ratePerSecond = initialRatePerSecond;
+    }
 
     /** Current limit in calls per second (Infinity until ECS first throttles). */
     rate(): number {
@@ -85,10 +90,16 @@ export class RateLimiters {
 
     constructor(private readonly clock: LimiterClock = realLimiterClock) {}
 
+    /**
+     * An action seen for the first time starts at the lowest rate learned for the others: ECS counts
+     * each API separately, but an account throttled on one API is likely near the quota of the next
+     * (a destroy's DetachKeyPair burst after a throttled create, say).
+     */
     for(action: string): AdaptiveRateLimiter {
         let limiter = this.byAction.get(action);
         if (!limiter) {
-            limiter = new AdaptiveRateLimiter(this.clock);
+            const learned = Math.min(...[...this.byAction.values()].map((l) => l.rate()));
+            limiter = new AdaptiveRateLimiter(this.clock, learned);
             this.byAction.set(action, limiter);
         }
         return limiter;

@@ -4,7 +4,7 @@ import { resolveSettings } from "../../provider/config";
 import { SdkEcsGateway } from "../../provider/ecs/gateway";
 import { DEFAULT_RETRY_OPTIONS, RetryBudget } from "../../provider/ecs/retry";
 import { KeyPairAttachmentHooks, createLifecycle } from "../../provider/lifecycle";
-import { realClock } from "../../provider/restart";
+import { RestartHistory, realClock } from "../../provider/restart";
 
 export const REGION = "cn-hangzhou";
 /** Reboots take (3000 + 5000) ms × 0.01 = 80 ms. */
@@ -40,7 +40,7 @@ export async function startFixture(seed: Seed, options: EmulatorOptions = {}, co
     const retry = { ...DEFAULT_RETRY_OPTIONS, baseDelayMs: 10, throttlingBaseDelayMs: 20, maxDelayMs: 100, budget: new RetryBudget() };
     const gateway = new SdkEcsGateway(settings, retry);
     const logs: string[] = [];
-    const hooks = createLifecycle(() => ({ settings, gateway, clock: realClock, log: (line) => logs.push(line) }));
+    const hooks = createLifecycle(() => ({ settings, gateway, clock: realClock, restartHistory: new RestartHistory(), log: (line) => logs.push(line) }));
     return { emulator, hooks, logs, close: () => emulator.close() };
 }
 

@@ -1,0 +1,66 @@
+import { EcsGateway } from "../../provider/ecs/gateway";
+import { InstanceFacts } from "../../provider/ecs/instance";
+import { RateLimiters } from "../../provider/ecs/rate-limiter";
+import { Clock, RestartHistory, waitFor } from "../../provider/restart";
+
+/** A fake clock and a gateway whose instance states follow a script over (fake) time. */
+function scripted(statusAt: (ms: number) => string) {
+    let now = 0;
+    const polls: number[] = [];
+    const clock: Clock = { now: () => now, sleep: async (ms) => void (now += ms) };
+    const gateway = {
+        describeInstances: async (_region: string, ids: readonly string[]) => {
+            polls.push(now);
+            return new Map(ids.map((id) => [id, { instanceId: id, status: statusAt(now), osType: "linux", ioOptimized: true, lockedForSecurity: false } as InstanceFacts]));
+        },
+    } as unknown as EcsGateway;
+    return { clock, gateway, polls };
+}
+
+const running = (f: InstanceFacts | undefined) => f?.status === "Running";
+
+describe("waitFor (status polling)", () => {
+    test("backs off while nothing changes, capped at twice the interval, and resets when something moves", async () => {
+        // Stopping until 500 ms, Starting until 3000 ms, then Running.
+        const { clock, gateway, polls } = scripted((t) => (t < 500 ? "Stopping" : t < 3000 ? "Starting" : "Running"));
+        const result = await waitFor(gateway, "r", ["i-1"], running, { timeoutSeconds: 60, pollIntervalSeconds: 0.25 }, clock);
+        expect(result.unfinished).toEqual([]);
+        // Stopping → Starting at 500 ms is a change (back to 250 ms); then 375, then the 500 ms cap.
+        expect(polls).toEqual([250, 500, 750, 1125, 1625, 2125, 2625, 3125]);
+    });
+
+    test("the first poll can wait for the expected restart time", async () => {
+        const { clock, gateway, polls } = scripted((t) => (t < 2000 ? "Starting" : "Running"));
+        await waitFor(gateway, "r", ["i-1"], running, { timeoutSeconds: 60, pollIntervalSeconds: 0.25, firstPollAfterMs: 1800 }, clock);
+        expect(polls).toEqual([1800, 2050]);
+    });
+
+    test("returns the instances that never got there when the timeout passes", async () => {
+        const { clock, gateway } = scripted(() => "Starting");
+        const result = await waitFor(gateway, "r", ["i-1", "i-2"], running, { timeoutSeconds: 2, pollIntervalSeconds: 0.5 }, clock);
+        expect(result.unfinished).toEqual(["i-1", "i-2"]);
+        expect(clock.now()).toBe(2000);
+    });
+});
+
+describe("RestartHistory", () => {
+    test("polls after one interval until a restart was seen, then near the time it took", () => {
+        const history = new RestartHistory();
+        expect(history.firstPollAfterMs(250)).toBe(250);
+        history.record(2000);
+        expect(history.firstPollAfterMs(250)).toBe(1800);
+        history.record(100);
+        expect(history.firstPollAfterMs(250)).toBe(250);
+    });
+});
+
+describe("RateLimiters", () => {
+    test("an action seen for the first time starts at the lowest rate learned for the others", async () => {
+        let now = 0;
+        const limiters = new RateLimiters({ now: () => now, sleep: async (ms) => void (now += ms) });
+        expect(limiters.for("DescribeInstances").rate()).toBe(Infinity);
+        for (let i = 0; i < 20; i++) await limiters.for("DescribeInstances").acquire();
+        limiters.for("DescribeInstances").onThrottled();
+        expect(limiters.for("DetachKeyPair").rate()).toBeCloseTo(14);
+    });
+});
