@@ -6,7 +6,7 @@
 import { randomBytes } from "crypto";
 import { ConfigSource, ProviderSettings, requireRegion, resolveSettings } from "./config";
 import { EcsGateway, SdkEcsGateway, describeIds } from "./ecs/gateway";
-import { InstanceFailure } from "./ecs/instance";
+import { InstanceFacts, InstanceFailure } from "./ecs/instance";
 import {
     difference,
     findIneligibleInstances,
@@ -16,7 +16,7 @@ import {
     sameInstanceSet,
     transitionalInstanceIds,
 } from "./plan";
-import { Clock, RestartHistory, describeFailures, realClock, restartInstances, waitUntilStable } from "./restart";
+import { Clock, RestartHistory, RestartOutcome, describeFailures, realClock, restartInstances, waitUntilStable } from "./restart";
 import { KeyPairAttachmentInputs, KeyPairAttachmentOutputs, RestartSettings, restartSettingsWithDefaults } from "./types";
 import { ValidationFailure, containsUnknown, validateInputs } from "./validate";
 
@@ -51,6 +51,7 @@ type Inputs = KeyPairAttachmentInputs;
 type Outputs = KeyPairAttachmentOutputs;
 
 const EMPTY_BATCH = { succeeded: [] as string[], failed: [] as InstanceFailure[] };
+const NO_RESTARTS: RestartOutcome = { restarted: [], failed: [], skipped: [] };
 
 function unique(ids: readonly string[]): string[] {
     return [...new Set(ids)];
@@ -79,6 +80,7 @@ function normalizedRestart(restart: RestartSettings | undefined): string {
 
 interface ConvergeResult {
     outputs: KeyPairAttachmentOutputs;
+    unbound: UnbindOutcome;
     failures: InstanceFailure[];
     /** False when every change failed: then there is no partial state to record. */
     changedAnything: boolean;
@@ -126,17 +128,12 @@ async function converge(
         facts = await gateway.describeInstances(region, involved);
     }
 
-    const unbind = planUnbind(previousKey ?? desired.keyPairName, removed, facts);
-    const detached = unbind.detach.length ? await gateway.detachKeyPair(region, previousKey ?? desired.keyPairName, unbind.detach) : EMPTY_BATCH;
+    const unbound = await unbindInstances(deps, region, previousKey ?? desired.keyPairName, removed, facts, desired);
     const bind = planBind(desired.keyPairName, desired.instanceIds, facts, previousKey);
     const attached = bind.attach.length ? await gateway.attachKeyPair(region, desired.keyPairName, bind.attach) : EMPTY_BATCH;
 
     const bindRestart = planRestart(attached.succeeded, facts, restart.enabled);
-    const unbindRestart = restart.onUnbind ? detached.succeeded.filter((id) => facts.get(id)?.status === "Running") : [];
-    const restartTargets = [...bindRestart.restart, ...unbindRestart];
-    const restarts = restartTargets.length
-        ? await restartInstances(gateway, region, restartTargets, { ...waitOptions, force: restart.force, batchSize: restart.batchSize }, clock, deps.restartHistory)
-        : { restarted: [], failed: [], skipped: [] };
+    const restarts = await restartChanged(deps, region, restart, bindRestart.restart, unbound.restart);
 
     const attachedSet = new Set(attached.succeeded);
     const boundNow = desired.instanceIds.filter((id) => attachedSet.has(id) || bind.alreadyBound.includes(id));
@@ -144,6 +141,7 @@ async function converge(
     const restartedSet = new Set(restarts.restarted);
     const stillPending = (previous?.pendingRestartInstanceIds ?? []).filter((id) => !attachedSet.has(id));
     const notRestarted = [...restarts.failed.map((f) => f.instanceId), ...restarts.skipped];
+    const passwordSet = new Set(unbound.passwordSet);
 
     return {
         outputs: definedOnly({
@@ -151,17 +149,90 @@ async function converge(
             instanceIds: boundNow,
             region,
             restart: desired.restart,
+            passwordOnUnbind: desired.passwordOnUnbind,
             restartedInstanceIds: restarts.restarted,
-            pendingRestartInstanceIds: unique([...stillPending, ...bindRestart.pending, ...notRestarted]).filter(
-                (id) => boundSet.has(id) && !restartedSet.has(id),
+            pendingRestartInstanceIds: unique([...stillPending, ...bindRestart.pending, ...unbound.pending, ...notRestarted]).filter(
+                (id) => (boundSet.has(id) || passwordSet.has(id)) && !restartedSet.has(id),
             ),
-            passwordResetRequiredInstanceIds: unique([...(previous?.passwordResetRequiredInstanceIds ?? []), ...detached.succeeded]).filter(
-                (id) => !boundSet.has(id),
+            passwordResetRequiredInstanceIds: unique([...(previous?.passwordResetRequiredInstanceIds ?? []), ...unbound.detached]).filter(
+                (id) => !boundSet.has(id) && !passwordSet.has(id),
+            ),
+            passwordResetFailures: Object.fromEntries(
+                [...Object.entries(previous?.passwordResetFailures ?? {}), ...unbound.passwordFailures.map((f) => [f.instanceId, `${f.code}: ${f.message}`])].filter(
+                    ([id]) => !boundSet.has(id) && !passwordSet.has(id),
+                ),
             ),
             replacedKeyPairs: { ...pick(previous?.replacedKeyPairs, boundSet), ...pick(bind.replaced, attachedSet) },
         }),
-        failures: [...detached.failed, ...attached.failed, ...restarts.failed],
-        changedAnything: detached.succeeded.length + attached.succeeded.length > 0,
+        // A failed password reset is reported in the outputs, not as a failure of the binding.
+        failures: [...unbound.failed, ...attached.failed, ...restarts.failed],
+        changedAnything: unbound.detached.length + attached.succeeded.length > 0,
+        unbound,
+    };
+}
+
+interface UnbindOutcome {
+    detached: string[];
+    failed: InstanceFailure[];
+    /** Given `passwordOnUnbind`. */
+    passwordSet: string[];
+    passwordFailures: InstanceFailure[];
+    /** Running and changed: to restart so that the unbind (and the password) take effect now. */
+    restart: string[];
+    /** Given a password but not running: it takes effect at their next start. */
+    pending: string[];
+}
+
+/**
+ * Detaches the instances that still hold the key (never one holding another key), sets
+ * `passwordOnUnbind` on them when given (the ECS docs: after an unbind the password must be reset
+ * before password logon, and a password set through the API takes effect after a restart through
+ * the API), and says which of them to restart: those given a password, and all with `restart.onUnbind`.
+ */
+async function unbindInstances(
+    deps: LifecycleDependencies,
+    region: string,
+    keyPairName: string,
+    instanceIds: readonly string[],
+    facts: ReadonlyMap<string, InstanceFacts>,
+    settings: { restart?: RestartSettings; passwordOnUnbind?: string },
+): Promise<UnbindOutcome> {
+    const plan = planUnbind(keyPairName, instanceIds, facts);
+    const detached = plan.detach.length ? await deps.gateway.detachKeyPair(region, keyPairName, plan.detach) : EMPTY_BATCH;
+    const password = settings.passwordOnUnbind;
+    const passwords = password && detached.succeeded.length ? await deps.gateway.setInstancePasswords(region, detached.succeeded, password) : EMPTY_BATCH;
+    const changed = restartSettingsWithDefaults(settings.restart).onUnbind ? detached.succeeded : passwords.succeeded;
+    const running = (id: string) => facts.get(id)?.status === "Running";
+    return {
+        detached: detached.succeeded,
+        failed: detached.failed,
+        passwordSet: passwords.succeeded,
+        passwordFailures: passwords.failed,
+        restart: changed.filter(running),
+        pending: passwords.succeeded.filter((id) => !running(id)),
+    };
+}
+
+/**
+ * Restarts what changed: bound instances as `restart.force` says, unbound ones always gracefully (a
+ * password or an unbind needs no power cycle). One wave sequence when both are graceful.
+ */
+async function restartChanged(
+    deps: LifecycleDependencies,
+    region: string,
+    restart: Required<RestartSettings>,
+    bound: readonly string[],
+    unbound: readonly string[],
+): Promise<RestartOutcome> {
+    const options = { timeoutSeconds: restart.timeoutSeconds, pollIntervalSeconds: restart.pollIntervalSeconds, batchSize: restart.batchSize };
+    const run = (ids: readonly string[], force: boolean) =>
+        ids.length ? restartInstances(deps.gateway, region, ids, { ...options, force }, deps.clock, deps.restartHistory) : Promise.resolve(NO_RESTARTS);
+    if (!restart.force) return run([...bound, ...unbound], false);
+    const [forced, graceful] = [await run(bound, true), await run(unbound, false)];
+    return {
+        restarted: [...forced.restarted, ...graceful.restarted],
+        failed: [...forced.failed, ...graceful.failed],
+        skipped: [...forced.skipped, ...graceful.skipped],
     };
 }
 
@@ -208,8 +279,8 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
 
         /**
          * `instanceIds` is a set; a key change or a set change is an update; a region change replaces
-         * the resource, deleting first (the binding cannot move between regions); restart settings alone
-         * are an update that makes no API call. Unknown values count as changes.
+         * the resource, deleting first (the binding cannot move between regions); restart settings or
+         * passwordOnUnbind alone are an update that makes no API call. Unknown values count as changes.
          */
         async diff(_id, olds, news) {
             const newRegion = news.region ?? dependencies().settings.defaultRegion;
@@ -222,7 +293,9 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
                 containsUnknown(news.restart) ||
                 news.keyPairName !== olds.keyPairName ||
                 !sameInstanceSet(olds.instanceIds ?? [], news.instanceIds ?? []) ||
-                normalizedRestart(news.restart) !== normalizedRestart(olds.restart);
+                normalizedRestart(news.restart) !== normalizedRestart(olds.restart) ||
+                containsUnknown(news.passwordOnUnbind) ||
+                news.passwordOnUnbind !== olds.passwordOnUnbind;
             return { changes };
         },
 
@@ -265,18 +338,18 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
 
         /**
          * Detaches only removed instances that still hold this key, attaches only where the key is
-         * missing (every instance on a key change), restarts only what changed. A change of restart
-         * settings alone makes no API call.
+         * missing (every instance on a key change), restarts only what changed; with passwordOnUnbind
+         * the removed instances get that password and a graceful restart. A change of restart settings
+         * or passwordOnUnbind alone makes no API call.
          */
         async update(id, olds, news) {
             const deps = dependencies();
             if (news.keyPairName === olds.keyPairName && sameInstanceSet(olds.instanceIds, news.instanceIds)) {
-                return { outs: definedOnly({ ...olds, restart: news.restart, restartedInstanceIds: [] }) };
+                return { outs: definedOnly({ ...olds, restart: news.restart, passwordOnUnbind: news.passwordOnUnbind, restartedInstanceIds: [] }) };
             }
             const result = await converge(deps, olds.region, news, olds);
             if (result.failures.length) throw partialFailure(id, news, result);
-            const removed = difference(olds.instanceIds, news.instanceIds);
-            if (removed.length) deps.log(unbindNotice(id, olds.keyPairName, removed.filter((i) => result.outputs.passwordResetRequiredInstanceIds.includes(i))));
+            if (result.unbound.detached.length) deps.log(unbindNotice(id, olds.keyPairName, result.unbound));
             deps.log(summarize(id, "updated", result.outputs));
             return { outs: result.outputs };
         },
@@ -288,36 +361,38 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
          */
         async delete(id, props) {
             const deps = dependencies();
-            const { gateway, clock } = deps;
-            const facts = await gateway.describeInstances(props.region, props.instanceIds ?? []);
-            const plan = planUnbind(props.keyPairName, props.instanceIds ?? [], facts);
-            if (plan.detach.length === 0) return;
-            const detached = await gateway.detachKeyPair(props.region, props.keyPairName, plan.detach);
-            if (detached.failed.length) {
+            const facts = await deps.gateway.describeInstances(props.region, props.instanceIds ?? []);
+            const unbound = await unbindInstances(deps, props.region, props.keyPairName, props.instanceIds ?? [], facts, props);
+            if (unbound.failed.length) {
                 throw new Error(
-                    `Key pair "${props.keyPairName}" could not be unbound from ${detached.failed.length} instance(s): ${describeFailures(detached.failed)}. ` +
-                        `Unbound: ${describeIds(detached.succeeded) || "none"}. Fix the cause and run \`pulumi destroy\` again.`,
+                    `Key pair "${props.keyPairName}" could not be unbound from ${unbound.failed.length} instance(s): ${describeFailures(unbound.failed)}. ` +
+                        `Unbound: ${describeIds(unbound.detached) || "none"}. Fix the cause and run \`pulumi destroy\` again.`,
                 );
             }
-            const restart = restartSettingsWithDefaults(props.restart);
-            if (restart.onUnbind) {
-                const running = detached.succeeded.filter((i) => facts.get(i)?.status === "Running");
-                const outcome = await restartInstances(gateway, props.region, running, { ...restart }, clock, deps.restartHistory);
-                if (outcome.failed.length) {
-                    throw new Error(`Key pair "${props.keyPairName}" was unbound, but restarting failed: ${describeFailures(outcome.failed)}.`);
-                }
+            if (unbound.detached.length === 0) return;
+            const restarts = await restartChanged(deps, props.region, restartSettingsWithDefaults(props.restart), [], unbound.restart);
+            deps.log(unbindNotice(id, props.keyPairName, unbound));
+            if (restarts.failed.length) {
+                throw new Error(`Key pair "${props.keyPairName}" was unbound, but restarting failed: ${describeFailures(restarts.failed)}. Run \`pulumi destroy\` again.`);
             }
-            deps.log(unbindNotice(id, props.keyPairName, detached.succeeded));
         },
     };
 }
 
-function unbindNotice(id: string, keyPairName: string, instanceIds: readonly string[]): string {
-    if (instanceIds.length === 0) return `KeyPairAttachment ${id}: no instance needed unbinding from key pair "${keyPairName}".`;
-    return (
-        `KeyPairAttachment ${id}: unbound key pair "${keyPairName}" from ${describeIds(instanceIds)}. ` +
-        "Reset their passwords before logging on with one (ECS console → Reset Instance Password, or ModifyInstanceAttribute then a restart)."
-    );
+/** One line for the CLI naming what was unbound and what each instance needs before password logon. */
+function unbindNotice(id: string, keyPairName: string, unbound: Pick<UnbindOutcome, "detached" | "passwordSet" | "passwordFailures">): string {
+    if (unbound.detached.length === 0) return `KeyPairAttachment ${id}: no instance needed unbinding from key pair "${keyPairName}".`;
+    const parts = [`KeyPairAttachment ${id}: unbound key pair "${keyPairName}" from ${describeIds(unbound.detached)}.`];
+    if (unbound.passwordSet.length) parts.push(`passwordOnUnbind was set on ${describeIds(unbound.passwordSet)}.`);
+    if (unbound.passwordFailures.length) parts.push(`Setting the password failed: ${describeFailures(unbound.passwordFailures)}.`);
+    const needReset = difference(unbound.detached, unbound.passwordSet);
+    if (needReset.length) {
+        parts.push(
+            `Reset the password of ${describeIds(needReset)} before logging on with one ` +
+                "(ECS console → Reset Instance Password, or ModifyInstanceAttribute then a restart; or set passwordOnUnbind).",
+        );
+    }
+    return parts.join(" ");
 }
 
 let configSource: ConfigSource | undefined;

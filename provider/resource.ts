@@ -15,6 +15,13 @@ export interface KeyPairAttachmentArgs {
     region?: pulumi.Input<string>;
     /** How running instances are restarted so that the key takes effect. */
     restart?: pulumi.Input<RestartArgs>;
+    /**
+     * Opt-in: the password every instance this resource unbinds gets (ModifyInstanceAttribute), with a
+     * graceful restart of the running ones so that it takes effect. Pass it as `pulumi.secret(...)`;
+     * it is kept in the state only as a secret. 8–30 characters, at least three of upper case, lower
+     * case, digits and ()`~!@#$%^&*-_+=|{}[]:;'<>,.?/
+     */
+    passwordOnUnbind?: pulumi.Input<string>;
 }
 
 export type RestartArgs = { [K in keyof RestartSettings]?: pulumi.Input<RestartSettings[K]> };
@@ -33,6 +40,9 @@ export class KeyPairAttachment extends pulumi.dynamic.Resource {
     declare readonly passwordResetRequiredInstanceIds: pulumi.Output<string[]>;
     /** Instance id → the key pair that this resource's binding replaced. */
     declare readonly replacedKeyPairs: pulumi.Output<Record<string, string>>;
+    /** Instance id → why setting passwordOnUnbind failed on it. */
+    declare readonly passwordResetFailures: pulumi.Output<Record<string, string>>;
+    declare readonly passwordOnUnbind: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: KeyPairAttachmentArgs, opts?: pulumi.CustomResourceOptions) {
         super(
@@ -44,15 +54,17 @@ export class KeyPairAttachment extends pulumi.dynamic.Resource {
                 pendingRestartInstanceIds: undefined,
                 passwordResetRequiredInstanceIds: undefined,
                 replacedKeyPairs: undefined,
+                passwordResetFailures: undefined,
             },
-            opts,
+            // The password is an input; its output copy must stay a secret in the state too.
+            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "passwordOnUnbind"] },
             "alicloud-ecs",
             "KeyPairAttachment",
         );
         pulumi
-            .all([this.keyPairName, this.passwordResetRequiredInstanceIds, this.pendingRestartInstanceIds, this.replacedKeyPairs])
-            .apply(([keyPairName, passwordReset, pending, replaced]) => {
-                for (const message of outputWarnings(keyPairName, passwordReset, pending, replaced)) pulumi.log.warn(message, this);
+            .all([this.keyPairName, this.passwordResetRequiredInstanceIds, this.pendingRestartInstanceIds, this.replacedKeyPairs, this.passwordResetFailures])
+            .apply(([keyPairName, passwordReset, pending, replaced, resetFailures]) => {
+                for (const message of outputWarnings(keyPairName, passwordReset, pending, replaced, resetFailures)) pulumi.log.warn(message, this);
             });
     }
 }
@@ -63,8 +75,13 @@ export function outputWarnings(
     passwordResetRequired: readonly string[] | undefined,
     pendingRestart: readonly string[] | undefined,
     replaced: Record<string, string> | undefined,
+    passwordResetFailures: Record<string, string> | undefined = {},
 ): string[] {
     const warnings: string[] = [];
+    const failures = Object.entries(passwordResetFailures ?? {});
+    if (failures.length) {
+        warnings.push(`Setting passwordOnUnbind failed on ${failures.map(([id, reason]) => `${id} (${reason})`).join(", ")}: reset their passwords by hand.`);
+    }
     if (passwordResetRequired?.length) {
         warnings.push(
             `${passwordResetRequired.join(", ")} no longer hold a key pair from this resource: reset their passwords ` +

@@ -25,6 +25,11 @@ export interface KeyPairAttachmentInputs {
     instanceIds: string[];
     region?: string;
     restart?: RestartSettings;
+    /**
+     * When set, every instance this resource unbinds gets this password (ModifyInstanceAttribute) and
+     * the running ones are restarted gracefully so that both the unbind and the password take effect.
+     */
+    passwordOnUnbind?: string;
 }
 
 /** Outputs recorded in the Pulumi state. */
@@ -35,12 +40,19 @@ export interface KeyPairAttachmentOutputs {
     /** The region the binding lives in (the input, or the provider's configured region). */
     region: string;
     restart?: RestartSettings;
+    /** Kept (as a secret) so that delete can set it too. */
+    passwordOnUnbind?: string;
     /** Restarted by the latest create or update. */
     restartedInstanceIds: string[];
-    /** Bound, but the key is not in effect until their next start or restart. */
+    /**
+     * Bound, but the key is not in effect until their next start or restart (and, with
+     * passwordOnUnbind, unbound stopped instances whose new password waits for their next start).
+     */
     pendingRestartInstanceIds: string[];
-    /** Unbound by this resource: their password must be reset before password logon. */
+    /** Unbound by this resource and given no password: reset it before password logon. */
     passwordResetRequiredInstanceIds: string[];
+    /** Instance id → why setting passwordOnUnbind failed on it (it is also listed as needing a reset). */
+    passwordResetFailures: Record<string, string>;
     /** Instance id → the key pair that this resource's binding replaced. */
     replacedKeyPairs: Record<string, string>;
 }

@@ -41,7 +41,7 @@ const INSTANCE_ID_RULE = "'i-' followed by lower-case letters and digits, e.g. i
 const REGION_ID = /^[a-z]{2,}(-[a-z0-9]+)+$/;
 const REGION_RULE = "an ECS region id such as cn-hangzhou or ap-southeast-1";
 
-const INPUT_PROPERTIES = ["keyPairName", "instanceIds", "region", "restart"];
+const INPUT_PROPERTIES = ["keyPairName", "instanceIds", "region", "restart", "passwordOnUnbind"];
 const RESTART_PROPERTIES = ["enabled", "force", "batchSize", "timeoutSeconds", "pollIntervalSeconds", "onUnbind"];
 
 export function validateKeyPairName(value: unknown): string | undefined {
@@ -107,6 +107,26 @@ export function validateRestart(value: unknown): ValidationFailure[] {
     return failures;
 }
 
+// ModifyInstanceAttribute password rules (ecs-api.md §2.9): 8–30 characters, at least three of
+// upper case, lower case, digits and these special characters.
+const PASSWORD_SPECIALS = "()`~!@#$%^&*-_+=|{}[]:;'<>,.?/";
+const PASSWORD_RULE =
+    `8–30 characters with at least three of: upper-case letters, lower-case letters, digits, and the special characters ${PASSWORD_SPECIALS}`;
+
+/** Says what is wrong with a password without ever repeating it. */
+export function validatePassword(value: unknown): string | undefined {
+    if (value === undefined || isUnknown(value)) return undefined;
+    if (typeof value !== "string") return `passwordOnUnbind must be a string of ${PASSWORD_RULE}`;
+    const chars = [...value];
+    if (chars.length < 8 || chars.length > 30) return `passwordOnUnbind has ${chars.length} characters; allowed: ${PASSWORD_RULE}`;
+    if (!chars.every((c) => /[A-Za-z0-9]/.test(c) || PASSWORD_SPECIALS.includes(c))) {
+        return `passwordOnUnbind contains a character that is not allowed (letters, digits and ${PASSWORD_SPECIALS} only); allowed: ${PASSWORD_RULE}`;
+    }
+    const classes = [/[A-Z]/, /[a-z]/, /[0-9]/].filter((r) => r.test(value)).length + (chars.some((c) => PASSWORD_SPECIALS.includes(c)) ? 1 : 0);
+    if (classes < 3) return `passwordOnUnbind uses only ${classes} kind(s) of character; allowed: ${PASSWORD_RULE}`;
+    return undefined;
+}
+
 /** All failures of a set of inputs, by property. Never throws, whatever the input. */
 export function validateInputs(news: Record<string, unknown>): ValidationFailure[] {
     const failures: ValidationFailure[] = [];
@@ -123,5 +143,7 @@ export function validateInputs(news: Record<string, unknown>): ValidationFailure
     const region = validateRegion(news.region);
     if (region) failures.push({ property: "region", reason: region });
     failures.push(...validateRestart(news.restart));
+    const password = validatePassword(news.passwordOnUnbind);
+    if (password) failures.push({ property: "passwordOnUnbind", reason: password });
     return failures;
 }

@@ -63,6 +63,8 @@ export interface EcsGateway {
     attachKeyPair(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<BatchResult>;
     detachKeyPair(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<BatchResult>;
     rebootInstances(region: string, instanceIds: readonly string[], force: boolean): Promise<BatchResult>;
+    /** ModifyInstanceAttribute(Password), one call per instance (there is no batch form). */
+    setInstancePasswords(region: string, instanceIds: readonly string[], password: string): Promise<BatchResult>;
 }
 
 /** The SDK turns numbers and booleans into strings; accept both (DESIGN §6). */
@@ -114,13 +116,14 @@ function toBatchResult(instanceIds: readonly string[], settled: Map<string, Sett
  * and retries draw on one budget — so 200 attachments in one `pulumi up` cost about what one
  * attachment of the same 1000 instances costs.
  */
+export interface CallTimeouts {
+    connectTimeoutMs: number;
+    readTimeoutMs: number;
+}
+
 export class SdkEcsGateway implements EcsGateway {
     private readonly clients = new Map<string, EcsClient>();
-    private readonly runtime = new dara.RuntimeOptions({
-        autoretry: false,
-        connectTimeout: CONNECT_TIMEOUT_MS,
-        readTimeout: READ_TIMEOUT_MS,
-    });
+    private readonly runtime: dara.RuntimeOptions;
     private readonly limiters = new RateLimiters();
     private readonly keyPairLookups = new Map<string, Promise<boolean>>();
     private readonly describeCoalescer: Coalescer<string, InstanceFacts>;
@@ -130,7 +133,9 @@ export class SdkEcsGateway implements EcsGateway {
     constructor(
         private readonly settings: ProviderSettings,
         private readonly retry: RetryOptions = DEFAULT_RETRY_OPTIONS,
+        timeouts: CallTimeouts = { connectTimeoutMs: CONNECT_TIMEOUT_MS, readTimeoutMs: READ_TIMEOUT_MS },
     ) {
+        this.runtime = new dara.RuntimeOptions({ autoretry: false, connectTimeout: timeouts.connectTimeoutMs, readTimeout: timeouts.readTimeoutMs });
         const coalescer = <R>(action: (key: string) => string, maxBatch: number, send: (key: string, ids: string[]) => Promise<Map<string, R>>) =>
             new Coalescer<string, R>(
                 { maxBatch, windowMs: COALESCE_WINDOW_MS, concurrency: BATCH_CONCURRENCY, ready: (key) => this.limiters.for(action(key)).ready() },
@@ -290,6 +295,27 @@ export class SdkEcsGateway implements EcsGateway {
             );
         }
         return outcomes;
+    }
+
+    async setInstancePasswords(region: string, instanceIds: readonly string[], password: string): Promise<BatchResult> {
+        const client = this.client(region);
+        const result: BatchResult = { succeeded: [], failed: [] };
+        let next = 0;
+        const worker = async () => {
+            while (next < instanceIds.length) {
+                const instanceId = instanceIds[next++];
+                const request = new ecs.ModifyInstanceAttributeRequest({ instanceId, password });
+                try {
+                    await this.send("ModifyInstanceAttribute", () => client.modifyInstanceAttributeWithOptions(request, this.runtime));
+                    result.succeeded.push(instanceId);
+                } catch (error) {
+                    // The SDK's message never contains the request's parameters, so the password stays out of it.
+                    result.failed.push({ instanceId, ...batchFailure(error) });
+                }
+            }
+        };
+        await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, instanceIds.length) }, worker));
+        return result;
     }
 
     async rebootInstances(region: string, instanceIds: readonly string[], force: boolean): Promise<BatchResult> {

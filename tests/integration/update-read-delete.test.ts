@@ -77,7 +77,7 @@ describe("with a created attachment", () => {
             expect(touched("RebootInstances")).toEqual(["i-c"]);
             expect(f.emulator.model.instance("i-a")).toMatchObject({ keyPairName: undefined, rebootCount: 1 });
             expect(f.emulator.model.instance("i-b")!.rebootCount).toBe(1);
-            expect(f.logs.join("\n")).toMatch(/unbound key pair "ops" from i-a\. Reset their passwords/);
+            expect(f.logs.join("\n")).toMatch(/unbound key pair "ops" from i-a\. Reset the password of i-a before logging on/);
         });
 
         test("never detaches a removed instance that now holds another key", async () => {
@@ -130,7 +130,7 @@ describe("with a created attachment", () => {
             expect(f.emulator.model.instance("i-a")).toMatchObject({ keyPairName: undefined, rebootCount: 1 });
             expect(f.emulator.model.instance("i-b")!.keyPairName).toBe("someone-else");
             expect(f.emulator.calls.filter((c) => c.action === "RebootInstances")).toEqual([]);
-            expect(f.logs).toEqual([expect.stringMatching(new RegExp(`KeyPairAttachment ${id}: unbound key pair "ops" from i-a\\. Reset their passwords`))]);
+            expect(f.logs).toEqual([expect.stringMatching(new RegExp(`KeyPairAttachment ${id}: unbound key pair "ops" from i-a\\. Reset the password of i-a before logging on`))]);
         });
 
         test("restart.onUnbind restarts the running instances it unbound", async () => {

@@ -17,9 +17,20 @@ describe("check: valid inputs", () => {
         ["a long region id", { ...valid, region: "cn-shanghai-finance-1" }],
         ["the engine's __provider key", { ...valid, __provider: "exports.handler = ..." }],
         ["outputs seeded as undefined by the program", { ...valid, restartedInstanceIds: undefined }],
+        ["a password with three kinds of character", { ...valid, passwordOnUnbind: "Abcdefg1" }],
+        ["a password with many special characters", { ...valid, passwordOnUnbind: "a1()`~!@#$%^&*-_+=|{}[]:;'<>" }],
+        ["a password with the other special characters", { ...valid, passwordOnUnbind: "Ab,.?/ab" }],
     ])("%s passes", (_name, inputs) => {
         expect(failuresFor(inputs)).toEqual([]);
     });
+});
+
+test("a password failure never repeats the password", () => {
+    for (const password of ["Sh0rt!", "onlylowercase", "Has Space 1", "x".repeat(40)]) {
+        const failures = failuresFor({ ...valid, passwordOnUnbind: password });
+        expect(failures).toHaveLength(1);
+        expect(failures[0].reason).not.toContain(password);
+    }
 });
 
 describe("check: unknown values are accepted during preview", () => {
@@ -63,6 +74,11 @@ describe("check: invalid inputs fail on the right property with what is allowed"
         ["string force", { ...valid, restart: { force: "yes" } }, "restart.force", /true or false/],
         ["unknown restart setting", { ...valid, restart: { batch: 5 } }, "restart.batch", /allowed: enabled, force, batchSize/],
         ["unknown input", { ...valid, instanceId: ["i-a"] }, "instanceId", /not an input.*allowed: keyPairName, instanceIds/],
+        ["short password", { ...valid, passwordOnUnbind: "Ab1!" }, "passwordOnUnbind", /has 4 characters; allowed: 8–30 characters/],
+        ["31-character password", { ...valid, passwordOnUnbind: "Aa1" + "x".repeat(28) }, "passwordOnUnbind", /has 31 characters/],
+        ["two kinds of character", { ...valid, passwordOnUnbind: "abcdefgh12" }, "passwordOnUnbind", /only 2 kind\(s\).*at least three of/],
+        ["a space in the password", { ...valid, passwordOnUnbind: "Abc 12345!" }, "passwordOnUnbind", /not allowed/],
+        ["a non-string password", { ...valid, passwordOnUnbind: 12345678 }, "passwordOnUnbind", /must be a string/],
     ])("%s", (_name, inputs, property, reason) => {
         const failures = failuresFor(inputs as Record<string, unknown>);
         expect(failures.map((f) => f.property)).toContain(property);
