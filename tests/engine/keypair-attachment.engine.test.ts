@@ -82,6 +82,8 @@ beforeAll(async () => {
                 { id: "i-spare" },
                 { id: "i-fail1" },
                 { id: "i-fail2" },
+                { id: "i-pw1" },
+                { id: "i-pw2" },
             ],
         },
     });
@@ -324,6 +326,40 @@ describe("failures reported through the engine protocol", () => {
         }
         expect(instance("i-fail1").keyPairName).toBe("ops-2026");
         expect(instance("i-fail2").keyPairName).toBeUndefined();
+    });
+});
+
+describe("passwordOnUnbind through the engine protocol", () => {
+    const PASSWORD = `Pw-${randomUUID().slice(0, 8)}a1`;
+
+    test("unbound instances get the password; it reaches no log line and no error", async () => {
+        const urn = urnOf("pw");
+        const stdoutBefore = host.stdout().length;
+        const stderrBefore = host.stderr().length;
+        const inputs = { keyPairName: "ops-2026", instanceIds: ["i-pw1", "i-pw2"], restart: FAST_RESTART, passwordOnUnbind: PASSWORD };
+        // Not recorded in the transcript: the password is an input and a (secret) output by design.
+        const checked = await host.check(urn, {}, withProvider(inputs));
+        expect(checked.failures).toEqual([]);
+        const created = await host.create(urn, checked.inputs);
+
+        const news = await host.check(urn, checked.inputs, withProvider({ ...inputs, instanceIds: ["i-pw1"] }));
+        const updated = await host.update(created.id, urn, created.properties, news.inputs, { oldInputs: checked.inputs });
+        expect(instance("i-pw2")).toMatchObject({ keyPairName: undefined, password: PASSWORD, passwordEffective: true });
+        expect(instance("i-pw1").password).toBeUndefined();
+        expect(updated.properties.passwordResetRequiredInstanceIds).toEqual([]);
+
+        await host.delete(created.id, urn, updated.properties, { oldInputs: news.inputs });
+        expect(instance("i-pw1")).toMatchObject({ keyPairName: undefined, password: PASSWORD, passwordEffective: true });
+        const output = await host.waitForOutput("stdout", /passwordOnUnbind was set on i-pw1/, { since: stdoutBefore });
+        expect(output).not.toContain(PASSWORD);
+        expect(host.stderr().slice(stderrBefore)).not.toContain(PASSWORD);
+    });
+
+    test("check refuses a weak password without repeating it", async () => {
+        const weak = "weakpassword";
+        const checked = await host.check(urnOf("pw-weak"), {}, withProvider({ keyPairName: "ops-2026", instanceIds: ["i-pw1"], passwordOnUnbind: weak }));
+        expect(checked.failures).toEqual([{ property: "passwordOnUnbind", reason: expect.stringMatching(/at least three of/) }]);
+        expect(JSON.stringify(checked.failures)).not.toContain(weak);
     });
 });
 
