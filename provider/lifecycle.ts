@@ -47,9 +47,6 @@ export class PartialBindingError extends Error {
     }
 }
 
-type Inputs = KeyPairAttachmentInputs;
-type Outputs = KeyPairAttachmentOutputs;
-
 const EMPTY_BATCH = { succeeded: [] as string[], failed: [] as InstanceFailure[] };
 const NO_RESTARTS: RestartOutcome = { restarted: [], failed: [], skipped: [] };
 
@@ -257,17 +254,17 @@ function partialFailure(id: string, inputs: object, result: ConvergeResult): Err
 function summarize(id: string, verb: string, outputs: KeyPairAttachmentOutputs): string {
     const parts = [`${outputs.instanceIds.length} instance(s) hold key pair "${outputs.keyPairName}"`];
     if (outputs.restartedInstanceIds.length) parts.push(`restarted: ${describeIds(outputs.restartedInstanceIds)}`);
-    if (outputs.pendingRestartInstanceIds.length) parts.push(`key takes effect at next start: ${describeIds(outputs.pendingRestartInstanceIds)}`);
+    if (outputs.pendingRestartInstanceIds.length) parts.push(`change takes effect at next start: ${describeIds(outputs.pendingRestartInstanceIds)}`);
     return `KeyPairAttachment ${id} ${verb}: ${parts.join("; ")}. Password logon is disabled on instances bound to a key pair.`;
 }
 
 export interface KeyPairAttachmentHooks {
-    check(olds: Inputs, news: Inputs): Promise<{ inputs: Inputs; failures: ValidationFailure[] }>;
-    diff(id: string, olds: Outputs, news: Inputs): Promise<{ changes: boolean; replaces?: string[]; deleteBeforeReplace?: boolean }>;
-    create(inputs: Inputs): Promise<{ id: string; outs: KeyPairAttachmentOutputs }>;
-    read(id: string, props: Outputs): Promise<{ id: string; props: KeyPairAttachmentOutputs }>;
-    update(id: string, olds: Outputs, news: Inputs): Promise<{ outs: KeyPairAttachmentOutputs }>;
-    delete(id: string, props: Outputs): Promise<void>;
+    check(olds: KeyPairAttachmentInputs, news: KeyPairAttachmentInputs): Promise<{ inputs: KeyPairAttachmentInputs; failures: ValidationFailure[] }>;
+    diff(id: string, olds: KeyPairAttachmentOutputs, news: KeyPairAttachmentInputs): Promise<{ changes: boolean; replaces?: string[]; deleteBeforeReplace?: boolean }>;
+    create(inputs: KeyPairAttachmentInputs): Promise<{ id: string; outs: KeyPairAttachmentOutputs }>;
+    read(id: string, props: KeyPairAttachmentOutputs): Promise<{ id: string; props: KeyPairAttachmentOutputs }>;
+    update(id: string, olds: KeyPairAttachmentOutputs, news: KeyPairAttachmentInputs): Promise<{ outs: KeyPairAttachmentOutputs }>;
+    delete(id: string, props: KeyPairAttachmentOutputs): Promise<void>;
 }
 
 export function createLifecycle(dependencies: () => LifecycleDependencies): KeyPairAttachmentHooks {

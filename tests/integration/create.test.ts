@@ -26,7 +26,7 @@ describe("create", () => {
             expect(model.instance(i)).toMatchObject({ keyPairName: "ops", effectiveKeyPairName: "ops", status: "Running", rebootCount: 1, forcedRebootCount: 0 });
         }
         expect(model.instance("i-stop1")).toMatchObject({ keyPairName: "ops", status: "Stopped", startCount: 0, rebootCount: 0 });
-        expect(f.logs.join("\n")).toMatch(/3 instance\(s\) hold key pair "ops".*restarted: .*i-run1.*key takes effect at next start: i-stop1/);
+        expect(f.logs.join("\n")).toMatch(/3 instance\(s\) hold key pair "ops".*restarted: .*i-run1.*change takes effect at next start: i-stop1/);
     });
 
     test("batches to the API limits: 50 per AttachKeyPair, 100 per RebootInstances and DescribeInstances", async () => {
