@@ -1,0 +1,27 @@
+/**
+ * Quick start: bind one key pair to the instances named in the stack configuration.
+ *
+ *   quickstart:keyPairName   the key pair (must exist in the region)
+ *   quickstart:instanceIds   the instances (a JSON list; order does not matter)
+ *   quickstart:restart       optional restart settings, e.g. {"batchSize": 2}
+ *
+ * The provider reads region, credentials and endpoint from the `alicloud:*` keys; the defaults in
+ * Pulumi.yaml target the local emulator. Nothing in this file changes for a real account.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { KeyPairAttachment, type RestartArgs } from "pulumi-alicloud-keypair-attachment";
+
+const config = new pulumi.Config();
+
+const fleetKey = new KeyPairAttachment("fleet-key", {
+    keyPairName: config.require("keyPairName"),
+    instanceIds: config.requireObject<string[]>("instanceIds"),
+    restart: config.getObject<RestartArgs>("restart"),
+});
+
+export const keyPairName = fleetKey.keyPairName;
+export const boundInstanceIds = fleetKey.instanceIds;
+export const restartedInstanceIds = fleetKey.restartedInstanceIds;
+export const pendingRestartInstanceIds = fleetKey.pendingRestartInstanceIds;
+export const passwordResetRequiredInstanceIds = fleetKey.passwordResetRequiredInstanceIds;
+export const replacedKeyPairs = fleetKey.replacedKeyPairs;
