@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import type { ApiCall, Emulator } from "../../emulator";
+import { DEFAULT_ACCESS_KEY, type ApiCall, type Emulator } from "../../emulator";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const QUICKSTART_DIR = path.join(REPO_ROOT, "examples", "quickstart");
@@ -312,7 +312,7 @@ export function pulumiEnv(binDir: string, backendDir: string, homeDir: string): 
 }
 
 /** Stack configuration that points the quickstart at an in-process emulator. */
-export function emulatorConfig(emulator: Emulator, credentials = { accessKey: "demo-access-key", secretKey: "demo-access-secret" }): Record<string, string> {
+export function emulatorConfig(emulator: Emulator, credentials = { accessKey: DEFAULT_ACCESS_KEY.accessKeyId, secretKey: DEFAULT_ACCESS_KEY.accessKeySecret }): Record<string, string> {
     return {
         "alicloud:region": "cn-hangzhou",
         "alicloud:accessKey": credentials.accessKey,
