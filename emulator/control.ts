@@ -33,9 +33,10 @@ export interface ControlReply {
 type Json = Record<string, unknown>;
 
 export function handleControl(target: ControlTarget, method: string, path: string, rawQuery: string, body: Buffer): ControlReply {
-  const segments = path.slice("/_emulator/".length).split("/").filter(Boolean).map(decodeURIComponent);
-  const query = Object.fromEntries(parseUrlEncoded(rawQuery));
   try {
+    // Inside the try: a malformed escape (`%E0%A4%A`) is a 400, not an exception that kills the server.
+    const segments = path.slice("/_emulator/".length).split("/").filter(Boolean).map(decodeURIComponent);
+    const query = Object.fromEntries(parseUrlEncoded(rawQuery));
     const json = body.length > 0 ? (JSON.parse(body.toString("utf8")) as Json) : {};
     const result = route(target, `${method.toUpperCase()} ${segments[0] ?? ""}`, segments.slice(1), json, query);
     return result === undefined ? { status: 404, body: { error: `No control endpoint ${method} ${path}` } } : { status: 200, body: result };

@@ -80,14 +80,33 @@ export function instanceIdsOf(values: Readonly<Record<string, string>>): string[
   return unique([...(single ? [single] : []), ...params.repeatList("InstanceId"), ...fromJson]);
 }
 
-/** ECS `*` wildcard (DescribeKeyPairs `KeyPairName`, DescribeInstances `InstanceName`). */
+/**
+ * ECS `*` wildcard (DescribeKeyPairs `KeyPairName`, DescribeInstances `InstanceName`). Matched by
+ * hand in O(pattern × value): a regular expression with many `*` backtracks exponentially, so a
+ * request such as `*a*a*a*a*a*a*a*a*b` against a long name would hang the emulator.
+ */
 export function matchesWildcard(pattern: string, value: string): boolean {
   if (!pattern.includes("*")) return pattern === value;
-  const regex = pattern
-    .split("*")
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-    .join(".*");
-  return new RegExp(`^${regex}$`).test(value);
+  let p = 0;
+  let v = 0;
+  let star = -1;
+  let resume = 0;
+  while (v < value.length) {
+    if (p < pattern.length && pattern[p] === "*") {
+      star = p++;
+      resume = v;
+    } else if (p < pattern.length && pattern[p] === value[v]) {
+      p++;
+      v++;
+    } else if (star >= 0) {
+      p = star + 1;
+      v = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.length && pattern[p] === "*") p++;
+  return p === pattern.length;
 }
 
 /** ECS timestamps in Describe* bodies look like `2023-09-04T08:33Z` (ecs-api.md §2.2, §2.3). */

@@ -5,7 +5,7 @@
  * control API (control.ts).
  */
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { actions } from "./actions";
 import { Authenticator } from "./auth";
@@ -135,19 +135,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const result = handler({ model, params: new Params(values), instanceFailures: outcome.instanceFailures ?? [] });
       payload = { RequestId: requestId, ...result };
     } catch (error) {
-      const ecsError =
-        error instanceof EcsError
-          ? error
-          : new EcsError("InternalError", 500, "The request processing has failed due to some unknown error.");
+      const ecsError = error instanceof EcsError ? error : internalError();
       status = ecsError.httpStatus;
       call.code = ecsError.code;
-      payload = {
-        RequestId: requestId,
-        HostId: req.headers.host ?? "ecs-emulator",
-        Code: ecsError.code,
-        Message: ecsError.message,
-        Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(ecsError.code)}&product=Ecs&requestId=${requestId}`,
-      };
+      payload = errorEnvelope(requestId, req.headers.host, ecsError);
     }
     if (options.latencyMs) await sleep(options.latencyMs);
     call.status = status;
@@ -168,8 +159,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      else if (!res.headersSent) {
+        chunks.length = 0;
+        writeError(res, req.headers.host, new EcsError("RequestEntityTooLarge", 413, `The request body is larger than ${MAX_BODY_BYTES} bytes.`));
+        res.on("finish", () => req.socket.destroy());
+      }
+    });
     req.on("end", () => {
+      if (size > MAX_BODY_BYTES) return;
       const body = Buffer.concat(chunks);
       const url = req.url ?? "/";
       const queryStart = url.indexOf("?");
@@ -178,11 +179,31 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const handled = path.startsWith("/_emulator/")
         ? Promise.resolve(writeControl(res, handleControl(control, req.method ?? "GET", path, rawQuery, body)))
         : handleApi(req, res, rawQuery, body);
-      handled.catch((error: unknown) => {
-        if (!res.headersSent) res.writeHead(500, { "content-type": JSON_CONTENT_TYPE });
-        res.end(JSON.stringify({ error: String(error) }));
+      handled.catch(() => {
+        if (res.headersSent) res.destroy();
+        else writeError(res, req.headers.host, internalError());
       });
     });
+  });
+  // Requests Node cannot parse (garbage, a bad Content-Length, headers or a query over Node's 16 KiB
+  // header limit) never reach the handler; answer them with the ECS envelope too, not a bare status.
+  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || error.code === "ECONNRESET") {
+      socket.destroy();
+      return;
+    }
+    const ecsError =
+      error.code === "HPE_HEADER_OVERFLOW"
+        ? new EcsError("RequestHeaderFieldsTooLarge", 431, "The request line or headers are too large (the query string counts).")
+        : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+          ? new EcsError("RequestTimeout", 408, "The request was not received in time.")
+          : new EcsError("MalformedRequest", 400, "The request is not valid HTTP.");
+    const requestId = randomUUID().toUpperCase();
+    const text = JSON.stringify(errorEnvelope(requestId, undefined, ecsError));
+    socket.end(
+      `HTTP/1.1 ${ecsError.httpStatus} ${STATUS_CODES[ecsError.httpStatus]}\r\ncontent-type: ${JSON_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(text)}\r\n` +
+        `x-acs-request-id: ${requestId}\r\nconnection: close\r\n\r\n${text}`,
+    );
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -212,6 +233,29 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       });
     },
   };
+}
+
+/** Emulator choice (ECS publishes no limit): bounds memory when a client streams a runaway body. */
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+const internalError = () => new EcsError("InternalError", 500, "The request processing has failed due to some unknown error.");
+
+/** The ECS error body (ecs-api.md §5.1). */
+function errorEnvelope(requestId: string, host: string | undefined, error: EcsError): Record<string, unknown> {
+  return {
+    RequestId: requestId,
+    HostId: host ?? "ecs-emulator",
+    Code: error.code,
+    Message: error.message,
+    Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(error.code)}&product=Ecs&requestId=${requestId}`,
+  };
+}
+
+function writeError(res: ServerResponse, host: string | undefined, error: EcsError): void {
+  const requestId = randomUUID().toUpperCase();
+  const text = JSON.stringify(errorEnvelope(requestId, host, error));
+  res.writeHead(error.httpStatus, { "content-type": JSON_CONTENT_TYPE, "content-length": Buffer.byteLength(text), "x-acs-request-id": requestId });
+  res.end(text);
 }
 
 /** Unknown actions get POP's 404 `InvalidAction.NotFound`; a wrong Version is refused too. */

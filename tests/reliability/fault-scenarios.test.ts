@@ -1,0 +1,157 @@
+/**
+ * Faults that need a scenario rather than a burst: the world changing mid-operation, restarts that
+ * never finish, answers slower than the client timeout, a reboot whose answer was lost.
+ */
+import { PartialBindingError } from "../../provider/lifecycle";
+import { expectStateMatches, callSeen, inputs, settle, snapshot, startRig } from "./harness";
+
+const TWO = { keyPairs: [{ name: "ops" }], instances: [{ id: "i-a" }, { id: "i-b" }] };
+
+test("an instance deleted between validation and attach: partial state without it, the rest bound and restarted", async () => {
+    const rig = await startRig({ keyPairs: [{ name: "ops" }], instances: [{ id: "i-a" }, { id: "i-b" }, { id: "i-c" }] });
+    try {
+        rig.emulator.faults.add({ action: "AttachKeyPair", delayMs: 100 });
+        const before = snapshot(rig.emulator);
+        const running = settle(rig.hooks.create(inputs("ops", ["i-a", "i-b", "i-c"])));
+        await callSeen(rig.emulator, (c) => c.action === "AttachKeyPair");
+        rig.emulator.model.deleteInstance("i-b");
+        const result = await running;
+
+        expect(result.error).toBeInstanceOf(PartialBindingError);
+        expect(result.error.message).toMatch(/i-b: InvalidInstanceId.NotFound/);
+        expect(result.outs!.instanceIds).toEqual(["i-a", "i-c"]);
+        expect(result.outs!.restartedInstanceIds.sort()).toEqual(["i-a", "i-c"]);
+        expectStateMatches(rig.emulator, before, result);
+    } finally {
+        await rig.close();
+    }
+});
+
+test("an instance stuck in Starting past restart.timeoutSeconds: a timeout error naming it, close to the timeout; partial state recorded", async () => {
+    // Reboots take 40 s × 0.01 = 400 ms here, so the test can freeze i-b in Starting mid-reboot.
+    const rig = await startRig(TWO, { emulator: { durations: { stoppingMs: 20_000, startingMs: 20_000 } } });
+    try {
+        const timeoutSeconds = 0.8;
+        const before = snapshot(rig.emulator);
+        const running = settle(rig.hooks.create(inputs("ops", ["i-a", "i-b"], { restart: { timeoutSeconds, pollIntervalSeconds: 0.02 } })));
+        await callSeen(rig.emulator, (c) => c.action === "RebootInstances" && c.status === 200);
+        const rebootedAt = Date.now();
+        rig.emulator.model.setStatus("i-b", "Starting");
+        const result = await running;
+        const elapsedMs = Date.now() - rebootedAt;
+
+        expect(result.error).toBeInstanceOf(PartialBindingError);
+        expect(result.error.message).toMatch(/i-b: RestartTimeout not Running 0.8 s after its restart \(status Starting\)/);
+        expect(result.error.message).not.toMatch(/i-a:/);
+        expect(elapsedMs).toBeGreaterThanOrEqual(timeoutSeconds * 1000 - 50);
+        expect(elapsedMs).toBeLessThan(timeoutSeconds * 1000 + 400);
+        expect(result.outs).toMatchObject({ instanceIds: ["i-a", "i-b"], restartedInstanceIds: ["i-a"], pendingRestartInstanceIds: ["i-b"] });
+        expectStateMatches(rig.emulator, before, result, { touched: ["i-b"] });
+    } finally {
+        await rig.close();
+    }
+});
+
+test("RebootInstances refuses one instance (IncorrectInstanceStatus: it was stopped meanwhile): the other restarted, partial state", async () => {
+    const rig = await startRig(TWO);
+    try {
+        rig.emulator.faults.add({ action: "RebootInstances", delayMs: 60 });
+        const before = snapshot(rig.emulator);
+        const running = settle(rig.hooks.create(inputs("ops", ["i-a", "i-b"])));
+        await callSeen(rig.emulator, (c) => c.action === "RebootInstances");
+        rig.emulator.model.stopInstance("i-b");
+        const result = await running;
+
+        expect(result.error).toBeInstanceOf(PartialBindingError);
+        expect(result.error.reasons).toEqual([expect.stringMatching(/^i-b: IncorrectInstanceStatus/)]);
+        expect(result.outs).toMatchObject({ instanceIds: ["i-a", "i-b"], restartedInstanceIds: ["i-a"], pendingRestartInstanceIds: ["i-b"] });
+        expectStateMatches(rig.emulator, before, result, { touched: ["i-b"] });
+    } finally {
+        await rig.close();
+    }
+});
+
+test("RebootInstances refused for the whole request (403 IncorrectInstanceStatus): bound, nothing restarted, all pending", async () => {
+    const rig = await startRig(TWO);
+    try {
+        rig.emulator.faults.add({ action: "RebootInstances", code: "IncorrectInstanceStatus" });
+        const before = snapshot(rig.emulator);
+        const result = await settle(rig.hooks.create(inputs("ops", ["i-a", "i-b"])));
+
+        expect(result.error).toBeInstanceOf(PartialBindingError);
+        expect(result.error.message).toMatch(/i-a, i-b: IncorrectInstanceStatus/);
+        expect(result.outs).toMatchObject({ instanceIds: ["i-a", "i-b"], restartedInstanceIds: [], pendingRestartInstanceIds: ["i-a", "i-b"] });
+        expectStateMatches(rig.emulator, before, result);
+    } finally {
+        await rig.close();
+    }
+});
+
+describe("answers slower than the client's read timeout (300 ms here; 30 s in production)", () => {
+    const timeouts = { connectTimeoutMs: 300, readTimeoutMs: 300 };
+
+    test.concurrent.each(["DescribeInstances", "DescribeKeyPairs", "AttachKeyPair"])("%s: timed out, retried, create succeeds", async (action) => {
+        const rig = await startRig(TWO, { timeouts });
+        try {
+            rig.emulator.faults.add({ action, delayMs: 450 });
+            const before = snapshot(rig.emulator);
+            const result = await settle(rig.hooks.create(inputs("ops", ["i-a", "i-b"])));
+            expect(result.error).toBeUndefined();
+            expect(rig.emulator.faults.list()).toEqual([]);
+            // The late request may still be carried out after the retry; the state must hold anyway.
+            await new Promise((resolve) => setTimeout(resolve, 200));
+            expectStateMatches(rig.emulator, before, result);
+        } finally {
+            await rig.close();
+        }
+    });
+
+    test("DetachKeyPair: timed out, retried, delete unbinds every instance", async () => {
+        const rig = await startRig({ ...TWO, instances: TWO.instances.map((i) => ({ ...i, keyPairName: "ops" })) }, { timeouts });
+        try {
+            const { outs } = await rig.hooks.create(inputs("ops", ["i-a", "i-b"]));
+            rig.emulator.faults.add({ action: "DetachKeyPair", delayMs: 450 });
+            await rig.hooks.delete("kpa-x", outs);
+            await new Promise((resolve) => setTimeout(resolve, 200));
+            expect(rig.emulator.model.instances().map((i) => i.keyPairName)).toEqual([undefined, undefined]);
+        } finally {
+            await rig.close();
+        }
+    });
+
+    // A request that timed out on the client may still be running on the server. The gateway
+    // describes before resending, sees the instances still Running (the slow reboot has not started
+    // yet), resends; the slow request then reboots them a second time once the first reboot is over.
+    // PROVIDER BUG (reported): see tests/reliability/README.md, "reboot resent after a lost answer".
+    test.failing("RebootInstances: timed out and retried, and no instance is rebooted twice", async () => {
+        const rig = await startRig(TWO, { timeouts });
+        try {
+            rig.emulator.faults.add({ action: "RebootInstances", delayMs: 450 });
+            const before = snapshot(rig.emulator);
+            const result = await settle(rig.hooks.create(inputs("ops", ["i-a", "i-b"])));
+            await new Promise((resolve) => setTimeout(resolve, 400));
+            expect(result.error).toBeUndefined();
+            expectStateMatches(rig.emulator, before, result);
+        } finally {
+            await rig.close();
+        }
+    });
+});
+
+// The answer to a reboot is lost (connection reset after ECS carried it out). When the backoff
+// before the retry is longer than the reboot itself, the describe-before-resend sees the instances
+// Running again and reboots them a second time. Production: backoff up to 20 s, reboots of 10–60 s.
+// PROVIDER BUG (reported): see tests/reliability/README.md, "reboot resent after a lost answer".
+test.failing("a reboot whose answer was lost after the reboot already finished is not sent again", async () => {
+    // Reboot 80 ms; first retry backoff = random 0.99 × 200 ms ≈ 198 ms.
+    const rig = await startRig(TWO, { retry: { baseDelayMs: 200, maxDelayMs: 1000, random: () => 0.99 } });
+    try {
+        rig.emulator.faults.add({ action: "RebootInstances", resetMidResponse: true });
+        const before = snapshot(rig.emulator);
+        const result = await settle(rig.hooks.create(inputs("ops", ["i-a", "i-b"])));
+        expect(result.error).toBeUndefined();
+        expectStateMatches(rig.emulator, before, result);
+    } finally {
+        await rig.close();
+    }
+});
