@@ -67,8 +67,11 @@ export interface Emulator {
 
 const API_VERSION = "2014-05-26";
 const JSON_CONTENT_TYPE = "application/json;charset=utf-8";
-/** Parameters never stored or echoed in clear (D-MIA asks clients to send passwords over HTTPS). */
-const SECRET_PARAMS = new Set(["Password"]);
+/**
+ * Parameters never stored or echoed in clear (D-MIA asks clients to send passwords over HTTPS; a V1
+ * request carries its STS token as a parameter).
+ */
+const SECRET_PARAMS = new Set(["Password", "SecurityToken"]);
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const clock = options.clock ?? systemClock;

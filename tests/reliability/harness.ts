@@ -38,15 +38,20 @@ export interface Rig {
     close(): Promise<void>;
 }
 
-export async function startRig(seed: Seed, options: RigOptions = {}): Promise<Rig> {
-    const emulator = await startEmulator({ timeScale: TIME_SCALE, ...options.emulator, seed });
-    const config = options.config ?? {
+/** Provider settings for an endpoint, resolved as the provider resolves them (config.ts). */
+export function settingsFor(url: string, config?: Record<string, string>, env: NodeJS.ProcessEnv = {}): ProviderSettings {
+    const values = config ?? {
         "alicloud:region": REGION,
         "alicloud:accessKey": DEFAULT_ACCESS_KEY.accessKeyId,
         "alicloud:secretKey": DEFAULT_ACCESS_KEY.accessKeySecret,
     };
-    const source: ConfigSource = { get: (key) => config[key] };
-    const settings = resolveSettings(source, { ...options.env, ALIBABA_CLOUD_ECS_ENDPOINT: emulator.url });
+    const source: ConfigSource = { get: (key) => values[key] };
+    return resolveSettings(source, { ...env, ALIBABA_CLOUD_ECS_ENDPOINT: url });
+}
+
+export async function startRig(seed: Seed, options: RigOptions = {}): Promise<Rig> {
+    const emulator = await startEmulator({ timeScale: TIME_SCALE, ...options.emulator, seed });
+    const settings = settingsFor(emulator.url, options.config, options.env);
     const timeouts = options.timeouts ?? { connectTimeoutMs: CONNECT_TIMEOUT_MS, readTimeoutMs: READ_TIMEOUT_MS };
     const gateway = new SdkEcsGateway(settings, quickRetry(options.retry), timeouts);
     const logs: string[] = [];

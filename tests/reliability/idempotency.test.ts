@@ -124,3 +124,47 @@ describe("a hook that failed, run again with the same inputs, reaches the fault-
     test.concurrent.each(POINTS)("%s", async (_name, point) => expectSameEndState(point));
     test.failing.each(FAILING_POINTS)("%s", async (_name, point) => expectSameEndState(point));
 });
+
+describe("a key change that failed on some instances (ops → ops-next, i-b refused)", () => {
+    async function partialKeyChange() {
+        const rig = await startRig({ keyPairs: [{ name: "ops" }, { name: "ops-next" }], instances: [{ id: "i-a" }, { id: "i-b" }] });
+        const { id, outs } = await rig.hooks.create(inputs("ops", ["i-a", "i-b"]));
+        rig.emulator.faults.add({ action: "AttachKeyPair", instanceFailures: [{ instanceId: "i-b", code: "IncorrectInstanceStatus" }] });
+        const first = await settle(rig.hooks.update(id, outs, inputs("ops-next", ["i-a", "i-b"])));
+        expect(first.error).toBeInstanceOf(PartialBindingError);
+        rig.emulator.faults.clear();
+        return { rig, id, partial: first.outs as any };
+    }
+
+    // The partial properties say keyPairName "ops-next" and instanceIds ["i-a"]: i-b, which still
+    // holds this resource's old key "ops", is no longer tracked, so a destroy leaves it bound.
+    // PROVIDER BUG (reported): see README.md, "a failed key change forgets the old key".
+    test.failing("then destroy: no instance keeps a key this resource bound", async () => {
+        const { rig, id, partial } = await partialKeyChange();
+        try {
+            await rig.hooks.delete(id, partial);
+            expect(rig.emulator.model.instances().map((i) => [i.id, i.keyPairName])).toEqual([
+                ["i-a", undefined],
+                ["i-b", undefined],
+            ]);
+        } finally {
+            await rig.close();
+        }
+    });
+
+    // The re-run reports i-b's "ops" as someone else's key it replaced (a spurious warning): it
+    // was this resource's own previous key. PROVIDER BUG (minor, reported): see README.md.
+    test.failing("then run again: reaches the fault-free state and reports no replaced key pair", async () => {
+        const { rig, id, partial } = await partialKeyChange();
+        try {
+            const again = await settle(rig.hooks.update(id, partial, inputs("ops-next", ["i-a", "i-b"])));
+            expect(rig.emulator.model.instances().map((i) => [i.id, i.keyPairName, i.effectiveKeyPairName, i.rebootCount])).toEqual([
+                ["i-a", "ops-next", "ops-next", 2],
+                ["i-b", "ops-next", "ops-next", 2],
+            ]);
+            expect(again.outs!.replacedKeyPairs).toEqual({});
+        } finally {
+            await rig.close();
+        }
+    });
+});
