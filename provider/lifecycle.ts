@@ -48,7 +48,7 @@ export class PartialBindingError extends Error {
 }
 
 const EMPTY_BATCH = { succeeded: [] as string[], failed: [] as InstanceFailure[] };
-const NO_RESTARTS: RestartOutcome = { restarted: [], failed: [], skipped: [] };
+const NO_RESTARTS: RestartOutcome = { restarted: [], failed: [], skipped: [], notRebooted: [] };
 
 function unique(ids: readonly string[]): string[] {
     return [...new Set(ids)];
@@ -64,6 +64,11 @@ function pick(map: Record<string, string> | undefined, keep: ReadonlySet<string>
  */
 function definedOnly<T extends object>(outputs: T): T {
     return Object.fromEntries(Object.entries(outputs).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** The key pairs this resource may have bound: its key, and keys it failed to switch away from. */
+function ownKeyPairNames(outputs: Pick<KeyPairAttachmentOutputs, "keyPairName" | "leftoverKeyPairs"> | undefined): Set<string> {
+    return new Set(outputs ? [outputs.keyPairName, ...Object.values(outputs.leftoverKeyPairs ?? {})] : []);
 }
 
 function newResourceId(): string {
@@ -96,8 +101,9 @@ async function converge(
 ): Promise<ConvergeResult> {
     const { gateway, clock } = deps;
     const restart = restartSettingsWithDefaults(desired.restart);
-    const previousKey = previous?.keyPairName;
-    const removed = previous ? difference(previous.instanceIds, desired.instanceIds) : [];
+    const ownKeys = ownKeyPairNames(previous);
+    const tracked = previous ? unique([...previous.instanceIds, ...Object.keys(previous.leftoverKeyPairs ?? {})]) : [];
+    const removed = difference(tracked, desired.instanceIds);
     const involved = unique([...desired.instanceIds, ...removed]);
 
     // Both checks are reads: ask them together.
@@ -125,12 +131,16 @@ async function converge(
         facts = await gateway.describeInstances(region, involved);
     }
 
-    const unbound = await unbindInstances(deps, region, previousKey ?? desired.keyPairName, removed, facts, desired);
-    const bind = planBind(desired.keyPairName, desired.instanceIds, facts, previousKey);
+    const unbound = await unbindInstances(deps, region, ownKeys, removed, facts, desired);
+    const bind = planBind(desired.keyPairName, desired.instanceIds, facts, ownKeys);
     const attached = bind.attach.length ? await gateway.attachKeyPair(region, desired.keyPairName, bind.attach) : EMPTY_BATCH;
 
     const bindRestart = planRestart(attached.succeeded, facts, restart.enabled);
-    const restarts = await restartChanged(deps, region, restart, bindRestart.restart, unbound.restart);
+    // Restarts that an earlier run owes (they failed or were cut off), for instances still Running.
+    const owed = restart.enabled
+        ? (previous?.restartOwedInstanceIds ?? []).filter((id) => bind.alreadyBound.includes(id) && facts.get(id)?.status === "Running")
+        : [];
+    const restarts = await restartChanged(deps, region, restart, [...bindRestart.restart, ...owed], unbound.restart);
 
     const attachedSet = new Set(attached.succeeded);
     const boundNow = desired.instanceIds.filter((id) => attachedSet.has(id) || bind.alreadyBound.includes(id));
@@ -139,6 +149,14 @@ async function converge(
     const stillPending = (previous?.pendingRestartInstanceIds ?? []).filter((id) => !attachedSet.has(id));
     const notRestarted = [...restarts.failed.map((f) => f.instanceId), ...restarts.skipped];
     const passwordSet = new Set(unbound.passwordSet);
+    const stillOwed = (previous?.restartOwedInstanceIds ?? []).filter((id) => !owed.includes(id) && facts.get(id)?.status === "Running");
+    // Instances that still hold one of this resource's keys although they should not: a failed
+    // switch to the new key, or a failed unbind. Tracked so that a later run releases them.
+    const leftover: Record<string, string> = {};
+    for (const { instanceId } of [...attached.failed, ...unbound.failed]) {
+        const held = facts.get(instanceId)?.keyPairName;
+        if (held && ownKeys.has(held)) leftover[instanceId] = held;
+    }
 
     return {
         outputs: definedOnly({
@@ -160,6 +178,8 @@ async function converge(
                 ),
             ),
             replacedKeyPairs: { ...pick(previous?.replacedKeyPairs, boundSet), ...pick(bind.replaced, attachedSet) },
+            restartOwedInstanceIds: unique([...stillOwed, ...restarts.notRebooted]).filter((id) => boundSet.has(id) && !restartedSet.has(id)),
+            leftoverKeyPairs: leftover,
         }),
         // A failed password reset is reported in the outputs, not as a failure of the binding.
         failures: [...unbound.failed, ...attached.failed, ...restarts.failed],
@@ -189,13 +209,14 @@ interface UnbindOutcome {
 async function unbindInstances(
     deps: LifecycleDependencies,
     region: string,
-    keyPairName: string,
+    ownKeys: ReadonlySet<string>,
     instanceIds: readonly string[],
     facts: ReadonlyMap<string, InstanceFacts>,
     settings: { restart?: RestartSettings; passwordOnUnbind?: string },
 ): Promise<UnbindOutcome> {
-    const plan = planUnbind(keyPairName, instanceIds, facts);
-    const detached = plan.detach.length ? await deps.gateway.detachKeyPair(region, keyPairName, plan.detach) : EMPTY_BATCH;
+    const plan = planUnbind(ownKeys, instanceIds, facts);
+    const results = await Promise.all(Object.entries(plan.detach).map(([keyPairName, ids]) => deps.gateway.detachKeyPair(region, keyPairName, ids)));
+    const detached = { succeeded: results.flatMap((r) => r.succeeded), failed: results.flatMap((r) => r.failed) };
     const password = settings.passwordOnUnbind;
     const passwords = password && detached.succeeded.length ? await deps.gateway.setInstancePasswords(region, detached.succeeded, password) : EMPTY_BATCH;
     const changed = restartSettingsWithDefaults(settings.restart).onUnbind ? detached.succeeded : passwords.succeeded;
@@ -230,7 +251,13 @@ async function restartChanged(
         restarted: [...forced.restarted, ...graceful.restarted],
         failed: [...forced.failed, ...graceful.failed],
         skipped: [...forced.skipped, ...graceful.skipped],
+        notRebooted: [...forced.notRebooted, ...graceful.notRebooted],
     };
+}
+
+/** An earlier run left restarts owed or keys to release: the next update must finish them. */
+function hasUnfinishedWork(outputs: KeyPairAttachmentOutputs): boolean {
+    return (outputs.restartOwedInstanceIds ?? []).length > 0 || Object.keys(outputs.leftoverKeyPairs ?? {}).length > 0;
 }
 
 function partialFailure(id: string, inputs: object, result: ConvergeResult): Error {
@@ -292,7 +319,8 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
                 !sameInstanceSet(olds.instanceIds ?? [], news.instanceIds ?? []) ||
                 normalizedRestart(news.restart) !== normalizedRestart(olds.restart) ||
                 containsUnknown(news.passwordOnUnbind) ||
-                news.passwordOnUnbind !== olds.passwordOnUnbind;
+                news.passwordOnUnbind !== olds.passwordOnUnbind ||
+                hasUnfinishedWork(olds);
             return { changes };
         },
 
@@ -319,17 +347,20 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
         async read(id, props) {
             const { gateway } = dependencies();
             if (!(await gateway.keyPairExists(props.region, props.keyPairName, { fresh: true }))) return { id: "", props };
-            const facts = await gateway.describeInstances(props.region, props.instanceIds ?? []);
+            const leftover = props.leftoverKeyPairs ?? {};
+            const facts = await gateway.describeInstances(props.region, unique([...(props.instanceIds ?? []), ...Object.keys(leftover)]));
             const stillBound = (props.instanceIds ?? []).filter((i) => facts.get(i)?.keyPairName === props.keyPairName);
             const bound = new Set(stillBound);
             return {
                 id,
-                props: {
+                props: definedOnly({
                     ...props,
                     instanceIds: stillBound,
                     pendingRestartInstanceIds: (props.pendingRestartInstanceIds ?? []).filter((i) => bound.has(i)),
                     replacedKeyPairs: pick(props.replacedKeyPairs, bound),
-                },
+                    restartOwedInstanceIds: props.restartOwedInstanceIds?.filter((i) => bound.has(i)),
+                    leftoverKeyPairs: props.leftoverKeyPairs && Object.fromEntries(Object.entries(leftover).filter(([i, key]) => facts.get(i)?.keyPairName === key)),
+                }),
             };
         },
 
@@ -341,7 +372,7 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
          */
         async update(id, olds, news) {
             const deps = dependencies();
-            if (news.keyPairName === olds.keyPairName && sameInstanceSet(olds.instanceIds, news.instanceIds)) {
+            if (news.keyPairName === olds.keyPairName && sameInstanceSet(olds.instanceIds, news.instanceIds) && !hasUnfinishedWork(olds)) {
                 return { outs: definedOnly({ ...olds, restart: news.restart, passwordOnUnbind: news.passwordOnUnbind, restartedInstanceIds: [] }) };
             }
             const result = await converge(deps, olds.region, news, olds);
@@ -358,8 +389,9 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
          */
         async delete(id, props) {
             const deps = dependencies();
-            const facts = await deps.gateway.describeInstances(props.region, props.instanceIds ?? []);
-            const unbound = await unbindInstances(deps, props.region, props.keyPairName, props.instanceIds ?? [], facts, props);
+            const tracked = unique([...(props.instanceIds ?? []), ...Object.keys(props.leftoverKeyPairs ?? {})]);
+            const facts = await deps.gateway.describeInstances(props.region, tracked);
+            const unbound = await unbindInstances(deps, props.region, ownKeyPairNames(props), tracked, facts, props);
             if (unbound.failed.length) {
                 throw new Error(
                     `Key pair "${props.keyPairName}" could not be unbound from ${unbound.failed.length} instance(s): ${describeFailures(unbound.failed)}. ` +

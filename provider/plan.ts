@@ -62,13 +62,14 @@ export interface BindPlan {
 /**
  * What binding `keyPairName` to `instanceIds` changes. An instance holds one key pair; binding a
  * new one replaces the old (ECS Limits), so an instance holding another key is an attach target and
- * its old key is reported — unless that old key is this resource's own previous key.
+ * its old key is reported — unless that old key is one of this resource's own (`ownKeyPairNames`:
+ * its previous key, or a key it failed to switch away from).
  */
 export function planBind(
     keyPairName: string,
     instanceIds: readonly string[],
     facts: ReadonlyMap<string, InstanceFacts>,
-    previousKeyPairName?: string,
+    ownKeyPairNames: ReadonlySet<string> = new Set(),
 ): BindPlan {
     const plan: BindPlan = { attach: [], alreadyBound: [], replaced: {} };
     for (const instanceId of instanceIds) {
@@ -78,29 +79,30 @@ export function planBind(
             continue;
         }
         plan.attach.push(instanceId);
-        if (current && current !== previousKeyPairName) plan.replaced[instanceId] = current;
+        if (current && !ownKeyPairNames.has(current)) plan.replaced[instanceId] = current;
     }
     return plan;
 }
 
 export interface UnbindPlan {
-    /** Instances that still hold this key: DetachKeyPair targets. */
-    detach: string[];
+    /** Key pair → the instances that still hold it: DetachKeyPair targets. */
+    detach: Record<string, string[]>;
     /** Instances that now hold another key: never touched (unbinding them would remove someone else's key). */
     holdingOtherKey: string[];
     /** Instances that hold no key, or no longer exist: nothing to do. */
     alreadyUnbound: string[];
 }
 
+/** What unbinding this resource's keys (`ownKeyPairNames`) from `instanceIds` changes. */
 export function planUnbind(
-    keyPairName: string,
+    ownKeyPairNames: ReadonlySet<string>,
     instanceIds: readonly string[],
     facts: ReadonlyMap<string, InstanceFacts>,
 ): UnbindPlan {
-    const plan: UnbindPlan = { detach: [], holdingOtherKey: [], alreadyUnbound: [] };
+    const plan: UnbindPlan = { detach: {}, holdingOtherKey: [], alreadyUnbound: [] };
     for (const instanceId of instanceIds) {
         const current = facts.get(instanceId)?.keyPairName;
-        if (current === keyPairName) plan.detach.push(instanceId);
+        if (current && ownKeyPairNames.has(current)) (plan.detach[current] ??= []).push(instanceId);
         else if (current) plan.holdingOtherKey.push(instanceId);
         else plan.alreadyUnbound.push(instanceId);
     }

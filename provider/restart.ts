@@ -122,6 +122,11 @@ export interface RestartOutcome {
     failed: InstanceFailure[];
     /** Never rebooted because an earlier rolling wave failed: their change waits for a restart. */
     skipped: string[];
+    /**
+     * Not rebooted at all: the reboot was refused, or skipped. Only these are owed a restart later;
+     * an instance that was rebooted but not seen Running again is not rebooted a second time.
+     */
+    notRebooted: string[];
 }
 
 /**
@@ -137,12 +142,13 @@ export async function restartInstances(
     clock: Clock,
     history: RestartHistory = new RestartHistory(),
 ): Promise<RestartOutcome> {
-    const outcome: RestartOutcome = { restarted: [], failed: [], skipped: [] };
+    const outcome: RestartOutcome = { restarted: [], failed: [], skipped: [], notRebooted: [] };
     const waves = options.batchSize > 0 ? chunk(instanceIds, options.batchSize) : [[...instanceIds]];
     for (const [index, wave] of waves.entries()) {
         if (wave.length === 0) continue;
         const rebooted = await gateway.rebootInstances(region, wave, options.force);
         outcome.failed.push(...rebooted.failed);
+        outcome.notRebooted.push(...rebooted.failed.map((f) => f.instanceId));
         const rebootedAt = clock.now();
         const firstPollAfterMs = history.firstPollAfterMs(options.pollIntervalSeconds * 1000);
         const { facts, unfinished, error } = await waitFor(gateway, region, rebooted.succeeded, isRunning, { ...options, firstPollAfterMs }, clock);
@@ -157,6 +163,7 @@ export async function restartInstances(
         }
         if (outcome.failed.length && index < waves.length - 1) {
             outcome.skipped.push(...waves.slice(index + 1).flat());
+            outcome.notRebooted.push(...waves.slice(index + 1).flat());
             break;
         }
     }

@@ -55,6 +55,16 @@ export interface KeyPairAttachmentOutputs {
     passwordResetFailures: Record<string, string>;
     /** Instance id → the key pair that this resource's binding replaced. */
     replacedKeyPairs: Record<string, string>;
+    /**
+     * Bound while Running, but their restart failed or was cut off: the next update restarts them
+     * (they are also listed in pendingRestartInstanceIds).
+     */
+    restartOwedInstanceIds?: string[];
+    /**
+     * Instance id → a key pair of this resource that it still holds but should not (switching it to
+     * keyPairName, or unbinding it, failed): the next update or the delete releases it.
+     */
+    leftoverKeyPairs?: Record<string, string>;
 }
 
 /** The defaults of DESIGN §3, applied wherever a setting is absent. */

@@ -35,7 +35,7 @@ const KEY_PAIR_NAME_RULE =
 
 // ECS instance ids: "i-" then lower-case letters and digits (e.g. i-bp1f4hm0c2c7a3rjs8xq).
 const INSTANCE_ID = /^i-[a-z0-9]{1,62}$/;
-const INSTANCE_ID_RULE = "'i-' followed by lower-case letters and digits, e.g. i-bp1f4hm0c2c7a3rjs8xq";
+const INSTANCE_ID_RULE = "'i-' followed by lower-case letters and digits, at most 64 characters, e.g. i-bp1f4hm0c2c7a3rjs8xq";
 
 // ECS region ids: cn-hangzhou, ap-southeast-1, cn-shanghai-finance-1, us-west-1 …
 const REGION_ID = /^[a-z]{2,}(-[a-z0-9]+)+$/;

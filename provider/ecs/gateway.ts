@@ -12,7 +12,7 @@ import { chunk } from "../plan";
 import { InstanceFacts, InstanceFailure } from "./instance";
 import { Coalescer, Settled } from "./coalesce";
 import { RateLimiters } from "./rate-limiter";
-import { DEFAULT_RETRY_OPTIONS, RetryOptions, classifyError, errorCode, isNetworkError, withRetries } from "./retry";
+import { DEFAULT_RETRY_OPTIONS, RetryOptions, classifyError, errorCode, isNetworkError, isTimeout, withRetries } from "./retry";
 
 // API limits (ecs-api.md §2, DESIGN §6).
 export const ATTACH_DETACH_BATCH = 50;
@@ -27,6 +27,8 @@ export const READ_TIMEOUT_MS = 30_000;
 const BATCH_CONCURRENCY = 4;
 /** How long a request waits for concurrent resources' requests to join its call, in milliseconds. */
 const COALESCE_WINDOW_MS = 2;
+/** How often instances are looked at while deciding whether a timed-out reboot happened, in milliseconds. */
+const REBOOT_WATCH_POLL_MS = 1_000;
 /** How long a key pair seen to exist is believed, in milliseconds. */
 const KEY_PAIR_EXISTS_TTL_MS = 10_000;
 
@@ -124,6 +126,7 @@ export interface CallTimeouts {
 export class SdkEcsGateway implements EcsGateway {
     private readonly clients = new Map<string, EcsClient>();
     private readonly runtime: dara.RuntimeOptions;
+    private readonly timeouts: CallTimeouts;
     private readonly limiters = new RateLimiters();
     private readonly keyPairLookups = new Map<string, Promise<boolean>>();
     private readonly describeCoalescer: Coalescer<string, InstanceFacts>;
@@ -135,6 +138,7 @@ export class SdkEcsGateway implements EcsGateway {
         private readonly retry: RetryOptions = DEFAULT_RETRY_OPTIONS,
         timeouts: CallTimeouts = { connectTimeoutMs: CONNECT_TIMEOUT_MS, readTimeoutMs: READ_TIMEOUT_MS },
     ) {
+        this.timeouts = timeouts;
         this.runtime = new dara.RuntimeOptions({ autoretry: false, connectTimeout: timeouts.connectTimeoutMs, readTimeout: timeouts.readTimeoutMs });
         const coalescer = <R>(action: (key: string) => string, maxBatch: number, send: (key: string, ids: string[]) => Promise<Map<string, R>>) =>
             new Coalescer<string, R>(
@@ -324,9 +328,12 @@ export class SdkEcsGateway implements EcsGateway {
 
     /**
      * RebootInstances with per-instance results (BatchOptimization=SuccessFirst), at most 100 ids a
-     * call. A reboot is never retried blindly: when the answer was lost (connection reset, timeout)
-     * the request may have been carried out, so before sending it again the instances are described
-     * and only those still Running are rebooted; the others count as rebooting.
+     * call. A reboot is never retried blindly: when the answer was lost (connection reset) the request
+     * may have been carried out, and when it timed out it may still be carried out. So before sending
+     * it again — and before the backoff, while a reboot that happened is still visible — the instances
+     * are watched (right away after a reset; for up to one read timeout after a timeout), and only
+     * those that never left Running are rebooted again; the others count as rebooting. RebootInstances
+     * has no idempotency token, so a request delayed longer than that window can still reboot twice.
      */
     private async rebootBatch(region: string, batch: string[], force: boolean): Promise<Map<string, BatchOutcome>> {
         const client = this.client(region);
@@ -344,9 +351,14 @@ export class SdkEcsGateway implements EcsGateway {
                 {
                     beforeRetry: async (error) => {
                         if (!isNetworkError(error)) return "retry";
-                        const facts = await this.describeBatch(region, pending);
-                        for (const id of pending) if (facts.get(id)?.status !== "Running") outcomes.set(id, "ok");
-                        pending = pending.filter((id) => !outcomes.has(id));
+                        const watchUntil = Date.now() + (isTimeout(error) ? this.timeouts.readTimeoutMs : 0);
+                        for (;;) {
+                            const facts = await this.describeBatch(region, pending);
+                            for (const id of pending) if (facts.get(id)?.status !== "Running") outcomes.set(id, "ok");
+                            pending = pending.filter((id) => !outcomes.has(id));
+                            if (pending.length === 0 || Date.now() >= watchUntil) break;
+                            await this.retry.sleep(Math.min(REBOOT_WATCH_POLL_MS, this.timeouts.readTimeoutMs / 10, watchUntil - Date.now()));
+                        }
                         return pending.length ? "retry" : "stop";
                     },
                 },

@@ -51,6 +51,15 @@ export function isNetworkError(error: unknown): boolean {
     return NETWORK_ERROR_CODES.includes(errorCode(error) ?? "") || e?.name === "RequestTimeoutError";
 }
 
+/**
+ * The request was sent but the answer did not come in time (httpx's ReadTimeout): ECS may still
+ * carry it out after this. A connect timeout means nothing was sent.
+ */
+export function isTimeout(error: unknown): boolean {
+    const e = error as ErrorLike | undefined;
+    return e?.name === "RequestTimeoutError" && /ReadTimeout/.test(String(e?.message));
+}
+
 export function classifyError(error: unknown): ErrorKind {
     const code = errorCode(error) ?? "";
     if (THROTTLING_CODE.test(code)) return "throttling";
@@ -130,7 +139,11 @@ export function backoffDelayMs(kind: ErrorKind, attempt: number, options: RetryO
 }
 
 export interface RetryHooks {
-    /** Called before a retry; may decide that the failed call must not simply be sent again. */
+    /**
+     * Called right after a failure that will be retried, before the backoff: may decide that the
+     * failed call must not simply be sent again (it is called before sleeping so that it looks at
+     * the system as close to the failure as possible).
+     */
     beforeRetry?: (error: unknown, kind: ErrorKind, attempt: number) => Promise<"retry" | "stop">;
     onThrottled?: () => void;
 }
@@ -154,8 +167,8 @@ export async function withRetries<T>(
             const cost = options.budget.tryAcquire(isNetworkError(error));
             if (cost === undefined) throw error;
             spent += cost;
-            await options.sleep(backoffDelayMs(kind, attempt, options));
             if (hooks.beforeRetry && (await hooks.beforeRetry(error, kind, attempt)) === "stop") throw error;
+            await options.sleep(backoffDelayMs(kind, attempt, options));
         }
     }
 }

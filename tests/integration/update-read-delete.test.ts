@@ -37,6 +37,12 @@ describe("with a created attachment", () => {
             expect(result).toEqual(expected);
             expect(f.emulator.calls).toEqual([]);
         });
+
+        test("work an earlier run left unfinished (an owed restart, a key to release) is a change", async () => {
+            const same = inputs("ops", ["i-a", "i-b", "i-stopped"]) as any;
+            expect(await f.hooks.diff(id, { ...outs, restartOwedInstanceIds: ["i-a"] }, same)).toEqual({ changes: true });
+            expect(await f.hooks.diff(id, { ...outs, leftoverKeyPairs: { "i-c": "ops-next" } }, same)).toEqual({ changes: true });
+        });
     });
 
     describe("read", () => {

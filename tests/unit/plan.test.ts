@@ -61,7 +61,7 @@ describe("planBind", () => {
     });
 
     test("a key change does not report the resource's own previous key as replaced", () => {
-        const plan = planBind("ops", ["i-c", "i-d"], current, "old");
+        const plan = planBind("ops", ["i-c", "i-d"], current, new Set(["old"]));
         expect(plan.attach).toEqual(["i-c", "i-d"]);
         expect(plan.replaced).toEqual({ "i-c": "other" });
     });
@@ -70,11 +70,20 @@ describe("planBind", () => {
 describe("planUnbind", () => {
     test("detaches only instances holding this key; never another key", () => {
         const plan = planUnbind(
-            "ops",
+            new Set(["ops"]),
             ["i-a", "i-b", "i-c", "i-gone"],
             facts({ instanceId: "i-a", keyPairName: "ops" }, { instanceId: "i-b", keyPairName: "other" }, { instanceId: "i-c" }),
         );
-        expect(plan).toEqual({ detach: ["i-a"], holdingOtherKey: ["i-b"], alreadyUnbound: ["i-c", "i-gone"] });
+        expect(plan).toEqual({ detach: { ops: ["i-a"] }, holdingOtherKey: ["i-b"], alreadyUnbound: ["i-c", "i-gone"] });
+    });
+
+    test("groups instances by which of the resource's own keys they still hold", () => {
+        const plan = planUnbind(
+            new Set(["ops", "ops-old"]),
+            ["i-a", "i-b", "i-c"],
+            facts({ instanceId: "i-a", keyPairName: "ops" }, { instanceId: "i-b", keyPairName: "ops-old" }, { instanceId: "i-c", keyPairName: "ops" }),
+        );
+        expect(plan.detach).toEqual({ ops: ["i-a", "i-c"], "ops-old": ["i-b"] });
     });
 });
 
