@@ -277,6 +277,38 @@ export function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
     }
 }
 
+/**
+ * The pids of a process's descendants (Linux /proc; empty elsewhere). Pulumi starts its plugins in
+ * process groups of their own, so after a SIGKILL of the CLI they are found by parentage, recorded
+ * before the kill (afterwards their parent is init).
+ */
+export function descendantPids(pid: number): number[] {
+    let stats: { pid: number; ppid: number }[];
+    try {
+        stats = fs
+            .readdirSync("/proc")
+            .filter((name) => /^\d+$/.test(name))
+            .flatMap((name) => {
+                try {
+                    const stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
+                    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+                    return [{ pid: Number(name), ppid }];
+                } catch {
+                    return [];
+                }
+            });
+    } catch {
+        return [];
+    }
+    const found: number[] = [];
+    const queue = [pid];
+    while (queue.length) {
+        const parent = queue.shift()!;
+        for (const s of stats) if (s.ppid === parent) (found.push(s.pid), queue.push(s.pid));
+    }
+    return found;
+}
+
 function readTree(dir: string): string {
     let text = "";
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {

@@ -16,6 +16,7 @@ import {
     describeWithCli,
     emulatorConfig,
     ensureBuiltAndLinked,
+    descendantPids,
     killGroup,
     waitFor,
 } from "./harness";
@@ -28,6 +29,7 @@ describeWithCli("an up interrupted by SIGKILL during restarts", ({ binDir }) => 
     let emulator: Emulator;
     let stack: PulumiStack;
     let killed: ChildProcess | undefined;
+    let orphans: number[] = [];
 
     beforeAll(async () => {
         ensureBuiltAndLinked();
@@ -52,6 +54,13 @@ describeWithCli("an up interrupted by SIGKILL during restarts", ({ binDir }) => 
     afterAll(async () => {
         // The plugins of the killed CLI (language host, program, dynamic provider) were orphaned: end them.
         if (killed) killGroup(killed, "SIGKILL");
+        for (const pid of orphans) {
+            try {
+                process.kill(pid, "SIGKILL");
+            } catch {
+                // already gone
+            }
+        }
         if (process.env.KPA_E2E_KEEP !== "1") stack?.remove();
         await emulator?.close();
     });
@@ -62,6 +71,7 @@ describeWithCli("an up interrupted by SIGKILL during restarts", ({ binDir }) => 
         const run = stack.up([], { allowFailure: true, onSpawn: (c) => (child = c) }).finally(() => (finished = true));
         await waitFor(() => finished || callsOf(emulator.calls, "RebootInstances").length >= 1, 60_000, "the first restart wave");
         expect(finished).toBe(false);
+        orphans = descendantPids(child!.pid!);
         child!.kill("SIGKILL"); // the CLI only, as `kill -9 <pid>` would
         killed = child;
         const interrupted = await run;
