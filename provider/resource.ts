@@ -49,6 +49,9 @@ export class KeyPairAttachment extends pulumi.dynamic.Resource {
             keyPairAttachmentProvider,
             name,
             {
+                // Declared outputs are seeded as undefined so that preview shows them as unknown
+                // (region too: it is an output even when the program leaves it to the provider).
+                region: undefined,
                 ...args,
                 restartedInstanceIds: undefined,
                 pendingRestartInstanceIds: undefined,
@@ -84,8 +87,8 @@ export function outputWarnings(
     }
     if (passwordResetRequired?.length) {
         warnings.push(
-            `${passwordResetRequired.join(", ")} no longer hold a key pair from this resource: reset their passwords ` +
-                "before logging on with one (ECS console → Reset Instance Password, or ModifyInstanceAttribute then a restart).",
+            `${passwordResetRequired.join(", ")} ${passwordResetRequired.length === 1 ? "no longer holds" : "no longer hold"} a key pair from this resource: ` +
+                "reset the password before logging on with one (ECS console → Reset Instance Password, ModifyInstanceAttribute then a restart, or passwordOnUnbind).",
         );
     }
     if (pendingRestart?.length) {

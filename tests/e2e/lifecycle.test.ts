@@ -124,7 +124,7 @@ describeWithCli("quickstart under the real Pulumi CLI", ({ binDir }) => {
         expect(instance(WEB[3]).keyPairName).toBe("ops-2026");
         expect(rebootCounts()).toEqual({ ...before, [WEB[3]]: before[WEB[3]] + 1 });
         // A real warning, from the program side, naming the removed instance.
-        expect(up.output).toMatch(/warning: i-e2eweb0002 no longer hold[s]? a key pair from this resource: reset their passwords/);
+        expect(up.output).toMatch(/warning: i-e2eweb0002 no longer holds a key pair from this resource: reset the password/);
         const outputs = await stack.outputs();
         expect(outputs.passwordResetRequiredInstanceIds).toEqual([WEB[1]]);
         expect([...outputs.boundInstanceIds].sort()).toEqual([WEB[0], WEB[2], WEB[3], STOPPED].sort());
