@@ -16,7 +16,7 @@ import {
     sameInstanceSet,
     transitionalInstanceIds,
 } from "./plan";
-import { Clock, RestartHistory, RestartOutcome, describeFailures, realClock, restartInstances, waitUntilStable } from "./restart";
+import { Clock, MIN_PLAUSIBLE_RESTART_MS, RestartHistory, RestartOutcome, describeFailures, realClock, restartInstances, waitUntilStable } from "./restart";
 import { KeyPairAttachmentInputs, KeyPairAttachmentOutputs, RestartSettings, restartSettingsWithDefaults } from "./types";
 import { ValidationFailure, containsUnknown, validateInputs } from "./validate";
 
@@ -440,7 +440,7 @@ function processDependencies(): LifecycleDependencies {
             settings,
             gateway: new SdkEcsGateway(settings),
             clock: realClock,
-            restartHistory: new RestartHistory(),
+            restartHistory: new RestartHistory(MIN_PLAUSIBLE_RESTART_MS),
             log: (line) => console.log(line),
         };
     }

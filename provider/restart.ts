@@ -41,14 +41,20 @@ const EXPECTED_RESTART_SHARE = 0.9;
 export class RestartHistory {
     private lastMs?: number;
 
+    /** `floorMs`: no restart is expected to be over sooner than this (the first poll waits at least this long). */
+    constructor(private readonly floorMs = 0) {}
+
     record(durationMs: number): void {
         this.lastMs = durationMs;
     }
 
     firstPollAfterMs(pollIntervalMs: number): number {
-        return this.lastMs === undefined ? pollIntervalMs : Math.max(pollIntervalMs, this.lastMs * EXPECTED_RESTART_SHARE);
+        return Math.max(pollIntervalMs, this.floorMs, (this.lastMs ?? 0) * EXPECTED_RESTART_SHARE);
     }
 }
+
+/** An ECS reboot takes tens of seconds; none is over within a second, so the first poll never comes sooner. */
+export const MIN_PLAUSIBLE_RESTART_MS = 1_000;
 /**
  * Polls until `done` holds for every instance or the timeout passes. Returns the last facts and the
  * instances that never got there.

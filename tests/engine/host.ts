@@ -273,6 +273,16 @@ function typeAndName(urn: string): { type: string; name: string } {
     return { type: typeChain.split("$").pop() ?? "", name: parts.slice(3).join("::") };
 }
 
+/** What every resource request carries: the URN, and the type and name the URN holds (and the id, once there is one). */
+function identify<R extends { setUrn(v: string): unknown; setType(v: string): unknown; setName(v: string): unknown }>(request: R, urn: string, id?: string): R {
+    const { type, name } = typeAndName(urn);
+    request.setUrn(urn);
+    request.setType(type);
+    request.setName(name);
+    if (id !== undefined) (request as unknown as { setId(v: string): unknown }).setId(id);
+    return request;
+}
+
 function decodeInitFailure(error: grpc.ServiceError): ResourceInitFailure | undefined {
     const [detailsBin] = error.metadata?.get("grpc-status-details-bin") ?? [];
     if (detailsBin === undefined) {
@@ -335,11 +345,7 @@ class GrpcHostClient implements HostClient {
     }
 
     async check(urn: string, olds: PropertyMap, news: PropertyMap): Promise<CheckResult> {
-        const request = new providerProto.CheckRequest();
-        const { type, name } = typeAndName(urn);
-        request.setUrn(urn);
-        request.setType(type);
-        request.setName(name);
+        const request = identify(new providerProto.CheckRequest(), urn);
         request.setOlds(toStruct(olds));
         request.setNews(toStruct(news));
         const response = await this.call("check", this.client.check, request);
@@ -350,12 +356,7 @@ class GrpcHostClient implements HostClient {
     }
 
     async diff(id: string, urn: string, olds: PropertyMap, news: PropertyMap, options: OldInputsOption = {}): Promise<DiffResult> {
-        const request = new providerProto.DiffRequest();
-        const { type, name } = typeAndName(urn);
-        request.setId(id);
-        request.setUrn(urn);
-        request.setType(type);
-        request.setName(name);
+        const request = identify(new providerProto.DiffRequest(), urn, id);
         request.setOlds(toStruct(olds));
         request.setNews(toStruct(news));
         if (options.oldInputs) {
@@ -370,11 +371,7 @@ class GrpcHostClient implements HostClient {
     }
 
     async create(urn: string, props: PropertyMap, options: { timeoutSeconds?: number } = {}): Promise<{ id: string; properties: PropertyMap }> {
-        const request = new providerProto.CreateRequest();
-        const { type, name } = typeAndName(urn);
-        request.setUrn(urn);
-        request.setType(type);
-        request.setName(name);
+        const request = identify(new providerProto.CreateRequest(), urn);
         request.setProperties(toStruct(props));
         request.setTimeout(options.timeoutSeconds ?? 0);
         request.setPreview(false);
@@ -383,12 +380,7 @@ class GrpcHostClient implements HostClient {
     }
 
     async read(id: string, urn: string, props: PropertyMap, options: { inputs?: PropertyMap } = {}): Promise<ReadResult> {
-        const request = new providerProto.ReadRequest();
-        const { type, name } = typeAndName(urn);
-        request.setId(id);
-        request.setUrn(urn);
-        request.setType(type);
-        request.setName(name);
+        const request = identify(new providerProto.ReadRequest(), urn, id);
         request.setProperties(toStruct(props));
         if (options.inputs) {
             request.setInputs(toStruct(options.inputs));
@@ -409,12 +401,7 @@ class GrpcHostClient implements HostClient {
         news: PropertyMap,
         options: OldInputsOption & { timeoutSeconds?: number } = {},
     ): Promise<{ properties: PropertyMap }> {
-        const request = new providerProto.UpdateRequest();
-        const { type, name } = typeAndName(urn);
-        request.setId(id);
-        request.setUrn(urn);
-        request.setType(type);
-        request.setName(name);
+        const request = identify(new providerProto.UpdateRequest(), urn, id);
         request.setOlds(toStruct(olds));
         request.setNews(toStruct(news));
         if (options.oldInputs) {
@@ -427,12 +414,7 @@ class GrpcHostClient implements HostClient {
     }
 
     async delete(id: string, urn: string, props: PropertyMap, options: OldInputsOption & { timeoutSeconds?: number } = {}): Promise<void> {
-        const request = new providerProto.DeleteRequest();
-        const { type, name } = typeAndName(urn);
-        request.setId(id);
-        request.setUrn(urn);
-        request.setType(type);
-        request.setName(name);
+        const request = identify(new providerProto.DeleteRequest(), urn, id);
         request.setProperties(toStruct(props));
         if (options.oldInputs) {
             request.setOldInputs(toStruct(options.oldInputs));

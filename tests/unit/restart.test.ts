@@ -52,6 +52,13 @@ describe("RestartHistory", () => {
         history.record(100);
         expect(history.firstPollAfterMs(250)).toBe(250);
     });
+
+    test("with a floor, even the first wave waits that long before its first poll", () => {
+        const history = new RestartHistory(1000);
+        expect(history.firstPollAfterMs(250)).toBe(1000);
+        history.record(3000);
+        expect(history.firstPollAfterMs(250)).toBe(2700);
+    });
 });
 
 describe("RateLimiters", () => {
