@@ -24,6 +24,8 @@ export interface FaultRule {
   afterCalls?: number;
   /** Respond this much later (combined with whatever else the rule does). */
   delayMs?: number;
+  /** Carry the request out at once, but answer this much later (a slow answer to work already done). */
+  answerAfterMs?: number;
   /** Destroy the socket without writing a response. */
   dropConnection?: boolean;
   /** Write the headers and part of the body, then destroy the socket. */
@@ -35,6 +37,7 @@ export interface FaultRule {
 /** What the server must do for one call; empty when no rule fired. */
 export interface FaultOutcome {
   delayMs?: number;
+  answerAfterMs?: number;
   error?: EcsError;
   dropConnection?: boolean;
   resetMidResponse?: boolean;
@@ -169,6 +172,7 @@ function matches(filter: string | string[] | undefined, action: string): boolean
 function outcomeOf(rule: FaultRule): FaultOutcome {
   const outcome: FaultOutcome = {
     delayMs: rule.delayMs,
+    answerAfterMs: rule.answerAfterMs,
     dropConnection: rule.dropConnection,
     resetMidResponse: rule.resetMidResponse,
     instanceFailures: rule.instanceFailures,

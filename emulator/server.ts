@@ -144,6 +144,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       payload = errorEnvelope(requestId, req.headers.host, ecsError);
     }
     if (options.latencyMs) await sleep(options.latencyMs);
+    if (outcome.answerAfterMs) await sleep(outcome.answerAfterMs);
     call.status = status;
     const text = JSON.stringify(payload);
     res.writeHead(status, {

@@ -17,6 +17,7 @@ import {
     transitionalInstanceIds,
 } from "./plan";
 import { Clock, MIN_PLAUSIBLE_RESTART_MS, RestartHistory, RestartOutcome, describeFailures, realClock, restartInstances, waitUntilStable } from "./restart";
+import { FileRestartJournal, RestartJournal, defaultJournalDir } from "./journal";
 import { KeyPairAttachmentInputs, KeyPairAttachmentOutputs, RestartSettings, restartSettingsWithDefaults } from "./types";
 import { ValidationFailure, containsUnknown, validateInputs } from "./validate";
 
@@ -26,6 +27,8 @@ export interface LifecycleDependencies {
     clock: Clock;
     /** Restart times seen by this provider process (shared by its resources). */
     restartHistory: RestartHistory;
+    /** Restarts owed by a run that died before it could record them in the state. */
+    journal: RestartJournal;
     /** Where provider-side messages go: the dynamic provider's stdout, shown by the CLI as info lines. */
     log: (line: string) => void;
 }
@@ -133,12 +136,20 @@ async function converge(
 
     const unbound = await unbindInstances(deps, region, ownKeys, removed, facts, desired);
     const bind = planBind(desired.keyPairName, desired.instanceIds, facts, ownKeys);
+    const running = (id: string) => facts.get(id)?.status === "Running";
+    // Write ahead: if this run dies between AttachKeyPair and the reboots, the next one must know.
+    const noted = restart.enabled ? bind.attach.filter(running) : [];
+    if (noted.length) await deps.journal.note(region, desired.keyPairName, noted);
     const attached = bind.attach.length ? await gateway.attachKeyPair(region, desired.keyPairName, bind.attach) : EMPTY_BATCH;
 
     const bindRestart = planRestart(attached.succeeded, facts, restart.enabled);
-    // Restarts that an earlier run owes (they failed or were cut off), for instances still Running.
+    // Restarts that an earlier run owes — recorded in the state (refused or skipped reboots) or, when
+    // that run died before reporting, in the journal — for instances still bound and Running.
+    const journaled = await deps.journal.owed(region, desired.keyPairName);
     const owed = restart.enabled
-        ? (previous?.restartOwedInstanceIds ?? []).filter((id) => bind.alreadyBound.includes(id) && facts.get(id)?.status === "Running")
+        ? unique([...(previous?.restartOwedInstanceIds ?? []), ...desired.instanceIds.filter((id) => journaled.has(id))]).filter(
+              (id) => bind.alreadyBound.includes(id) && running(id),
+          )
         : [];
     const restarts = await restartChanged(deps, region, restart, [...bindRestart.restart, ...owed], unbound.restart);
 
@@ -149,7 +160,9 @@ async function converge(
     const stillPending = (previous?.pendingRestartInstanceIds ?? []).filter((id) => !attachedSet.has(id));
     const notRestarted = [...restarts.failed.map((f) => f.instanceId), ...restarts.skipped];
     const passwordSet = new Set(unbound.passwordSet);
-    const stillOwed = (previous?.restartOwedInstanceIds ?? []).filter((id) => !owed.includes(id) && facts.get(id)?.status === "Running");
+    const stillOwed = (previous?.restartOwedInstanceIds ?? []).filter((id) => !owed.includes(id) && running(id));
+    // From here on the state carries what is still owed (restartOwedInstanceIds).
+    await deps.journal.settle(region, desired.keyPairName, unique([...noted, ...desired.instanceIds.filter((id) => journaled.has(id))]));
     // Instances that still hold one of this resource's keys although they should not: a failed
     // switch to the new key, or a failed unbind. Tracked so that a later run releases them.
     const leftover: Record<string, string> = {};
@@ -399,6 +412,7 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
                 );
             }
             if (unbound.detached.length === 0) return;
+            await deps.journal.settle(props.region, props.keyPairName, unbound.detached);
             const restarts = await restartChanged(deps, props.region, restartSettingsWithDefaults(props.restart), [], unbound.restart);
             deps.log(unbindNotice(id, props.keyPairName, unbound));
             if (restarts.failed.length) {
@@ -441,6 +455,7 @@ function processDependencies(): LifecycleDependencies {
             gateway: new SdkEcsGateway(settings),
             clock: realClock,
             restartHistory: new RestartHistory(MIN_PLAUSIBLE_RESTART_MS),
+            journal: new FileRestartJournal(defaultJournalDir(), (line) => console.log(line)),
             log: (line) => console.log(line),
         };
     }

@@ -76,6 +76,23 @@ test("delayMs answers late", async () => {
   expect(Date.now() - started).toBeGreaterThanOrEqual(140);
 });
 
+test("delayMs holds the request back before it is carried out; answerAfterMs carries it out at once and answers late", async () => {
+  emulator.faults.add({ action: "AttachKeyPair", delayMs: 200 });
+  const held = attach();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(emulator.model.instance("i-1")?.keyPairName).toBeUndefined();
+  await held;
+  emulator.model.detachKeyPair("i-1");
+
+  emulator.faults.add({ action: "AttachKeyPair", answerAfterMs: 200 });
+  const started = Date.now();
+  const late = attach();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(emulator.model.instance("i-1")?.keyPairName).toBe("ops-2026");
+  await late;
+  expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+});
+
 test("instanceFailures fail chosen instances inside an HTTP 200 batch", async () => {
   emulator.faults.add({ action: "AttachKeyPair", instanceFailures: [{ instanceId: "i-2", code: "ServiceUnavailable" }] });
   const response = await attach();

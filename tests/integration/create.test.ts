@@ -1,4 +1,8 @@
 /** create: validate every instance first, bind in batches, restart what was Running, flag the rest. */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { FileRestartJournal } from "../../provider/journal";
 import { PartialBindingError } from "../../provider/lifecycle";
 import { FAST_RESTART, Fixture, inputs, linuxInstances, mutatingCalls, startFixture } from "./fixture";
 
@@ -139,6 +143,25 @@ describe("create", () => {
         expect(bound.sort()).toEqual([...error.properties.instanceIds].sort());
         expect(error.properties.restartedInstanceIds).toHaveLength(119);
         expect(f.emulator.model.instance("i-run0077")!.rebootCount).toBe(0);
+    });
+
+    test("a run that died between AttachKeyPair and the reboots is finished by the next create (the state lost it)", async () => {
+        const journalDir = fs.mkdtempSync(path.join(os.tmpdir(), "kpa-journal-"));
+        f = await startFixture({ keyPairs: [{ name: "ops" }], instances: [{ id: "i-a" }, { id: "i-b" }, { id: "i-s", status: "Stopped" }] }, {}, {}, journalDir);
+        // What the dead run left: the write-ahead note, then the binding; no reboot, nothing in the state.
+        await new FileRestartJournal(journalDir).note("cn-hangzhou", "ops", ["i-a", "i-b"]);
+        for (const id of ["i-a", "i-b", "i-s"]) f.emulator.model.attachKeyPair(id, "ops");
+
+        const { outs } = await f.hooks.create(inputs("ops", ["i-a", "i-b", "i-s"]));
+        expect(outs.restartedInstanceIds.sort()).toEqual(["i-a", "i-b"]);
+        for (const id of ["i-a", "i-b"]) expect(f.emulator.model.instance(id)).toMatchObject({ effectiveKeyPairName: "ops", rebootCount: 1 });
+        expect(f.emulator.model.instance("i-s")).toMatchObject({ rebootCount: 0, startCount: 0 });
+        expect(f.emulator.calls.filter((c) => c.action === "AttachKeyPair")).toEqual([]);
+        expect([...(await new FileRestartJournal(journalDir).owed("cn-hangzhou", "ops"))]).toEqual([]);
+
+        // Nothing is owed any more: a second create restarts nothing.
+        const again = await f.hooks.create(inputs("ops", ["i-a", "i-b", "i-s"]));
+        expect(again.outs.restartedInstanceIds).toEqual([]);
     });
 
     test("a restart that does not finish in time is a partial failure naming the instance", async () => {

@@ -4,6 +4,10 @@ import { resolveSettings } from "../../provider/config";
 import { SdkEcsGateway } from "../../provider/ecs/gateway";
 import { DEFAULT_RETRY_OPTIONS, RetryBudget } from "../../provider/ecs/retry";
 import { KeyPairAttachmentHooks, createLifecycle } from "../../provider/lifecycle";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { FileRestartJournal } from "../../provider/journal";
 import { RestartHistory, realClock } from "../../provider/restart";
 
 export const REGION = "cn-hangzhou";
@@ -22,7 +26,12 @@ export function linuxInstances(count: number, prefix = "i-run", extra: Partial<S
     return Array.from({ length: count }, (_, i) => ({ id: `${prefix}${String(i).padStart(4, "0")}`, ...extra }));
 }
 
-export async function startFixture(seed: Seed, options: EmulatorOptions = {}, config: Record<string, string> = {}): Promise<Fixture> {
+export async function startFixture(
+    seed: Seed,
+    options: EmulatorOptions = {},
+    config: Record<string, string> = {},
+    journalDir?: string,
+): Promise<Fixture> {
     const emulator = await startEmulator({ timeScale: TIME_SCALE, ...options, seed });
     const settings = resolveSettings(
         {
@@ -40,7 +49,8 @@ export async function startFixture(seed: Seed, options: EmulatorOptions = {}, co
     const retry = { ...DEFAULT_RETRY_OPTIONS, baseDelayMs: 10, throttlingBaseDelayMs: 20, maxDelayMs: 100, budget: new RetryBudget() };
     const gateway = new SdkEcsGateway(settings, retry);
     const logs: string[] = [];
-    const hooks = createLifecycle(() => ({ settings, gateway, clock: realClock, restartHistory: new RestartHistory(), log: (line) => logs.push(line) }));
+    const journal = new FileRestartJournal(journalDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "kpa-journal-")), (line) => logs.push(line));
+    const hooks = createLifecycle(() => ({ settings, gateway, clock: realClock, restartHistory: new RestartHistory(), journal, log: (line) => logs.push(line) }));
     return { emulator, hooks, logs, close: () => emulator.close() };
 }
 

@@ -4,10 +4,15 @@
  * fault case ends with — the emulator holds exactly what the hook returned, or what its
  * PartialBindingError carried.
  */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
 import { DEFAULT_ACCESS_KEY, Emulator, EmulatorOptions, InstanceView, Seed, startEmulator } from "../../emulator";
 import { ConfigSource, ProviderSettings, resolveSettings } from "../../provider/config";
 import { CONNECT_TIMEOUT_MS, READ_TIMEOUT_MS, SdkEcsGateway } from "../../provider/ecs/gateway";
 import { DEFAULT_RETRY_OPTIONS, RetryBudget, RetryOptions } from "../../provider/ecs/retry";
+import { FileRestartJournal } from "../../provider/journal";
 import { KeyPairAttachmentHooks, PartialBindingError, createLifecycle } from "../../provider/lifecycle";
 import { RestartHistory, realClock } from "../../provider/restart";
 import { REGION, TIME_SCALE } from "../integration/fixture";
@@ -56,7 +61,8 @@ export async function startRig(seed: Seed, options: RigOptions = {}): Promise<Ri
     const gateway = new SdkEcsGateway(settings, quickRetry(options.retry), timeouts);
     const logs: string[] = [];
     const restartHistory = new RestartHistory();
-    const hooks = createLifecycle(() => ({ settings, gateway, clock: realClock, restartHistory, log: (line) => logs.push(line) }));
+    const journal = new FileRestartJournal(fs.mkdtempSync(path.join(os.tmpdir(), "kpa-journal-")));
+    const hooks = createLifecycle(() => ({ settings, gateway, clock: realClock, restartHistory, journal, log: (line) => logs.push(line) }));
     return { emulator, hooks, settings, logs, close: () => emulator.close() };
 }
 

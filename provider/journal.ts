@@ -1,0 +1,121 @@
+/**
+ * A write-ahead note of the restarts a run owes, kept outside the Pulumi state. If the whole
+ * `pulumi up` dies after AttachKeyPair and before the reboots, the engine never hears back from
+ * create and the state loses the resource (`refresh --clear-pending-creates`); the next create finds
+ * the instances already bound and could not know that their new key is not in effect. The journal
+ * tells it: the Running instances noted here get the restart they were owed.
+ *
+ * One small JSON file per region and key pair. Writes are atomic (temp file + rename); a journal
+ * that cannot be read or written never fails an operation — it only loses this protection, which is
+ * said in the provider's output.
+ */
+import { createHash, randomBytes } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+export interface RestartJournal {
+    /** Instances noted as owed a restart for this key pair. */
+    owed(region: string, keyPairName: string): Promise<Set<string>>;
+    /** Notes the instances about to be bound (before AttachKeyPair is sent). */
+    note(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<void>;
+    /** Forgets the instances: restarted, or owed in the Pulumi state itself now. */
+    settle(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<void>;
+}
+
+/** `$PULUMI_HOME/keypair-attachment/journal` (PULUMI_HOME defaults to ~/.pulumi, as for the CLI). */
+export function defaultJournalDir(env: NodeJS.ProcessEnv = process.env): string {
+    return path.join(env.PULUMI_HOME || path.join(os.homedir(), ".pulumi"), "keypair-attachment", "journal");
+}
+
+interface JournalFile {
+    region: string;
+    keyPairName: string;
+    instanceIds: string[];
+}
+
+type Update = (ids: Set<string>) => Set<string>;
+
+export class FileRestartJournal implements RestartJournal {
+    /**
+     * Updates waiting for each file. Concurrent attachments share files; they are applied together
+     * in one write (a group commit), so that the journal never spreads their calls apart in time.
+     */
+    private readonly pending = new Map<string, { update: Update; done: () => void }[]>();
+
+    constructor(
+        private readonly dir: string,
+        private readonly warn: (message: string) => void = () => undefined,
+    ) {}
+
+    async owed(region: string, keyPairName: string): Promise<Set<string>> {
+        return new Set((await this.read(this.file(region, keyPairName)))?.instanceIds ?? []);
+    }
+
+    note(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<void> {
+        return this.change(region, keyPairName, (ids) => new Set([...ids, ...instanceIds]));
+    }
+
+    settle(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<void> {
+        const done = new Set(instanceIds);
+        return this.change(region, keyPairName, (ids) => new Set([...ids].filter((id) => !done.has(id))));
+    }
+
+    private file(region: string, keyPairName: string): string {
+        const digest = createHash("sha256").update(`${region}\0${keyPairName}`).digest("hex").slice(0, 24);
+        return path.join(this.dir, `${digest}.json`);
+    }
+
+    private change(region: string, keyPairName: string, update: Update): Promise<void> {
+        const file = this.file(region, keyPairName);
+        return new Promise((done) => {
+            const queue = this.pending.get(file);
+            if (queue) {
+                queue.push({ update, done });
+                return;
+            }
+            this.pending.set(file, [{ update, done }]);
+            void this.flush(file, { region, keyPairName });
+        });
+    }
+
+    /** Applies every waiting update of one file in one atomic write, until none is left. */
+    private async flush(file: string, key: Omit<JournalFile, "instanceIds">): Promise<void> {
+        await Promise.resolve(); // let the updates made in the same tick join this write
+        const batch = this.pending.get(file) ?? [];
+        this.pending.set(file, []);
+        try {
+            let ids = new Set((await this.read(file))?.instanceIds ?? []);
+            for (const { update } of batch) ids = update(ids);
+            await this.write(file, { ...key, instanceIds: [...ids].sort() });
+        } catch (error) {
+            this.warn(`KeyPairAttachment: the restart journal ${file} could not be written (${(error as Error).message}); an interrupted run may leave restarts undone.`);
+        }
+        for (const { done } of batch) done();
+        if ((this.pending.get(file) ?? []).length) void this.flush(file, key);
+        else this.pending.delete(file);
+    }
+
+    private async write(file: string, content: JournalFile): Promise<void> {
+        if (content.instanceIds.length === 0) {
+            await fs.promises.rm(file, { force: true });
+            return;
+        }
+        await fs.promises.mkdir(this.dir, { recursive: true });
+        const temp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
+        await fs.promises.writeFile(temp, JSON.stringify(content));
+        await fs.promises.rename(temp, file);
+    }
+
+    private async read(file: string): Promise<JournalFile | undefined> {
+        try {
+            const content = JSON.parse(await fs.promises.readFile(file, "utf8")) as JournalFile;
+            return Array.isArray(content.instanceIds) ? content : undefined;
+        } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
+                this.warn(`KeyPairAttachment: the restart journal ${file} could not be read (${(error as Error).message}); ignoring it.`);
+            }
+            return undefined;
+        }
+    }
+}
