@@ -3,7 +3,11 @@
  * `restart.timeoutSeconds`. A server that accepts connections and never answers must produce an
  * error within the timeout, naming the action.
  */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { createServer, Server, Socket } from "node:net";
+import { FileRestartJournal } from "../../provider/journal";
 import { CONNECT_TIMEOUT_MS, READ_TIMEOUT_MS, SdkEcsGateway } from "../../provider/ecs/gateway";
 import { createLifecycle } from "../../provider/lifecycle";
 import { RestartHistory, realClock } from "../../provider/restart";
@@ -46,7 +50,7 @@ test("a server that accepts the connection and never answers: every hook fails w
         const maxAttempts = 3;
         const gateway = new SdkEcsGateway(settingsFor(silent.url), quickRetry({ maxAttempts }), { connectTimeoutMs: 300, readTimeoutMs });
         const logs: string[] = [];
-        const hooks = createLifecycle(() => ({ settings: settingsFor(silent.url), gateway, clock: realClock, restartHistory: new RestartHistory(), log: (l) => logs.push(l) }));
+        const hooks = createLifecycle(() => ({ settings: settingsFor(silent.url), gateway, clock: realClock, restartHistory: new RestartHistory(), journal: new FileRestartJournal(fs.mkdtempSync(path.join(os.tmpdir(), "kpa-journal-"))), log: (l) => logs.push(l) }));
         const bound = maxAttempts * (readTimeoutMs + 100) + 500;
         const timed = async (run: Promise<unknown>) => {
             const started = Date.now();
