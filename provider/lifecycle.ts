@@ -405,24 +405,30 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
             const tracked = unique([...(props.instanceIds ?? []), ...Object.keys(props.leftoverKeyPairs ?? {})]);
             const facts = await deps.gateway.describeInstances(props.region, tracked);
             const unbound = await unbindInstances(deps, props.region, ownKeyPairNames(props), tracked, facts, props);
+            // What was unbound is finished (password, restart, notice) even when other instances failed.
+            let restartFailures: InstanceFailure[] = [];
+            if (unbound.detached.length) {
+                await deps.journal.settle(props.region, props.keyPairName, unbound.detached);
+                restartFailures = (await restartChanged(deps, props.region, restartSettingsWithDefaults(props.restart), [], unbound.restart)).failed;
+                deps.log(unbindNotice(id, props.keyPairName, unbound));
+            }
             if (unbound.failed.length) {
                 throw new Error(
                     `Key pair "${props.keyPairName}" could not be unbound from ${unbound.failed.length} instance(s): ${describeFailures(unbound.failed)}. ` +
                         `Unbound: ${describeIds(unbound.detached) || "none"}. Fix the cause and run \`pulumi destroy\` again.`,
                 );
             }
-            if (unbound.detached.length === 0) return;
-            await deps.journal.settle(props.region, props.keyPairName, unbound.detached);
-            const restarts = await restartChanged(deps, props.region, restartSettingsWithDefaults(props.restart), [], unbound.restart);
-            deps.log(unbindNotice(id, props.keyPairName, unbound));
-            if (restarts.failed.length) {
-                throw new Error(`Key pair "${props.keyPairName}" was unbound, but restarting failed: ${describeFailures(restarts.failed)}. Run \`pulumi destroy\` again.`);
+            if (restartFailures.length) {
+                // The unbind is done (a second destroy has nothing left to do); only the restart is missing.
+                deps.log(
+                    `KeyPairAttachment ${id}: restarting after the unbind failed: ${describeFailures(restartFailures)}. ` +
+                        "Restart these instances from the ECS console or API for the unbind (and any new password) to take effect.",
+                );
             }
         },
     };
 }
 
-/** One line for the CLI naming what was unbound and what each instance needs before password logon. */
 function unbindNotice(id: string, keyPairName: string, unbound: Pick<UnbindOutcome, "detached" | "passwordSet" | "passwordFailures">): string {
     if (unbound.detached.length === 0) return `KeyPairAttachment ${id}: no instance needed unbinding from key pair "${keyPairName}".`;
     const parts = [`KeyPairAttachment ${id}: unbound key pair "${keyPairName}" from ${describeIds(unbound.detached)}.`];

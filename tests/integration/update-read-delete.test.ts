@@ -146,6 +146,22 @@ describe("with a created attachment", () => {
             expect(f.emulator.model.instance("i-stopped")!.startCount).toBe(0);
         });
 
+        test("a failed restart after the unbind does not fail the delete (a second one would have nothing to do), and says what to restart", async () => {
+            f.emulator.faults.add({ action: "RebootInstances", code: "Forbidden.RAM", status: 403, times: Infinity });
+            await f.hooks.delete(id, { ...outs, restart: { ...FAST_RESTART, onUnbind: true } });
+            expect(f.emulator.model.instance("i-a")!.keyPairName).toBeUndefined();
+            expect(f.logs.join("\n")).toMatch(/restarting after the unbind failed: i-a, i-b: Forbidden.RAM .*Restart these instances/);
+        });
+
+        test("when some instances cannot be unbound, the others are finished and the delete fails naming the rest", async () => {
+            f.emulator.faults.add({ action: "DetachKeyPair", instanceFailures: [{ instanceId: "i-b", code: "IncorrectInstanceStatus" }] });
+            const error = await f.hooks.delete(id, { ...outs, passwordOnUnbind: "Abcdef12" }).catch((e) => e);
+            expect(error.message).toMatch(/could not be unbound from 1 instance\(s\): i-b: IncorrectInstanceStatus.*Unbound: i-a, i-stopped/);
+            expect(f.emulator.model.instance("i-a")).toMatchObject({ keyPairName: undefined, password: "Abcdef12", passwordEffective: true });
+            expect(f.emulator.model.instance("i-b")!.keyPairName).toBe("ops");
+            expect(f.logs.join("\n")).toMatch(/unbound key pair "ops" from i-a, i-stopped\. passwordOnUnbind was set on i-a, i-stopped/);
+        });
+
         test("a second delete after success changes nothing", async () => {
             await f.hooks.delete(id, outs);
             f.emulator.resetCalls();
