@@ -1,25 +1,15 @@
 /** DescribeInstanceAttribute, ModifyInstanceAttribute (ecs-api.md §2.5, §2.9). */
 import { EcsError } from "../errors";
-import { type ActionBody, type ActionContext, operationLocks, requireInstance } from "./context";
+import { type ActionBody, type ActionContext, commonInstanceFields, requireInstance } from "./context";
 
 /** §2.5: no RegionId, a flat body, `IoOptimized` as the string "optimized"/"none", no KeyPairName. */
 export function DescribeInstanceAttribute(ctx: ActionContext): ActionBody {
   const instance = requireInstance(ctx);
   return {
-    InstanceId: instance.id,
-    InstanceName: instance.name,
-    HostName: instance.name,
-    Status: instance.status,
-    RegionId: instance.region,
-    ZoneId: instance.zoneId,
-    InstanceType: instance.instanceType,
-    InstanceNetworkType: "vpc",
+    ...commonInstanceFields(instance),
     IoOptimized: instance.ioOptimized ? "optimized" : "none",
     CreationTime: new Date(instance.creationTime).toISOString().slice(0, 19) + "Z",
-    StoppedMode: instance.status === "Stopped" ? "KeepCharging" : "Not-applicable",
-    OperationLocks: { LockReason: operationLocks(instance) },
     SecurityGroupIds: { SecurityGroupId: [] },
-    PublicIpAddress: { IpAddress: [] },
   };
 }
 

@@ -49,6 +49,23 @@ export function requireInstance(ctx: ActionContext): InstanceView {
   return instance;
 }
 
-export function operationLocks(instance: InstanceView) {
+function operationLocks(instance: InstanceView) {
   return instance.lockedForSecurity ? [{ LockReason: "security", LockMsg: "The instance is locked for security reasons." }] : [];
+}
+
+/** The fields DescribeInstances items and DescribeInstanceAttribute share, in the same shape. */
+export function commonInstanceFields(instance: InstanceView) {
+  return {
+    InstanceId: instance.id,
+    InstanceName: instance.name,
+    HostName: instance.name,
+    Status: instance.status,
+    RegionId: instance.region,
+    ZoneId: instance.zoneId,
+    InstanceType: instance.instanceType,
+    InstanceNetworkType: "vpc",
+    StoppedMode: instance.status === "Stopped" ? "KeepCharging" : "Not-applicable",
+    OperationLocks: { LockReason: operationLocks(instance) },
+    PublicIpAddress: { IpAddress: [] },
+  };
 }

@@ -3,7 +3,7 @@ import { EcsError, errors } from "../errors";
 import type { InstanceView } from "../model";
 import { ecsMinuteTime, matchesWildcard, type Params } from "../params";
 import { INSTANCE_STATUSES, type InstanceStatus } from "../seed";
-import { type ActionBody, type ActionContext, INSTANCE_ID_MAX, operationLocks, pageOf, regionOf } from "./context";
+import { type ActionBody, type ActionContext, INSTANCE_ID_MAX, commonInstanceFields, pageOf, regionOf } from "./context";
 
 export function DescribeInstances(ctx: ActionContext): ActionBody {
   const region = regionOf(ctx);
@@ -74,26 +74,16 @@ function decodeNextToken(token: string): number {
 
 function describeInstancesItem(instance: InstanceView) {
   return {
-    InstanceId: instance.id,
-    InstanceName: instance.name,
-    HostName: instance.name,
-    Status: instance.status,
-    RegionId: instance.region,
-    ZoneId: instance.zoneId,
+    ...commonInstanceFields(instance),
     OSType: instance.osType,
     OSName: osName(instance),
     OSNameEn: osName(instance),
     // REAL captures leave KeyPairName out entirely when no key pair is bound (§2.3).
     ...(instance.keyPairName !== undefined ? { KeyPairName: instance.keyPairName } : {}),
     IoOptimized: instance.ioOptimized,
-    InstanceType: instance.instanceType,
-    InstanceNetworkType: "vpc",
     ImageId: instance.osType === "windows" ? "win2022_21H2_x64_dtc_en-us_40G_alibase_20250101.vhd" : "aliyun_3_x64_20G_alibase_20250101.vhd",
     CreationTime: ecsMinuteTime(instance.creationTime),
     StartTime: ecsMinuteTime(instance.startTime),
-    StoppedMode: instance.status === "Stopped" ? "KeepCharging" : "Not-applicable",
-    OperationLocks: { LockReason: operationLocks(instance) },
-    PublicIpAddress: { IpAddress: [] },
     Tags: { Tag: [] },
   };
 }
