@@ -5,6 +5,10 @@
  * the instances already bound and could not know that their new key is not in effect. The journal
  * tells it: the Running instances noted here get the restart they were owed.
  *
+ * Each note names the process that wrote it. A note whose writer is still alive is work in
+ * progress, not a debt: a CLI killed alone leaves its provider running to finish its restarts, and
+ * the next run must not restart those instances a second time.
+ *
  * One small JSON file per region and key pair. Writes are atomic (temp file + rename); a journal
  * that cannot be read or written never fails an operation — it only loses this protection, which is
  * said in the provider's output.
@@ -31,10 +35,27 @@ export function defaultJournalDir(env: NodeJS.ProcessEnv = process.env): string 
 interface JournalFile {
     region: string;
     keyPairName: string;
-    instanceIds: string[];
+    /** Instance id → the process that noted it. */
+    notes: Record<string, { pid: number }>;
 }
 
-type Update = (ids: Set<string>) => Set<string>;
+export interface JournalOptions {
+    /** The process id written into notes (default: this process). */
+    pid?: number;
+    /** Whether a process is still running (default: signal 0). */
+    isAlive?: (pid: number) => boolean;
+}
+
+function processIsAlive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch (error) {
+        return (error as NodeJS.ErrnoException).code === "EPERM";
+    }
+}
+
+type Update = (notes: Record<string, { pid: number }>) => Record<string, { pid: number }>;
 
 export class FileRestartJournal implements RestartJournal {
     /**
@@ -43,22 +64,31 @@ export class FileRestartJournal implements RestartJournal {
      */
     private readonly pending = new Map<string, { update: Update; done: () => void }[]>();
 
+    private readonly pid: number;
+    private readonly isAlive: (pid: number) => boolean;
+
     constructor(
         private readonly dir: string,
         private readonly warn: (message: string) => void = () => undefined,
-    ) {}
+        options: JournalOptions = {},
+    ) {
+        this.pid = options.pid ?? process.pid;
+        this.isAlive = options.isAlive ?? processIsAlive;
+    }
 
+    /** Noted instances whose writer is gone: their restart is owed. */
     async owed(region: string, keyPairName: string): Promise<Set<string>> {
-        return new Set((await this.read(this.file(region, keyPairName)))?.instanceIds ?? []);
+        const notes = (await this.read(this.file(region, keyPairName)))?.notes ?? {};
+        return new Set(Object.entries(notes).filter(([, note]) => !this.isAlive(note.pid)).map(([id]) => id));
     }
 
     note(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<void> {
-        return this.change(region, keyPairName, (ids) => new Set([...ids, ...instanceIds]));
+        return this.change(region, keyPairName, (notes) => ({ ...notes, ...Object.fromEntries(instanceIds.map((id) => [id, { pid: this.pid }])) }));
     }
 
     settle(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<void> {
         const done = new Set(instanceIds);
-        return this.change(region, keyPairName, (ids) => new Set([...ids].filter((id) => !done.has(id))));
+        return this.change(region, keyPairName, (notes) => Object.fromEntries(Object.entries(notes).filter(([id]) => !done.has(id))));
     }
 
     private file(region: string, keyPairName: string): string {
@@ -80,14 +110,14 @@ export class FileRestartJournal implements RestartJournal {
     }
 
     /** Applies every waiting update of one file in one atomic write, until none is left. */
-    private async flush(file: string, key: Omit<JournalFile, "instanceIds">): Promise<void> {
+    private async flush(file: string, key: Omit<JournalFile, "notes">): Promise<void> {
         await Promise.resolve(); // let the updates made in the same tick join this write
         const batch = this.pending.get(file) ?? [];
         this.pending.set(file, []);
         try {
-            let ids = new Set((await this.read(file))?.instanceIds ?? []);
-            for (const { update } of batch) ids = update(ids);
-            await this.write(file, { ...key, instanceIds: [...ids].sort() });
+            let notes = (await this.read(file))?.notes ?? {};
+            for (const { update } of batch) notes = update(notes);
+            await this.write(file, { ...key, notes });
         } catch (error) {
             this.warn(`KeyPairAttachment: the restart journal ${file} could not be written (${(error as Error).message}); an interrupted run may leave restarts undone.`);
         }
@@ -97,7 +127,7 @@ export class FileRestartJournal implements RestartJournal {
     }
 
     private async write(file: string, content: JournalFile): Promise<void> {
-        if (content.instanceIds.length === 0) {
+        if (Object.keys(content.notes).length === 0) {
             await fs.promises.rm(file, { force: true });
             return;
         }
@@ -110,7 +140,7 @@ export class FileRestartJournal implements RestartJournal {
     private async read(file: string): Promise<JournalFile | undefined> {
         try {
             const content = JSON.parse(await fs.promises.readFile(file, "utf8")) as JournalFile;
-            return Array.isArray(content.instanceIds) ? content : undefined;
+            return content.notes && typeof content.notes === "object" ? content : undefined;
         } catch (error) {
             if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
                 this.warn(`KeyPairAttachment: the restart journal ${file} could not be read (${(error as Error).message}); ignoring it.`);
