@@ -137,6 +137,8 @@ async function converge(
     const unbound = await unbindInstances(deps, region, ownKeys, removed, facts, desired);
     const bind = planBind(desired.keyPairName, desired.instanceIds, facts, ownKeys);
     const running = (id: string) => facts.get(id)?.status === "Running";
+    // Restarts a dead run owes (see journal.ts), read before anything is sent.
+    const journaled = await deps.journal.owed(region, desired.keyPairName);
     // Write ahead: if this run dies between AttachKeyPair and the reboots, the next one must know.
     const noted = restart.enabled ? bind.attach.filter(running) : [];
     if (noted.length) await deps.journal.note(region, desired.keyPairName, noted);
@@ -145,7 +147,6 @@ async function converge(
     const bindRestart = planRestart(attached.succeeded, facts, restart.enabled);
     // Restarts that an earlier run owes — recorded in the state (refused or skipped reboots) or, when
     // that run died before reporting, in the journal — for instances still bound and Running.
-    const journaled = await deps.journal.owed(region, desired.keyPairName);
     const owed = restart.enabled
         ? unique([...(previous?.restartOwedInstanceIds ?? []), ...desired.instanceIds.filter((id) => journaled.has(id))]).filter(
               (id) => bind.alreadyBound.includes(id) && running(id),
