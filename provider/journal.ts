@@ -66,6 +66,7 @@ export class FileRestartJournal implements RestartJournal {
 
     private readonly pid: number;
     private readonly isAlive: (pid: number) => boolean;
+    private readonly reads = new Map<string, Promise<JournalFile | undefined>>();
 
     constructor(
         private readonly dir: string,
@@ -76,9 +77,15 @@ export class FileRestartJournal implements RestartJournal {
         this.isAlive = options.isAlive ?? processIsAlive;
     }
 
-    /** Noted instances whose writer is gone: their restart is owed. */
+    /** Noted instances whose writer is gone: their restart is owed. Concurrent asks share one read. */
     async owed(region: string, keyPairName: string): Promise<Set<string>> {
-        const notes = (await this.read(this.file(region, keyPairName)))?.notes ?? {};
+        const file = this.file(region, keyPairName);
+        let reading = this.reads.get(file);
+        if (!reading) {
+            reading = this.read(file).finally(() => this.reads.delete(file));
+            this.reads.set(file, reading);
+        }
+        const notes = (await reading)?.notes ?? {};
         return new Set(Object.entries(notes).filter(([, note]) => !this.isAlive(note.pid)).map(([id]) => id));
     }
 

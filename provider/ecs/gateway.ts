@@ -26,7 +26,7 @@ export const READ_TIMEOUT_MS = 30_000;
 /** Batches of one action sent at once: enough to hide latency, few enough not to trip throttling. */
 const BATCH_CONCURRENCY = 4;
 /** How long a request waits for concurrent resources' requests to join its call, in milliseconds. */
-const COALESCE_WINDOW_MS = 5;
+const COALESCE_WINDOW_MS = 2;
 /** How often instances are looked at while deciding whether a timed-out reboot happened, in milliseconds. */
 const REBOOT_WATCH_POLL_MS = 1_000;
 /** How long a key pair seen to exist is believed, in milliseconds. */
