@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "crypto";
 import { ConfigSource, ProviderSettings, requireRegion, resolveSettings } from "./config";
-import { EcsGateway, SdkEcsGateway, describeIds } from "./ecs/gateway";
+import { EcsGateway, SdkEcsGateway } from "./ecs/gateway";
 import { InstanceFacts, InstanceFailure } from "./ecs/instance";
 import {
     difference,
@@ -16,9 +16,11 @@ import {
     sameInstanceSet,
     transitionalInstanceIds,
 } from "./plan";
-import { Clock, MIN_PLAUSIBLE_RESTART_MS, RestartHistory, RestartOutcome, describeFailures, realClock, restartInstances, waitUntilStable } from "./restart";
+import { Clock, realClock } from "./clock";
+import { describeFailures, describeIds } from "./messages";
+import { MIN_PLAUSIBLE_RESTART_MS, RestartHistory, RestartOutcome, restartInstances, waitUntilStable } from "./restart";
 import { FileRestartJournal, RestartJournal, defaultJournalDir } from "./journal";
-import { KeyPairAttachmentInputs, KeyPairAttachmentOutputs, RestartSettings, restartSettingsWithDefaults } from "./types";
+import { KeyPairAttachmentInputs, KeyPairAttachmentOutputs, RestartSettings, definedOnly, restartSettingsWithDefaults } from "./types";
 import { ValidationFailure, containsUnknown, validateInputs } from "./validate";
 
 export interface LifecycleDependencies {
@@ -59,14 +61,6 @@ function unique(ids: readonly string[]): string[] {
 
 function pick(map: Record<string, string> | undefined, keep: ReadonlySet<string>): Record<string, string> {
     return Object.fromEntries(Object.entries(map ?? {}).filter(([id]) => keep.has(id)));
-}
-
-/**
- * The dynamic-provider host cannot encode `undefined` ("Unexpected struct type"): outputs leave
- * absent optional values out instead.
- */
-function definedOnly<T extends object>(outputs: T): T {
-    return Object.fromEntries(Object.entries(outputs).filter(([, v]) => v !== undefined)) as T;
 }
 
 /** The key pairs this resource may have bound: its key, and keys it failed to switch away from. */

@@ -4,20 +4,12 @@
  * Status polling uses DescribeInstances: one call per 100 instances (DescribeInstanceStatus pages at
  * 50, which would double the calls).
  */
-import { EcsGateway, describeIds } from "./ecs/gateway";
+import { Clock } from "./clock";
+import { EcsGateway } from "./ecs/gateway";
 import { InstanceFacts, InstanceFailure, TRANSITIONAL_STATUSES } from "./ecs/instance";
 import { classifyError, errorCode } from "./ecs/retry";
 import { chunk } from "./plan";
 
-export interface Clock {
-    now(): number;
-    sleep(ms: number): Promise<void>;
-}
-
-export const realClock: Clock = {
-    now: () => Date.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
 
 export interface WaitOptions {
     timeoutSeconds: number;
@@ -174,14 +166,4 @@ export async function restartInstances(
         }
     }
     return outcome;
-}
-
-/** One entry per distinct failure, naming its instances: a batch-wide error is said once, not 50 times. */
-export function describeFailures(failures: readonly InstanceFailure[]): string {
-    const groups = new Map<string, string[]>();
-    for (const f of failures) {
-        const reason = `${f.code} ${f.message}`;
-        groups.set(reason, [...(groups.get(reason) ?? []), f.instanceId]);
-    }
-    return [...groups].map(([reason, ids]) => `${describeIds(ids)}: ${reason}`).join("; ");
 }

@@ -78,9 +78,13 @@ export const RESTART_DEFAULTS: Required<RestartSettings> = {
 };
 
 export function restartSettingsWithDefaults(restart: RestartSettings | undefined): Required<RestartSettings> {
-    return { ...RESTART_DEFAULTS, ...stripUndefined(restart ?? {}) };
+    return { ...RESTART_DEFAULTS, ...definedOnly(restart ?? {}) };
 }
 
-function stripUndefined<T extends object>(value: T): Partial<T> {
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+/**
+ * Leaves out the keys whose value is undefined: defaults fill them, and the dynamic-provider host
+ * cannot encode `undefined` in outputs ("Unexpected struct type").
+ */
+export function definedOnly<T extends object>(value: T): T {
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }

@@ -8,6 +8,7 @@ import EcsClient, * as ecs from "@alicloud/ecs20140526";
 import { $OpenApiUtil } from "@alicloud/openapi-core";
 import * as dara from "@darabonba/typescript";
 import { ProviderSettings } from "../config";
+import { describeIds } from "../messages";
 import { chunk } from "../plan";
 import { InstanceFacts, InstanceFailure } from "./instance";
 import { Coalescer, Settled } from "./coalesce";
@@ -41,15 +42,14 @@ export class EcsCallError extends Error {
         const requestId = (cause as { data?: { RequestId?: string } })?.data?.RequestId;
         const detail = cause instanceof Error ? cause.message : String(cause);
         const subject = instanceIds.length ? ` for ${describeIds(instanceIds)}` : "";
-        super(`ECS ${action}${subject} failed: ${detail}${requestId && !detail.includes(requestId) ? ` (request id ${requestId})` : ""}`);
+        super(
+            `ECS ${action}${subject} failed: ${detail}${requestId && !detail.includes(requestId) ? ` (request id ${requestId})` : ""}. ` +
+                "It was retried where retrying is safe; fix what the ECS code names (credentials, permissions, region, endpoint) and run again.",
+        );
         this.name = "EcsCallError";
         this.code = code;
         this.requestId = requestId;
     }
-}
-
-export function describeIds(ids: readonly string[], max = 20): string {
-    return ids.length <= max ? ids.join(", ") : `${ids.slice(0, max).join(", ")} and ${ids.length - max} more`;
 }
 
 export interface BatchResult {

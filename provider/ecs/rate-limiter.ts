@@ -6,15 +6,7 @@
  * multiplicative decrease — as in the AWS SDK's adaptive retry mode).
  */
 
-export interface LimiterClock {
-    now(): number;
-    sleep(ms: number): Promise<void>;
-}
-
-const realLimiterClock: LimiterClock = {
-    now: () => Date.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
+import { Clock, realClock } from "../clock";
 
 /** Never slower than this, in calls per second: ECS's guidance is to probe a throttled API at 1 QPS. */
 export const MIN_RATE_PER_SECOND = 1;
@@ -32,7 +24,7 @@ export class AdaptiveRateLimiter {
     private readonly recentSends: number[] = [];
 
     constructor(
-        private readonly clock: LimiterClock = realLimiterClock,
+        private readonly clock: Clock = realClock,
         initialRatePerSecond = Infinity,
     ) {
         this.ratePerSecond = initialRatePerSecond;
@@ -88,7 +80,7 @@ export class AdaptiveRateLimiter {
 export class RateLimiters {
     private readonly byAction = new Map<string, AdaptiveRateLimiter>();
 
-    constructor(private readonly clock: LimiterClock = realLimiterClock) {}
+    constructor(private readonly clock: Clock = realClock) {}
 
     /**
      * An action seen for the first time starts at the lowest rate learned for the others: ECS counts

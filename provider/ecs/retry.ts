@@ -3,6 +3,7 @@
  * (capped full jitter) are separate, as in @smithy/util-retry. Randomness and sleeping are injected
  * so that tests are deterministic and never sleep.
  */
+import { realClock } from "../clock";
 
 export type ErrorKind = "throttling" | "transient" | "fatal";
 
@@ -116,8 +117,6 @@ export interface RetryOptions {
     sleep: (ms: number) => Promise<void>;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** One budget per provider process: module state is shared by every resource the process serves. */
 export const sharedRetryBudget = new RetryBudget();
 
@@ -128,7 +127,7 @@ export const DEFAULT_RETRY_OPTIONS: RetryOptions = {
     maxDelayMs: 20_000,
     budget: sharedRetryBudget,
     random: Math.random,
-    sleep,
+    sleep: realClock.sleep,
 };
 
 /** Full jitter: a uniform delay between 0 and the capped exponential bound. */
@@ -145,7 +144,6 @@ export interface RetryHooks {
      * the system as close to the failure as possible).
      */
     beforeRetry?: (error: unknown, kind: ErrorKind, attempt: number) => Promise<"retry" | "stop">;
-    onThrottled?: () => void;
 }
 
 /** Runs `operation`, retrying throttling and transient failures within the attempt cap and the budget. */
@@ -162,7 +160,6 @@ export async function withRetries<T>(
             return result;
         } catch (error) {
             const kind = classifyError(error);
-            if (kind === "throttling") hooks.onThrottled?.();
             if (kind === "fatal" || attempt >= options.maxAttempts) throw error;
             const cost = options.budget.tryAcquire(isNetworkError(error));
             if (cost === undefined) throw error;

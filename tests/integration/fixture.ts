@@ -8,7 +8,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { FileRestartJournal } from "../../provider/journal";
-import { RestartHistory, realClock } from "../../provider/restart";
+import { realClock } from "../../provider/clock";
+import { RestartHistory } from "../../provider/restart";
 
 export const REGION = "cn-hangzhou";
 /** Reboots take (3000 + 5000) ms × 0.01 = 80 ms. */

@@ -14,7 +14,8 @@ import { CONNECT_TIMEOUT_MS, READ_TIMEOUT_MS, SdkEcsGateway } from "../../provid
 import { DEFAULT_RETRY_OPTIONS, RetryBudget, RetryOptions } from "../../provider/ecs/retry";
 import { FileRestartJournal } from "../../provider/journal";
 import { KeyPairAttachmentHooks, PartialBindingError, createLifecycle } from "../../provider/lifecycle";
-import { RestartHistory, realClock } from "../../provider/restart";
+import { realClock } from "../../provider/clock";
+import { RestartHistory } from "../../provider/restart";
 import { REGION, TIME_SCALE } from "../integration/fixture";
 
 export { FAST_RESTART, REGION, inputs, linuxInstances } from "../integration/fixture";

@@ -10,7 +10,8 @@ import { createServer, Server, Socket } from "node:net";
 import { FileRestartJournal } from "../../provider/journal";
 import { CONNECT_TIMEOUT_MS, READ_TIMEOUT_MS, SdkEcsGateway } from "../../provider/ecs/gateway";
 import { createLifecycle } from "../../provider/lifecycle";
-import { RestartHistory, realClock } from "../../provider/restart";
+import { realClock } from "../../provider/clock";
+import { RestartHistory } from "../../provider/restart";
 import { REGION, expectStateMatches, inputs, quickRetry, settingsFor, settle, snapshot, startRig } from "./harness";
 
 /** Accepts TCP connections and reads the requests, but never writes a byte back. */

@@ -1,7 +1,8 @@
 import { EcsGateway } from "../../provider/ecs/gateway";
 import { InstanceFacts } from "../../provider/ecs/instance";
 import { RateLimiters } from "../../provider/ecs/rate-limiter";
-import { Clock, RestartHistory, waitFor } from "../../provider/restart";
+import { Clock } from "../../provider/clock";
+import { RestartHistory, waitFor } from "../../provider/restart";
 
 /** A fake clock and a gateway whose instance states follow a script over (fake) time. */
 function scripted(statusAt: (ms: number) => string) {
