@@ -63,17 +63,24 @@ function renderPanel(panel: Panel, left: number, unit: string): string {
         parts.push(`<text x="${left - 6}" y="${y + 4}" text-anchor="end">${decadeLabel(e, unit)}</text>`);
     }
     const peerLimitX = px(PEER_MAX_INSTANCES);
-    parts.push(`<line x1="${peerLimitX}" y1="${top}" x2="${peerLimitX}" y2="${top + height}" stroke="${COLORS.peer}" stroke-dasharray="2 4"/>`);
-    parts.push(`<text x="${peerLimitX + 4}" y="${top + 14}" fill="${COLORS.peer}" font-size="11">peer fails above ${PEER_MAX_INSTANCES}</text>`);
+    parts.push(
+        `<line x1="${peerLimitX}" y1="${top}" x2="${peerLimitX}" y2="${top + height}" stroke="${COLORS.peer}" stroke-dasharray="2 4"/>`,
+    );
+    parts.push(
+        `<text x="${peerLimitX + 4}" y="${top + 14}" fill="${COLORS.peer}" font-size="11">peer fails above ${PEER_MAX_INSTANCES}</text>`,
+    );
     for (const s of panel.series) {
         const path = s.points.map((p, i) => `${i ? "L" : "M"}${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(" ");
         parts.push(`<path d="${path}" fill="none" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ""}/>`);
         if (s.markers) {
-            for (const p of s.points) parts.push(`<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="3.5" fill="${s.color}"/>`);
+            for (const p of s.points)
+                parts.push(`<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="3.5" fill="${s.color}"/>`);
         }
         if (s.values) {
             for (const p of s.points) {
-                parts.push(`<text x="${(px(p.x) + 5).toFixed(1)}" y="${(py(p.y) - 7).toFixed(1)}" fill="${s.color}" font-size="11">${escape(s.values(p.y))}</text>`);
+                parts.push(
+                    `<text x="${(px(p.x) + 5).toFixed(1)}" y="${(py(p.y) - 7).toFixed(1)}" fill="${s.color}" font-size="11">${escape(s.values(p.y))}</text>`,
+                );
             }
         }
     }
@@ -116,7 +123,13 @@ export function renderChart(rows: BenchResult[], subtitle: string): string {
         yDecades: [0, 5],
         series: [
             { label: "peer ≥ 5 s × N", color: COLORS.peer, dash: "6 4", points: sampleModel(maxN, (n) => seconds(peerWallMs(n))) },
-            { label: "lower bound", color: COLORS.bound, dash: "4 3", markers: true, points: creates.map((r) => ({ x: r.n, y: seconds(r.lowerBoundMs) })) },
+            {
+                label: "lower bound",
+                color: COLORS.bound,
+                dash: "4 3",
+                markers: true,
+                points: creates.map((r) => ({ x: r.n, y: seconds(r.lowerBoundMs) })),
+            },
             {
                 label: "ours",
                 color: COLORS.ours,
@@ -133,7 +146,13 @@ export function renderChart(rows: BenchResult[], subtitle: string): string {
         series: [
             { label: "peer 2N + 15", color: COLORS.peer, dash: "6 4", points: sampleModel(maxN, peerCalls) },
             { label: "minimum", color: COLORS.bound, dash: "4 3", markers: true, points: creates.map((r) => ({ x: r.n, y: r.minCalls })) },
-            { label: "ours", color: COLORS.ours, markers: true, values: (y) => String(y), points: creates.map((r) => ({ x: r.n, y: r.calls })) },
+            {
+                label: "ours",
+                color: COLORS.ours,
+                markers: true,
+                values: (y) => String(y),
+                points: creates.map((r) => ({ x: r.n, y: r.calls })),
+            },
         ],
     };
     return [

@@ -6,7 +6,13 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { DEFAULT_ACCESS_KEY, startEmulator, type ApiCall, type Emulator, type EmulatorOptions } from "pulumi-alicloud-keypair-attachment/emulator";
+import {
+    DEFAULT_ACCESS_KEY,
+    startEmulator,
+    type ApiCall,
+    type Emulator,
+    type EmulatorOptions,
+} from "pulumi-alicloud-keypair-attachment/emulator";
 import type { ChildMessage, Operation, OperationResult, PhaseReply, ProcessUsage } from "./protocol";
 
 export const REGION = "cn-hangzhou";

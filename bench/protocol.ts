@@ -12,9 +12,7 @@ export type Operation =
     | { hook: "read"; id: string; props: State }
     | { hook: "delete"; id: string; props: State };
 
-export type OperationResult =
-    | { ok: true; id: string; outs?: State }
-    | { ok: false; error: string };
+export type OperationResult = { ok: true; id: string; outs?: State } | { ok: false; error: string };
 
 /** Parent → child: run these operations concurrently (as `pulumi up` runs independent resources). */
 export interface PhaseRequest {

@@ -52,7 +52,9 @@ async function runPhase(request: PhaseRequest): Promise<PhaseReply> {
     const startedAt = performance.now();
     const settled = await Promise.allSettled(request.operations.map(run));
     const wallMs = performance.now() - startedAt;
-    const results = settled.map((s): OperationResult => (s.status === "fulfilled" ? s.value : { ok: false, error: String(s.reason?.message ?? s.reason) }));
+    const results = settled.map((s): OperationResult =>
+        s.status === "fulfilled" ? s.value : { ok: false, error: String(s.reason?.message ?? s.reason) },
+    );
     return { type: "phase-done", results, wallMs, ...usage() };
 }
 

@@ -3,7 +3,23 @@ import { MIN_POLLS_PER_WAVE, TimingModel } from "./limits";
 import type { BenchResult } from "./scenarios";
 import { callsRatio, wallRatio, type ScalingRow, type TargetCheck } from "./targets";
 
-const HEADERS = ["scenario", "phase", "N", "calls", "min", "calls/min", "polls", "throttled", "wall s", "bound s", "wall/bound", "lag ms", "cpu ms", "rss MB", "ok"];
+const HEADERS = [
+    "scenario",
+    "phase",
+    "N",
+    "calls",
+    "min",
+    "calls/min",
+    "polls",
+    "throttled",
+    "wall s",
+    "bound s",
+    "wall/bound",
+    "lag ms",
+    "cpu ms",
+    "rss MB",
+    "ok",
+];
 
 function cells(r: BenchResult): string[] {
     return [
@@ -56,7 +72,13 @@ export function textReport(rows: BenchResult[], scaling: ScalingRow[], checks: T
     ].join("\n");
 }
 
-export function markdownReport(rows: BenchResult[], scaling: ScalingRow[], checks: TargetCheck[], timing: TimingModel, context: string): string {
+export function markdownReport(
+    rows: BenchResult[],
+    scaling: ScalingRow[],
+    checks: TargetCheck[],
+    timing: TimingModel,
+    context: string,
+): string {
     return [
         "## Benchmark",
         "",

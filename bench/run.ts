@@ -20,7 +20,11 @@ const RESULTS_DIR = join(REPO_ROOT, "bench", "results");
 /** The commit measured, so recorded results say what code they describe. */
 function revision(): string {
     try {
-        return execFileSync("git", ["describe", "--always", "--dirty"], { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+        return execFileSync("git", ["describe", "--always", "--dirty"], {
+            cwd: REPO_ROOT,
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "ignore"],
+        }).trim();
     } catch {
         return "unknown revision";
     }

@@ -143,11 +143,17 @@ async function phases(
 }
 
 /** One attachment over N Running instances; 10 % more seeded up front for the update. */
-export async function singleAttachment(n: number, report: (row: BenchResult) => void): Promise<{ rows: BenchResult[]; baselineRssMb: number }> {
+export async function singleAttachment(
+    n: number,
+    report: (row: BenchResult) => void,
+): Promise<{ rows: BenchResult[]; baselineRssMb: number }> {
     const keyPairName = "bench-key";
     const bound = instanceIds("a", n);
     const added = instanceIds("b", Math.ceil(n / 10));
-    const session = await startSession({ ...EMULATOR_OPTIONS, seed: { keyPairs: [{ name: keyPairName }], instances: running([...bound, ...added]) } });
+    const session = await startSession({
+        ...EMULATOR_OPTIONS,
+        seed: { keyPairs: [{ name: keyPairName }], instances: running([...bound, ...added]) },
+    });
     const scenario = "single";
     let current: { id: string; outs: State } | undefined;
     const keep = (m: PhaseMeasurement) => {
@@ -165,18 +171,29 @@ export async function singleAttachment(n: number, report: (row: BenchResult) => 
                 },
                 {
                     phase: "update",
-                    operations: () => [{ hook: "update", id: current!.id, olds: current!.outs, news: inputs(keyPairName, [...bound, ...added]) }],
-                    record: (m) => record({ scenario, phase: "update", n, instances: n + added.length, limit: addInstancesLimit(n, added.length) }, keep(m)),
+                    operations: () => [
+                        { hook: "update", id: current!.id, olds: current!.outs, news: inputs(keyPairName, [...bound, ...added]) },
+                    ],
+                    record: (m) =>
+                        record(
+                            { scenario, phase: "update", n, instances: n + added.length, limit: addInstancesLimit(n, added.length) },
+                            keep(m),
+                        ),
                 },
                 {
                     phase: "refresh",
                     operations: () => [{ hook: "read", id: current!.id, props: current!.outs }],
-                    record: (m) => record({ scenario, phase: "refresh", n, instances: n + added.length, limit: refreshLimit(n + added.length) }, keep(m)),
+                    record: (m) =>
+                        record(
+                            { scenario, phase: "refresh", n, instances: n + added.length, limit: refreshLimit(n + added.length) },
+                            keep(m),
+                        ),
                 },
                 {
                     phase: "destroy",
                     operations: () => [{ hook: "delete", id: current!.id, props: current!.outs }],
-                    record: (m) => record({ scenario, phase: "destroy", n, instances: n + added.length, limit: destroyLimit(n + added.length) }, m),
+                    record: (m) =>
+                        record({ scenario, phase: "destroy", n, instances: n + added.length, limit: destroyLimit(n + added.length) }, m),
                 },
             ],
             report,
@@ -199,8 +216,15 @@ export async function rollingRestart(report: (row: BenchResult) => void): Promis
                 {
                     phase: "create",
                     operations: () => [{ hook: "create", inputs: inputs(keyPairName, ids, { batchSize: ROLLING.batchSize }) }],
-                    record: (m) => record(
-                            { scenario: `rolling-batch${ROLLING.batchSize}`, phase: "create", n: ROLLING.n, instances: ROLLING.n, limit: createLimit(ROLLING.n, ROLLING.batchSize) },
+                    record: (m) =>
+                        record(
+                            {
+                                scenario: `rolling-batch${ROLLING.batchSize}`,
+                                phase: "create",
+                                n: ROLLING.n,
+                                instances: ROLLING.n,
+                                limit: createLimit(ROLLING.n, ROLLING.batchSize),
+                            },
                             m,
                         ),
                 },
@@ -226,7 +250,10 @@ export async function throttledFleet(report: (row: BenchResult) => void): Promis
         keyPairName: keyPairs[r % keyPairs.length],
         ids: all.slice(r * FLEET.instancesEach, (r + 1) * FLEET.instancesEach),
     }));
-    const session = await startSession({ ...EMULATOR_OPTIONS, seed: { keyPairs: keyPairs.map((name) => ({ name })), instances: running(all) } });
+    const session = await startSession({
+        ...EMULATOR_OPTIONS,
+        seed: { keyPairs: keyPairs.map((name) => ({ name })), instances: running(all) },
+    });
     session.emulator.faults.throttle({ ratePerSecond: FLEET.ratePerSecond });
     const scenario = `fleet-${FLEET.resources}x${FLEET.instancesEach}-throttled`;
     const perKeyPair = keyPairs.map((k) => groups.filter((g) => g.keyPairName === k).length * FLEET.instancesEach);
@@ -247,7 +274,18 @@ export async function throttledFleet(report: (row: BenchResult) => void): Promis
                 {
                     phase: "destroy",
                     operations: () => created.map((c) => ({ hook: "delete", id: c.id, props: c.outs })),
-                    record: (m) => record({ scenario, phase: "destroy", n: all.length, instances: all.length, limit: destroyLimit(all.length), throttling: true }, m),
+                    record: (m) =>
+                        record(
+                            {
+                                scenario,
+                                phase: "destroy",
+                                n: all.length,
+                                instances: all.length,
+                                limit: destroyLimit(all.length),
+                                throttling: true,
+                            },
+                            m,
+                        ),
                 },
             ],
             report,

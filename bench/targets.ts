@@ -58,8 +58,16 @@ export function checkTargets(rows: BenchResult[], scaling: ScalingRow[]): Target
     const held = rows.filter((r) => r.n <= TARGET_MAX_N && !r.scenario.startsWith("fleet"));
     for (const r of held) {
         const label = `${r.scenario} ${r.phase} N=${r.n}`;
-        checks.push({ target: `calls ≤ ${CALLS_TARGET}× min (${label})`, pass: callsRatio(r) <= CALLS_TARGET, detail: `${r.calls} / ${r.minCalls} = ${fmt(callsRatio(r))}` });
-        checks.push({ target: `wall ≤ ${WALL_TARGET}× lower bound (${label})`, pass: wallRatio(r) <= WALL_TARGET, detail: `${r.wallMs} / ${r.lowerBoundMs} ms = ${fmt(wallRatio(r))}` });
+        checks.push({
+            target: `calls ≤ ${CALLS_TARGET}× min (${label})`,
+            pass: callsRatio(r) <= CALLS_TARGET,
+            detail: `${r.calls} / ${r.minCalls} = ${fmt(callsRatio(r))}`,
+        });
+        checks.push({
+            target: `wall ≤ ${WALL_TARGET}× lower bound (${label})`,
+            pass: wallRatio(r) <= WALL_TARGET,
+            detail: `${r.wallMs} / ${r.lowerBoundMs} ms = ${fmt(wallRatio(r))}`,
+        });
     }
     const largest = rows.filter((r) => r.scenario === "single" && r.n > TARGET_MAX_N);
     if (largest.length) {
@@ -67,12 +75,18 @@ export function checkTargets(rows: BenchResult[], scaling: ScalingRow[]): Target
         checks.push({
             target: `N=${largest[0].n} completes (create, update, refresh, destroy)`,
             pass: complete,
-            detail: largest.map((r) => `${r.phase} ${r.succeeded === r.resources ? "ok" : "failed"} in ${(r.wallMs / 1000).toFixed(1)} s`).join(", "),
+            detail: largest
+                .map((r) => `${r.phase} ${r.succeeded === r.resources ? "ok" : "failed"} in ${(r.wallMs / 1000).toFixed(1)} s`)
+                .join(", "),
         });
     }
     for (const r of rows.filter((x) => x.scenario.startsWith("fleet"))) {
         const share = (r.throttled ?? 0) / r.calls;
-        checks.push({ target: `fleet ${r.phase}: every attachment succeeds`, pass: r.succeeded === r.resources, detail: `${r.succeeded}/${r.resources}` });
+        checks.push({
+            target: `fleet ${r.phase}: every attachment succeeds`,
+            pass: r.succeeded === r.resources,
+            detail: `${r.succeeded}/${r.resources}`,
+        });
         checks.push({
             target: `fleet ${r.phase}: ≤ ${THROTTLED_SHARE_TARGET * 100} % of calls throttled`,
             pass: share <= THROTTLED_SHARE_TARGET,
@@ -82,7 +96,13 @@ export function checkTargets(rows: BenchResult[], scaling: ScalingRow[]): Target
     const cpuK = growthExponent(scaling, (s) => s.cpuMs);
     const rssK = growthExponent(scaling, (s) => s.rssGrowthMb);
     const span = scaling.length >= 2 ? `N ${scaling[scaling.length - 2].n} → ${scaling[scaling.length - 1].n}` : "";
-    if (cpuK !== undefined) checks.push({ target: "CPU time grows at most linearly", pass: cpuK <= MAX_GROWTH_EXPONENT, detail: `∝ N^${fmt(cpuK)} (${span})` });
-    if (rssK !== undefined) checks.push({ target: "peak memory (above idle) grows at most linearly", pass: rssK <= MAX_GROWTH_EXPONENT, detail: `∝ N^${fmt(rssK)} (${span})` });
+    if (cpuK !== undefined)
+        checks.push({ target: "CPU time grows at most linearly", pass: cpuK <= MAX_GROWTH_EXPONENT, detail: `∝ N^${fmt(cpuK)} (${span})` });
+    if (rssK !== undefined)
+        checks.push({
+            target: "peak memory (above idle) grows at most linearly",
+            pass: rssK <= MAX_GROWTH_EXPONENT,
+            detail: `∝ N^${fmt(rssK)} (${span})`,
+        });
     return checks;
 }

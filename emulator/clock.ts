@@ -1,6 +1,6 @@
 /** Time source of the emulator. Every transition and signature-window check reads it. */
 export interface Clock {
-  now(): number;
+    now(): number;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
@@ -10,17 +10,17 @@ export const systemClock: Clock = { now: () => Date.now() };
  * time, so advancing it is all a test needs to walk through a reboot — no timers, no real sleeps.
  */
 export class ManualClock implements Clock {
-  constructor(private current = Date.now()) {}
+    constructor(private current = Date.now()) {}
 
-  now(): number {
-    return this.current;
-  }
+    now(): number {
+        return this.current;
+    }
 
-  advance(ms: number): void {
-    this.current += ms;
-  }
+    advance(ms: number): void {
+        this.current += ms;
+    }
 
-  set(epochMs: number): void {
-    this.current = epochMs;
-  }
+    set(epochMs: number): void {
+        this.current = epochMs;
+    }
 }

@@ -19,105 +19,109 @@ import type { ApiCall } from "./server";
 import { parseUrlEncoded } from "./signature";
 
 export interface ControlTarget {
-  model: EcsModel;
-  faults: FaultInjector;
-  calls: ApiCall[];
-  reset(seed: Seed): void;
+    model: EcsModel;
+    faults: FaultInjector;
+    calls: ApiCall[];
+    reset(seed: Seed): void;
 }
 
 export interface ControlReply {
-  status: number;
-  body: unknown;
+    status: number;
+    body: unknown;
 }
 
 type Json = Record<string, unknown>;
 
 export function handleControl(target: ControlTarget, method: string, path: string, rawQuery: string, body: Buffer): ControlReply {
-  try {
-    // Inside the try: a malformed escape (`%E0%A4%A`) is a 400, not an exception that kills the server.
-    const segments = path.slice("/_emulator/".length).split("/").filter(Boolean).map(decodeURIComponent);
-    const query = Object.fromEntries(parseUrlEncoded(rawQuery));
-    const json = body.length > 0 ? (JSON.parse(body.toString("utf8")) as Json) : {};
-    const result = route(target, `${method.toUpperCase()} ${segments[0] ?? ""}`, segments.slice(1), json, query);
-    return result === undefined ? { status: 404, body: { error: `No control endpoint ${method} ${path}` } } : { status: 200, body: result };
-  } catch (error) {
-    if (error instanceof EcsError) return { status: error.httpStatus, body: { Code: error.code, Message: error.message } };
-    return { status: 400, body: { error: error instanceof Error ? error.message : String(error) } };
-  }
+    try {
+        // Inside the try: a malformed escape (`%E0%A4%A`) is a 400, not an exception that kills the server.
+        const segments = path.slice("/_emulator/".length).split("/").filter(Boolean).map(decodeURIComponent);
+        const query = Object.fromEntries(parseUrlEncoded(rawQuery));
+        const json = body.length > 0 ? (JSON.parse(body.toString("utf8")) as Json) : {};
+        const result = route(target, `${method.toUpperCase()} ${segments[0] ?? ""}`, segments.slice(1), json, query);
+        return result === undefined
+            ? { status: 404, body: { error: `No control endpoint ${method} ${path}` } }
+            : { status: 200, body: result };
+    } catch (error) {
+        if (error instanceof EcsError) return { status: error.httpStatus, body: { Code: error.code, Message: error.message } };
+        return { status: 400, body: { error: error instanceof Error ? error.message : String(error) } };
+    }
 }
 
 function route(target: ControlTarget, route: string, rest: string[], json: Json, query: Record<string, string>): unknown {
-  const { model, faults, calls } = target;
-  switch (route) {
-    case "GET state":
-      return {
-        instances: model.instances().map(({ password, ...instance }) => ({ ...instance, passwordSet: password !== undefined })),
-        keyPairs: model.keyPairs(),
-        faults: faults.list(),
-        throttledCount: faults.throttledCount(),
-      };
-    case "POST reset":
-      target.reset(parseSeed(json, "reset body"));
-      return { ok: true };
-    case "GET calls":
-      return { calls, counts: countByAction(calls) };
-    case "DELETE calls":
-      calls.length = 0;
-      return { ok: true };
-    case "POST faults":
-      return { id: faults.add(faultRuleOf(json)) };
-    case "DELETE faults":
-      if (rest[0] !== undefined) return { removed: faults.remove(rest[0]) };
-      faults.clear();
-      return { ok: true };
-    case "POST throttle":
-      faults.throttle({ action: json.action as string | undefined, ratePerSecond: Number(json.ratePerSecond) });
-      return { ok: true };
-    case "DELETE throttle":
-      faults.clearThrottle();
-      return { ok: true };
-    case "POST instances":
-      return rest.length === 0 ? model.addInstance(parseSeed({ instances: [json] }).instances?.[0] as SeedInstance) : instanceCommand(model, rest, json);
-    case "DELETE instances":
-      return { removed: model.deleteInstance(rest[0]) };
-    case "POST keypairs":
-      if (typeof json.name !== "string") throw new Error('Body needs a string "name"');
-      model.addKeyPair(json.name, json.region as string | undefined);
-      return { ok: true };
-    case "DELETE keypairs":
-      return { removed: model.deleteKeyPair(rest[0], query.region) };
-    default:
-      return undefined;
-  }
+    const { model, faults, calls } = target;
+    switch (route) {
+        case "GET state":
+            return {
+                instances: model.instances().map(({ password, ...instance }) => ({ ...instance, passwordSet: password !== undefined })),
+                keyPairs: model.keyPairs(),
+                faults: faults.list(),
+                throttledCount: faults.throttledCount(),
+            };
+        case "POST reset":
+            target.reset(parseSeed(json, "reset body"));
+            return { ok: true };
+        case "GET calls":
+            return { calls, counts: countByAction(calls) };
+        case "DELETE calls":
+            calls.length = 0;
+            return { ok: true };
+        case "POST faults":
+            return { id: faults.add(faultRuleOf(json)) };
+        case "DELETE faults":
+            if (rest[0] !== undefined) return { removed: faults.remove(rest[0]) };
+            faults.clear();
+            return { ok: true };
+        case "POST throttle":
+            faults.throttle({ action: json.action as string | undefined, ratePerSecond: Number(json.ratePerSecond) });
+            return { ok: true };
+        case "DELETE throttle":
+            faults.clearThrottle();
+            return { ok: true };
+        case "POST instances":
+            return rest.length === 0
+                ? model.addInstance(parseSeed({ instances: [json] }).instances?.[0] as SeedInstance)
+                : instanceCommand(model, rest, json);
+        case "DELETE instances":
+            return { removed: model.deleteInstance(rest[0]) };
+        case "POST keypairs":
+            if (typeof json.name !== "string") throw new Error('Body needs a string "name"');
+            model.addKeyPair(json.name, json.region as string | undefined);
+            return { ok: true };
+        case "DELETE keypairs":
+            return { removed: model.deleteKeyPair(rest[0], query.region) };
+        default:
+            return undefined;
+    }
 }
 
 /** Out-of-band changes, as if made in the console; they obey the same rules as the API. */
 function instanceCommand(model: EcsModel, [id, command]: string[], json: Json): unknown {
-  const commands: Record<string, () => void> = {
-    attach: () => model.attachKeyPair(id, String(json.keyPairName)),
-    detach: () => model.detachKeyPair(id),
-    start: () => model.startInstance(id),
-    stop: () => model.stopInstance(id, json.force === true),
-    reboot: () => model.rebootInstance(id, json.force === true),
-    status: () => model.setStatus(id, json.status as Parameters<EcsModel["setStatus"]>[1]),
-    lock: () => model.setLockedForSecurity(id, json.locked !== false),
-    delete: () => model.deleteInstance(id),
-  };
-  const run = commands[command];
-  if (!run) return undefined;
-  run();
-  const { password, ...instance } = model.instance(id) ?? { id, deleted: true, password: undefined };
-  return { ...instance, passwordSet: password !== undefined };
+    const commands: Record<string, () => void> = {
+        attach: () => model.attachKeyPair(id, String(json.keyPairName)),
+        detach: () => model.detachKeyPair(id),
+        start: () => model.startInstance(id),
+        stop: () => model.stopInstance(id, json.force === true),
+        reboot: () => model.rebootInstance(id, json.force === true),
+        status: () => model.setStatus(id, json.status as Parameters<EcsModel["setStatus"]>[1]),
+        lock: () => model.setLockedForSecurity(id, json.locked !== false),
+        delete: () => model.deleteInstance(id),
+    };
+    const run = commands[command];
+    if (!run) return undefined;
+    run();
+    const { password, ...instance } = model.instance(id) ?? { id, deleted: true, password: undefined };
+    return { ...instance, passwordSet: password !== undefined };
 }
 
 /** JSON has no Infinity: `times: null` or `"Infinity"` mean "forever". */
 function faultRuleOf(json: Json): FaultRule {
-  const forever = json.times === null || json.times === "Infinity";
-  return { ...(json as FaultRule), ...(forever ? { times: Infinity } : {}) };
+    const forever = json.times === null || json.times === "Infinity";
+    return { ...(json as FaultRule), ...(forever ? { times: Infinity } : {}) };
 }
 
 export function countByAction(calls: readonly ApiCall[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const call of calls) counts[call.action] = (counts[call.action] ?? 0) + 1;
-  return counts;
+    const counts: Record<string, number> = {};
+    for (const call of calls) counts[call.action] = (counts[call.action] ?? 0) + 1;
+    return counts;
 }

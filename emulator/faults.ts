@@ -7,180 +7,180 @@ import type { Clock } from "./clock";
 import { EcsError, errors } from "./errors";
 
 export interface InstanceFailure {
-  instanceId: string;
-  code: string;
-  message?: string;
+    instanceId: string;
+    code: string;
+    message?: string;
 }
 
 export interface FaultRule {
-  /** Default: every action. */
-  action?: string | string[];
-  /** With `status`, an ECS error envelope. Either alone is completed from KNOWN_STATUSES. */
-  code?: string;
-  status?: number;
-  /** Default 1; Infinity allowed (over HTTP: `null` or `"Infinity"`). */
-  times?: number;
-  /** Skip the first N matching calls. */
-  afterCalls?: number;
-  /** Respond this much later (combined with whatever else the rule does). */
-  delayMs?: number;
-  /** Carry the request out at once, but answer this much later (a slow answer to work already done). */
-  answerAfterMs?: number;
-  /** Destroy the socket without writing a response. */
-  dropConnection?: boolean;
-  /** Write the headers and part of the body, then destroy the socket. */
-  resetMidResponse?: boolean;
-  /** AttachKeyPair/DetachKeyPair: these instances fail inside the HTTP 200 `Results`. */
-  instanceFailures?: InstanceFailure[];
+    /** Default: every action. */
+    action?: string | string[];
+    /** With `status`, an ECS error envelope. Either alone is completed from KNOWN_STATUSES. */
+    code?: string;
+    status?: number;
+    /** Default 1; Infinity allowed (over HTTP: `null` or `"Infinity"`). */
+    times?: number;
+    /** Skip the first N matching calls. */
+    afterCalls?: number;
+    /** Respond this much later (combined with whatever else the rule does). */
+    delayMs?: number;
+    /** Carry the request out at once, but answer this much later (a slow answer to work already done). */
+    answerAfterMs?: number;
+    /** Destroy the socket without writing a response. */
+    dropConnection?: boolean;
+    /** Write the headers and part of the body, then destroy the socket. */
+    resetMidResponse?: boolean;
+    /** AttachKeyPair/DetachKeyPair: these instances fail inside the HTTP 200 `Results`. */
+    instanceFailures?: InstanceFailure[];
 }
 
 /** What the server must do for one call; empty when no rule fired. */
 export interface FaultOutcome {
-  delayMs?: number;
-  answerAfterMs?: number;
-  error?: EcsError;
-  dropConnection?: boolean;
-  resetMidResponse?: boolean;
-  instanceFailures?: InstanceFailure[];
+    delayMs?: number;
+    answerAfterMs?: number;
+    error?: EcsError;
+    dropConnection?: boolean;
+    resetMidResponse?: boolean;
+    instanceFailures?: InstanceFailure[];
 }
 
 export interface ThrottleRule {
-  /** Default: every action, each counted on its own (ECS quotas are per API, D-THR). */
-  action?: string;
-  ratePerSecond: number;
+    /** Default: every action, each counted on its own (ECS quotas are per API, D-THR). */
+    action?: string;
+    ratePerSecond: number;
 }
 
 /** Statuses of the codes tests inject most, from ecs-api.md §5.2; others default to 500/400. */
 const KNOWN_STATUSES: Record<string, number> = {
-  ServiceUnavailable: 503,
-  "LimitedOperation.ServiceUnavailable": 503,
-  InternalError: 500,
-  "InvalidOperation.Conflict": 409,
-  OperationConflict: 409,
-  IncorrectInstanceStatus: 403,
-  InstanceLockedForSecurity: 403,
-  Throttling: 400,
-  "Throttling.User": 400,
-  "Throttling.Api": 400,
+    ServiceUnavailable: 503,
+    "LimitedOperation.ServiceUnavailable": 503,
+    InternalError: 500,
+    "InvalidOperation.Conflict": 409,
+    OperationConflict: 409,
+    IncorrectInstanceStatus: 403,
+    InstanceLockedForSecurity: 403,
+    Throttling: 400,
+    "Throttling.User": 400,
+    "Throttling.Api": 400,
 };
 
 const CODE_FOR_STATUS: Record<number, string> = {
-  400: "InvalidParameter",
-  403: "Forbidden",
-  404: "InvalidApi.NotFound",
-  409: "InvalidOperation.Conflict",
-  500: "InternalError",
-  503: "ServiceUnavailable",
+    400: "InvalidParameter",
+    403: "Forbidden",
+    404: "InvalidApi.NotFound",
+    409: "InvalidOperation.Conflict",
+    500: "InternalError",
+    503: "ServiceUnavailable",
 };
 
 interface ActiveRule {
-  id: string;
-  rule: FaultRule;
-  seen: number;
-  remaining: number;
+    id: string;
+    rule: FaultRule;
+    seen: number;
+    remaining: number;
 }
 
 const THROTTLE_WINDOW_MS = 1000;
 
 export class FaultInjector {
-  private rules: ActiveRule[] = [];
-  private nextId = 1;
-  private throttles: ThrottleRule[] = [];
-  private readonly acceptedAt = new Map<string, number[]>();
-  private throttled = 0;
+    private rules: ActiveRule[] = [];
+    private nextId = 1;
+    private throttles: ThrottleRule[] = [];
+    private readonly acceptedAt = new Map<string, number[]>();
+    private throttled = 0;
 
-  constructor(private readonly clock: Clock) {}
+    constructor(private readonly clock: Clock) {}
 
-  add(rule: FaultRule): string {
-    const id = `fault-${this.nextId++}`;
-    this.rules.push({ id, rule, seen: 0, remaining: rule.times ?? 1 });
-    return id;
-  }
-
-  remove(id: string): boolean {
-    const before = this.rules.length;
-    this.rules = this.rules.filter((active) => active.id !== id);
-    return this.rules.length < before;
-  }
-
-  clear(): void {
-    this.rules = [];
-  }
-
-  list(): { id: string; rule: FaultRule; remaining: number }[] {
-    return this.rules.map(({ id, rule, remaining }) => ({ id, rule, remaining }));
-  }
-
-  throttle(rule: ThrottleRule): void {
-    if (!(rule.ratePerSecond >= 0)) throw new Error("throttle: ratePerSecond must be a number >= 0");
-    this.throttles.push(rule);
-  }
-
-  clearThrottle(): void {
-    this.throttles = [];
-    this.acceptedAt.clear();
-  }
-
-  throttledCount(): number {
-    return this.throttled;
-  }
-
-  /**
-   * Decides the fault for one call of `action`. Throttling comes first (a gateway refuses before
-   * the service sees the call); then the first rule, in insertion order, that matches and has
-   * passed its `afterCalls` fires. Every matching rule counts the call toward its `afterCalls`.
-   */
-  next(action: string): FaultOutcome {
-    if (this.isThrottled(action)) {
-      this.throttled += 1;
-      return { error: errors.throttled() };
+    add(rule: FaultRule): string {
+        const id = `fault-${this.nextId++}`;
+        this.rules.push({ id, rule, seen: 0, remaining: rule.times ?? 1 });
+        return id;
     }
-    let fired: FaultRule | undefined;
-    for (const active of this.rules) {
-      if (!matches(active.rule.action, action)) continue;
-      active.seen += 1;
-      if (fired || active.seen <= (active.rule.afterCalls ?? 0) || active.remaining <= 0) continue;
-      active.remaining -= 1;
-      fired = active.rule;
-    }
-    this.rules = this.rules.filter((active) => active.remaining > 0);
-    return fired ? outcomeOf(fired) : {};
-  }
 
-  /** Sliding one-second window per action; a refused call does not use up quota. */
-  private isThrottled(action: string): boolean {
-    const limits = this.throttles.filter((t) => matches(t.action, action));
-    if (limits.length === 0) return false;
-    const now = this.clock.now();
-    const recent = (this.acceptedAt.get(action) ?? []).filter((at) => now - at < THROTTLE_WINDOW_MS);
-    const rate = Math.min(...limits.map((t) => t.ratePerSecond));
-    if (recent.length >= rate) {
-      this.acceptedAt.set(action, recent);
-      return true;
+    remove(id: string): boolean {
+        const before = this.rules.length;
+        this.rules = this.rules.filter((active) => active.id !== id);
+        return this.rules.length < before;
     }
-    recent.push(now);
-    this.acceptedAt.set(action, recent);
-    return false;
-  }
+
+    clear(): void {
+        this.rules = [];
+    }
+
+    list(): { id: string; rule: FaultRule; remaining: number }[] {
+        return this.rules.map(({ id, rule, remaining }) => ({ id, rule, remaining }));
+    }
+
+    throttle(rule: ThrottleRule): void {
+        if (!(rule.ratePerSecond >= 0)) throw new Error("throttle: ratePerSecond must be a number >= 0");
+        this.throttles.push(rule);
+    }
+
+    clearThrottle(): void {
+        this.throttles = [];
+        this.acceptedAt.clear();
+    }
+
+    throttledCount(): number {
+        return this.throttled;
+    }
+
+    /**
+     * Decides the fault for one call of `action`. Throttling comes first (a gateway refuses before
+     * the service sees the call); then the first rule, in insertion order, that matches and has
+     * passed its `afterCalls` fires. Every matching rule counts the call toward its `afterCalls`.
+     */
+    next(action: string): FaultOutcome {
+        if (this.isThrottled(action)) {
+            this.throttled += 1;
+            return { error: errors.throttled() };
+        }
+        let fired: FaultRule | undefined;
+        for (const active of this.rules) {
+            if (!matches(active.rule.action, action)) continue;
+            active.seen += 1;
+            if (fired || active.seen <= (active.rule.afterCalls ?? 0) || active.remaining <= 0) continue;
+            active.remaining -= 1;
+            fired = active.rule;
+        }
+        this.rules = this.rules.filter((active) => active.remaining > 0);
+        return fired ? outcomeOf(fired) : {};
+    }
+
+    /** Sliding one-second window per action; a refused call does not use up quota. */
+    private isThrottled(action: string): boolean {
+        const limits = this.throttles.filter((t) => matches(t.action, action));
+        if (limits.length === 0) return false;
+        const now = this.clock.now();
+        const recent = (this.acceptedAt.get(action) ?? []).filter((at) => now - at < THROTTLE_WINDOW_MS);
+        const rate = Math.min(...limits.map((t) => t.ratePerSecond));
+        if (recent.length >= rate) {
+            this.acceptedAt.set(action, recent);
+            return true;
+        }
+        recent.push(now);
+        this.acceptedAt.set(action, recent);
+        return false;
+    }
 }
 
 function matches(filter: string | string[] | undefined, action: string): boolean {
-  if (filter === undefined) return true;
-  return Array.isArray(filter) ? filter.includes(action) : filter === action;
+    if (filter === undefined) return true;
+    return Array.isArray(filter) ? filter.includes(action) : filter === action;
 }
 
 function outcomeOf(rule: FaultRule): FaultOutcome {
-  const outcome: FaultOutcome = {
-    delayMs: rule.delayMs,
-    answerAfterMs: rule.answerAfterMs,
-    dropConnection: rule.dropConnection,
-    resetMidResponse: rule.resetMidResponse,
-    instanceFailures: rule.instanceFailures,
-  };
-  if (rule.code !== undefined || rule.status !== undefined) {
-    const code = rule.code ?? CODE_FOR_STATUS[rule.status ?? 500] ?? "InternalError";
-    const status = rule.status ?? KNOWN_STATUSES[code] ?? 400;
-    outcome.error = new EcsError(code, status, `Injected fault: ${code}.`);
-  }
-  return outcome;
+    const outcome: FaultOutcome = {
+        delayMs: rule.delayMs,
+        answerAfterMs: rule.answerAfterMs,
+        dropConnection: rule.dropConnection,
+        resetMidResponse: rule.resetMidResponse,
+        instanceFailures: rule.instanceFailures,
+    };
+    if (rule.code !== undefined || rule.status !== undefined) {
+        const code = rule.code ?? CODE_FOR_STATUS[rule.status ?? 500] ?? "InternalError";
+        const status = rule.status ?? KNOWN_STATUSES[code] ?? 400;
+        outcome.error = new EcsError(code, status, `Injected fault: ${code}.`);
+    }
+    return outcome;
 }

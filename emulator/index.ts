@@ -5,13 +5,13 @@ export { FaultInjector, type FaultRule, type InstanceFailure, type ThrottleRule 
 export { EcsError } from "./errors";
 export { ManualClock, systemClock, type Clock } from "./clock";
 export {
-  DEFAULT_ACCESS_KEY,
-  DEFAULT_REGION,
-  loadSeedFile,
-  parseSeed,
-  type InstanceStatus,
-  type Seed,
-  type SeedAccessKey,
-  type SeedInstance,
-  type SeedKeyPair,
+    DEFAULT_ACCESS_KEY,
+    DEFAULT_REGION,
+    loadSeedFile,
+    parseSeed,
+    type InstanceStatus,
+    type Seed,
+    type SeedAccessKey,
+    type SeedInstance,
+    type SeedKeyPair,
 } from "./seed";

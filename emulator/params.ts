@@ -6,78 +6,78 @@
 import { EcsError, errors } from "./errors";
 
 export class Params {
-  constructor(readonly values: Readonly<Record<string, string>>) {}
+    constructor(readonly values: Readonly<Record<string, string>>) {}
 
-  optional(name: string): string | undefined {
-    const value = this.values[name];
-    return value === undefined || value === "" ? undefined : value;
-  }
-
-  required(name: string): string {
-    const value = this.optional(name);
-    if (value === undefined) throw errors.missingParameter(name);
-    return value;
-  }
-
-  /** `true`/`false` as the SDK serialises booleans; anything else is refused. */
-  bool(name: string): boolean {
-    const value = this.optional(name);
-    if (value === undefined) return false;
-    if (value === "true" || value === "false") return value === "true";
-    throw errors.invalidParameter(name, "Expected true or false.");
-  }
-
-  /** An integer within [min, max]; out of range is refused rather than clamped, to expose client bugs. */
-  int(name: string, range: { min: number; max: number; default: number }): number {
-    const value = this.optional(name);
-    if (value === undefined) return range.default;
-    const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < range.min || parsed > range.max) {
-      throw errors.invalidParameter(name, `Expected an integer from ${range.min} to ${range.max}.`);
+    optional(name: string): string | undefined {
+        const value = this.values[name];
+        return value === undefined || value === "" ? undefined : value;
     }
-    return parsed;
-  }
 
-  /** `Name.1`, `Name.2`, … in index order, duplicates removed (CORE `flatMap`). */
-  repeatList(name: string): string[] {
-    const prefix = `${name}.`;
-    const indexed = Object.entries(this.values)
-      .filter(([key]) => key.startsWith(prefix) && /^\d+$/.test(key.slice(prefix.length)))
-      .map(([key, value]) => [Number(key.slice(prefix.length)), value] as const)
-      .sort(([a], [b]) => a - b);
-    return unique(indexed.map(([, value]) => value).filter((value) => value !== ""));
-  }
+    required(name: string): string {
+        const value = this.optional(name);
+        if (value === undefined) throw errors.missingParameter(name);
+        return value;
+    }
 
-  /** A JSON array of strings in one parameter, e.g. `InstanceIds=["i-1","i-2"]`; undefined if absent. */
-  jsonStringArray(name: string, malformed: () => EcsError): string[] | undefined {
-    const raw = this.optional(name);
-    if (raw === undefined) return undefined;
-    const parsed = parseStringArray(raw);
-    if (parsed === undefined) throw malformed();
-    return parsed;
-  }
+    /** `true`/`false` as the SDK serialises booleans; anything else is refused. */
+    bool(name: string): boolean {
+        const value = this.optional(name);
+        if (value === undefined) return false;
+        if (value === "true" || value === "false") return value === "true";
+        throw errors.invalidParameter(name, "Expected true or false.");
+    }
+
+    /** An integer within [min, max]; out of range is refused rather than clamped, to expose client bugs. */
+    int(name: string, range: { min: number; max: number; default: number }): number {
+        const value = this.optional(name);
+        if (value === undefined) return range.default;
+        const parsed = Number(value);
+        if (!Number.isInteger(parsed) || parsed < range.min || parsed > range.max) {
+            throw errors.invalidParameter(name, `Expected an integer from ${range.min} to ${range.max}.`);
+        }
+        return parsed;
+    }
+
+    /** `Name.1`, `Name.2`, … in index order, duplicates removed (CORE `flatMap`). */
+    repeatList(name: string): string[] {
+        const prefix = `${name}.`;
+        const indexed = Object.entries(this.values)
+            .filter(([key]) => key.startsWith(prefix) && /^\d+$/.test(key.slice(prefix.length)))
+            .map(([key, value]) => [Number(key.slice(prefix.length)), value] as const)
+            .sort(([a], [b]) => a - b);
+        return unique(indexed.map(([, value]) => value).filter((value) => value !== ""));
+    }
+
+    /** A JSON array of strings in one parameter, e.g. `InstanceIds=["i-1","i-2"]`; undefined if absent. */
+    jsonStringArray(name: string, malformed: () => EcsError): string[] | undefined {
+        const raw = this.optional(name);
+        if (raw === undefined) return undefined;
+        const parsed = parseStringArray(raw);
+        if (parsed === undefined) throw malformed();
+        return parsed;
+    }
 }
 
 function parseStringArray(raw: string): string[] | undefined {
-  try {
-    const parsed: unknown = JSON.parse(raw);
-    return Array.isArray(parsed) && parsed.every((item) => typeof item === "string") ? unique(parsed) : undefined;
-  } catch {
-    return undefined;
-  }
+    try {
+        const parsed: unknown = JSON.parse(raw);
+        return Array.isArray(parsed) && parsed.every((item) => typeof item === "string") ? unique(parsed) : undefined;
+    } catch {
+        return undefined;
+    }
 }
 
 function unique(values: string[]): string[] {
-  return [...new Set(values)];
+    return [...new Set(values)];
 }
 
 /** All instance ids a call names, whichever form it uses; recorded with each call for tests. */
 export function instanceIdsOf(values: Readonly<Record<string, string>>): string[] {
-  const params = new Params(values);
-  const single = params.optional("InstanceId");
-  // A malformed list is the action's error to report; the call log just records no ids from it.
-  const fromJson = parseStringArray(params.optional("InstanceIds") ?? "[]") ?? [];
-  return unique([...(single ? [single] : []), ...params.repeatList("InstanceId"), ...fromJson]);
+    const params = new Params(values);
+    const single = params.optional("InstanceId");
+    // A malformed list is the action's error to report; the call log just records no ids from it.
+    const fromJson = parseStringArray(params.optional("InstanceIds") ?? "[]") ?? [];
+    return unique([...(single ? [single] : []), ...params.repeatList("InstanceId"), ...fromJson]);
 }
 
 /**
@@ -86,30 +86,30 @@ export function instanceIdsOf(values: Readonly<Record<string, string>>): string[
  * request such as `*a*a*a*a*a*a*a*a*b` against a long name would hang the emulator.
  */
 export function matchesWildcard(pattern: string, value: string): boolean {
-  if (!pattern.includes("*")) return pattern === value;
-  let p = 0;
-  let v = 0;
-  let star = -1;
-  let resume = 0;
-  while (v < value.length) {
-    if (p < pattern.length && pattern[p] === "*") {
-      star = p++;
-      resume = v;
-    } else if (p < pattern.length && pattern[p] === value[v]) {
-      p++;
-      v++;
-    } else if (star >= 0) {
-      p = star + 1;
-      v = ++resume;
-    } else {
-      return false;
+    if (!pattern.includes("*")) return pattern === value;
+    let p = 0;
+    let v = 0;
+    let star = -1;
+    let resume = 0;
+    while (v < value.length) {
+        if (p < pattern.length && pattern[p] === "*") {
+            star = p++;
+            resume = v;
+        } else if (p < pattern.length && pattern[p] === value[v]) {
+            p++;
+            v++;
+        } else if (star >= 0) {
+            p = star + 1;
+            v = ++resume;
+        } else {
+            return false;
+        }
     }
-  }
-  while (p < pattern.length && pattern[p] === "*") p++;
-  return p === pattern.length;
+    while (p < pattern.length && pattern[p] === "*") p++;
+    return p === pattern.length;
 }
 
 /** ECS timestamps in Describe* bodies look like `2023-09-04T08:33Z` (ecs-api.md §2.2, §2.3). */
 export function ecsMinuteTime(epochMs: number): string {
-  return new Date(epochMs).toISOString().slice(0, 16) + "Z";
+    return new Date(epochMs).toISOString().slice(0, 16) + "Z";
 }

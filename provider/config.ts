@@ -35,8 +35,18 @@ function firstSet(...values: (string | undefined)[]): string | undefined {
 
 function resolveCredentials(config: ConfigSource, env: NodeJS.ProcessEnv): CredentialSource {
     const candidates: [string, string | undefined, string | undefined, string | undefined][] = [
-        ["stack config alicloud:accessKey", config.get("alicloud:accessKey"), config.get("alicloud:secretKey"), config.get("alicloud:securityToken")],
-        ["ALIBABA_CLOUD_ACCESS_KEY_ID", env.ALIBABA_CLOUD_ACCESS_KEY_ID, env.ALIBABA_CLOUD_ACCESS_KEY_SECRET, env.ALIBABA_CLOUD_SECURITY_TOKEN],
+        [
+            "stack config alicloud:accessKey",
+            config.get("alicloud:accessKey"),
+            config.get("alicloud:secretKey"),
+            config.get("alicloud:securityToken"),
+        ],
+        [
+            "ALIBABA_CLOUD_ACCESS_KEY_ID",
+            env.ALIBABA_CLOUD_ACCESS_KEY_ID,
+            env.ALIBABA_CLOUD_ACCESS_KEY_SECRET,
+            env.ALIBABA_CLOUD_SECURITY_TOKEN,
+        ],
         ["ALICLOUD_ACCESS_KEY", env.ALICLOUD_ACCESS_KEY, env.ALICLOUD_SECRET_KEY, env.ALICLOUD_SECURITY_TOKEN],
     ];
     for (const [origin, accessKeyId, accessKeySecret, securityToken] of candidates) {
@@ -57,7 +67,9 @@ export function parseEndpoint(value: string): EndpointSettings {
     const match = /^(https?):\/\/([^/]+)\/?$/i.exec(value.trim());
     if (match) return { protocol: match[1].toLowerCase() as "http" | "https", host: match[2] };
     if (/^[^/\s]+$/.test(value.trim())) return { protocol: "https", host: value.trim() };
-    throw new Error(`ECS endpoint ${JSON.stringify(value)} is not valid: use a host such as ecs-vpc.cn-hangzhou.aliyuncs.com or a URL such as http://127.0.0.1:8080`);
+    throw new Error(
+        `ECS endpoint ${JSON.stringify(value)} is not valid: use a host such as ecs-vpc.cn-hangzhou.aliyuncs.com or a URL such as http://127.0.0.1:8080`,
+    );
 }
 
 /**

@@ -86,11 +86,18 @@ export class FileRestartJournal implements RestartJournal {
             this.reads.set(file, reading);
         }
         const notes = (await reading)?.notes ?? {};
-        return new Set(Object.entries(notes).filter(([, note]) => !this.isAlive(note.pid)).map(([id]) => id));
+        return new Set(
+            Object.entries(notes)
+                .filter(([, note]) => !this.isAlive(note.pid))
+                .map(([id]) => id),
+        );
     }
 
     note(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<void> {
-        return this.change(region, keyPairName, (notes) => ({ ...notes, ...Object.fromEntries(instanceIds.map((id) => [id, { pid: this.pid }])) }));
+        return this.change(region, keyPairName, (notes) => ({
+            ...notes,
+            ...Object.fromEntries(instanceIds.map((id) => [id, { pid: this.pid }])),
+        }));
     }
 
     settle(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<void> {
@@ -126,7 +133,9 @@ export class FileRestartJournal implements RestartJournal {
             for (const { update } of batch) notes = update(notes);
             await this.write(file, { ...key, notes });
         } catch (error) {
-            this.warn(`KeyPairAttachment: the restart journal ${file} could not be written (${(error as Error).message}); an interrupted run may leave restarts undone.`);
+            this.warn(
+                `KeyPairAttachment: the restart journal ${file} could not be written (${(error as Error).message}); an interrupted run may leave restarts undone.`,
+            );
         }
         for (const { done } of batch) done();
         if ((this.pending.get(file) ?? []).length) void this.flush(file, key);

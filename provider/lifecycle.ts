@@ -7,15 +7,7 @@ import { randomBytes } from "crypto";
 import { ConfigSource, ProviderSettings, requireRegion, resolveSettings } from "./config";
 import { EcsGateway, SdkEcsGateway } from "./ecs/gateway";
 import { InstanceFacts, InstanceFailure } from "./ecs/instance";
-import {
-    difference,
-    findIneligibleInstances,
-    planBind,
-    planRestart,
-    planUnbind,
-    sameInstanceSet,
-    transitionalInstanceIds,
-} from "./plan";
+import { difference, findIneligibleInstances, planBind, planRestart, planUnbind, sameInstanceSet, transitionalInstanceIds } from "./plan";
 import { Clock, realClock } from "./clock";
 import { describeFailures, describeIds } from "./messages";
 import { MIN_PLAUSIBLE_RESTART_MS, RestartHistory, RestartOutcome, restartInstances, waitUntilStable } from "./restart";
@@ -181,12 +173,15 @@ async function converge(
                 (id) => !boundSet.has(id) && !passwordSet.has(id),
             ),
             passwordResetFailures: Object.fromEntries(
-                [...Object.entries(previous?.passwordResetFailures ?? {}), ...unbound.passwordFailures.map((f) => [f.instanceId, `${f.code}: ${f.message}`])].filter(
-                    ([id]) => !boundSet.has(id) && !passwordSet.has(id),
-                ),
+                [
+                    ...Object.entries(previous?.passwordResetFailures ?? {}),
+                    ...unbound.passwordFailures.map((f) => [f.instanceId, `${f.code}: ${f.message}`]),
+                ].filter(([id]) => !boundSet.has(id) && !passwordSet.has(id)),
             ),
             replacedKeyPairs: { ...pick(previous?.replacedKeyPairs, boundSet), ...pick(bind.replaced, attachedSet) },
-            restartOwedInstanceIds: unique([...stillOwed, ...restarts.notRebooted]).filter((id) => boundSet.has(id) && !restartedSet.has(id)),
+            restartOwedInstanceIds: unique([...stillOwed, ...restarts.notRebooted]).filter(
+                (id) => boundSet.has(id) && !restartedSet.has(id),
+            ),
             leftoverKeyPairs: leftover,
         }),
         // A failed password reset is reported in the outputs, not as a failure of the binding.
@@ -223,10 +218,13 @@ async function unbindInstances(
     settings: { restart?: RestartSettings; passwordOnUnbind?: string },
 ): Promise<UnbindOutcome> {
     const plan = planUnbind(ownKeys, instanceIds, facts);
-    const results = await Promise.all(Object.entries(plan.detach).map(([keyPairName, ids]) => deps.gateway.detachKeyPair(region, keyPairName, ids)));
+    const results = await Promise.all(
+        Object.entries(plan.detach).map(([keyPairName, ids]) => deps.gateway.detachKeyPair(region, keyPairName, ids)),
+    );
     const detached = { succeeded: results.flatMap((r) => r.succeeded), failed: results.flatMap((r) => r.failed) };
     const password = settings.passwordOnUnbind;
-    const passwords = password && detached.succeeded.length ? await deps.gateway.setInstancePasswords(region, detached.succeeded, password) : EMPTY_BATCH;
+    const passwords =
+        password && detached.succeeded.length ? await deps.gateway.setInstancePasswords(region, detached.succeeded, password) : EMPTY_BATCH;
     const changed = restartSettingsWithDefaults(settings.restart).onUnbind ? detached.succeeded : passwords.succeeded;
     const running = (id: string) => facts.get(id)?.status === "Running";
     return {
@@ -250,9 +248,15 @@ async function restartChanged(
     bound: readonly string[],
     unbound: readonly string[],
 ): Promise<RestartOutcome> {
-    const options = { timeoutSeconds: restart.timeoutSeconds, pollIntervalSeconds: restart.pollIntervalSeconds, batchSize: restart.batchSize };
+    const options = {
+        timeoutSeconds: restart.timeoutSeconds,
+        pollIntervalSeconds: restart.pollIntervalSeconds,
+        batchSize: restart.batchSize,
+    };
     const run = (ids: readonly string[], force: boolean) =>
-        ids.length ? restartInstances(deps.gateway, region, ids, { ...options, force }, deps.clock, deps.restartHistory) : Promise.resolve(NO_RESTARTS);
+        ids.length
+            ? restartInstances(deps.gateway, region, ids, { ...options, force }, deps.clock, deps.restartHistory)
+            : Promise.resolve(NO_RESTARTS);
     if (!restart.force) return run([...bound, ...unbound], false);
     const [forced, graceful] = [await run(bound, true), await run(unbound, false)];
     return {
@@ -289,13 +293,21 @@ function partialFailure(id: string, inputs: object, result: ConvergeResult): Err
 function summarize(id: string, verb: string, outputs: KeyPairAttachmentOutputs): string {
     const parts = [`${outputs.instanceIds.length} instance(s) hold key pair "${outputs.keyPairName}"`];
     if (outputs.restartedInstanceIds.length) parts.push(`restarted: ${describeIds(outputs.restartedInstanceIds)}`);
-    if (outputs.pendingRestartInstanceIds.length) parts.push(`change takes effect at next start: ${describeIds(outputs.pendingRestartInstanceIds)}`);
+    if (outputs.pendingRestartInstanceIds.length)
+        parts.push(`change takes effect at next start: ${describeIds(outputs.pendingRestartInstanceIds)}`);
     return `KeyPairAttachment ${id} ${verb}: ${parts.join("; ")}. Password logon is disabled on instances bound to a key pair.`;
 }
 
 export interface KeyPairAttachmentHooks {
-    check(olds: KeyPairAttachmentInputs, news: KeyPairAttachmentInputs): Promise<{ inputs: KeyPairAttachmentInputs; failures: ValidationFailure[] }>;
-    diff(id: string, olds: KeyPairAttachmentOutputs, news: KeyPairAttachmentInputs): Promise<{ changes: boolean; replaces?: string[]; deleteBeforeReplace?: boolean }>;
+    check(
+        olds: KeyPairAttachmentInputs,
+        news: KeyPairAttachmentInputs,
+    ): Promise<{ inputs: KeyPairAttachmentInputs; failures: ValidationFailure[] }>;
+    diff(
+        id: string,
+        olds: KeyPairAttachmentOutputs,
+        news: KeyPairAttachmentInputs,
+    ): Promise<{ changes: boolean; replaces?: string[]; deleteBeforeReplace?: boolean }>;
     create(inputs: KeyPairAttachmentInputs): Promise<{ id: string; outs: KeyPairAttachmentOutputs }>;
     read(id: string, props: KeyPairAttachmentOutputs): Promise<{ id: string; props: KeyPairAttachmentOutputs }>;
     update(id: string, olds: KeyPairAttachmentOutputs, news: KeyPairAttachmentInputs): Promise<{ outs: KeyPairAttachmentOutputs }>;
@@ -367,7 +379,9 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
                     pendingRestartInstanceIds: (props.pendingRestartInstanceIds ?? []).filter((i) => bound.has(i)),
                     replacedKeyPairs: pick(props.replacedKeyPairs, bound),
                     restartOwedInstanceIds: props.restartOwedInstanceIds?.filter((i) => bound.has(i)),
-                    leftoverKeyPairs: props.leftoverKeyPairs && Object.fromEntries(Object.entries(leftover).filter(([i, key]) => facts.get(i)?.keyPairName === key)),
+                    leftoverKeyPairs:
+                        props.leftoverKeyPairs &&
+                        Object.fromEntries(Object.entries(leftover).filter(([i, key]) => facts.get(i)?.keyPairName === key)),
                 }),
             };
         },
@@ -381,7 +395,14 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
         async update(id, olds, news) {
             const deps = dependencies();
             if (news.keyPairName === olds.keyPairName && sameInstanceSet(olds.instanceIds, news.instanceIds) && !hasUnfinishedWork(olds)) {
-                return { outs: definedOnly({ ...olds, restart: news.restart, passwordOnUnbind: news.passwordOnUnbind, restartedInstanceIds: [] }) };
+                return {
+                    outs: definedOnly({
+                        ...olds,
+                        restart: news.restart,
+                        passwordOnUnbind: news.passwordOnUnbind,
+                        restartedInstanceIds: [],
+                    }),
+                };
             }
             const result = await converge(deps, olds.region, news, olds);
             if (result.failures.length) throw partialFailure(id, news, result);
@@ -404,7 +425,9 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
             let restartFailures: InstanceFailure[] = [];
             if (unbound.detached.length) {
                 await deps.journal.settle(props.region, props.keyPairName, unbound.detached);
-                restartFailures = (await restartChanged(deps, props.region, restartSettingsWithDefaults(props.restart), [], unbound.restart)).failed;
+                restartFailures = (
+                    await restartChanged(deps, props.region, restartSettingsWithDefaults(props.restart), [], unbound.restart)
+                ).failed;
                 deps.log(unbindNotice(id, props.keyPairName, unbound));
             }
             if (unbound.failed.length) {
@@ -424,7 +447,11 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
     };
 }
 
-function unbindNotice(id: string, keyPairName: string, unbound: Pick<UnbindOutcome, "detached" | "passwordSet" | "passwordFailures">): string {
+function unbindNotice(
+    id: string,
+    keyPairName: string,
+    unbound: Pick<UnbindOutcome, "detached" | "passwordSet" | "passwordFailures">,
+): string {
     if (unbound.detached.length === 0) return `KeyPairAttachment ${id}: no instance needed unbinding from key pair "${keyPairName}".`;
     const parts = [`KeyPairAttachment ${id}: unbound key pair "${keyPairName}" from ${describeIds(unbound.detached)}.`];
     if (unbound.passwordSet.length) parts.push(`passwordOnUnbind was set on ${describeIds(unbound.passwordSet)}.`);

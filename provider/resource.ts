@@ -65,9 +65,16 @@ export class KeyPairAttachment extends pulumi.dynamic.Resource {
             "KeyPairAttachment",
         );
         pulumi
-            .all([this.keyPairName, this.passwordResetRequiredInstanceIds, this.pendingRestartInstanceIds, this.replacedKeyPairs, this.passwordResetFailures])
+            .all([
+                this.keyPairName,
+                this.passwordResetRequiredInstanceIds,
+                this.pendingRestartInstanceIds,
+                this.replacedKeyPairs,
+                this.passwordResetFailures,
+            ])
             .apply(([keyPairName, passwordReset, pending, replaced, resetFailures]) => {
-                for (const message of outputWarnings(keyPairName, passwordReset, pending, replaced, resetFailures)) pulumi.log.warn(message, this);
+                for (const message of outputWarnings(keyPairName, passwordReset, pending, replaced, resetFailures))
+                    pulumi.log.warn(message, this);
             });
     }
 }
@@ -83,7 +90,9 @@ export function outputWarnings(
     const warnings: string[] = [];
     const failures = Object.entries(passwordResetFailures ?? {});
     if (failures.length) {
-        warnings.push(`Setting passwordOnUnbind failed on ${failures.map(([id, reason]) => `${id} (${reason})`).join(", ")}: reset their passwords by hand.`);
+        warnings.push(
+            `Setting passwordOnUnbind failed on ${failures.map(([id, reason]) => `${id} (${reason})`).join(", ")}: reset their passwords by hand.`,
+        );
     }
     if (passwordResetRequired?.length) {
         warnings.push(
@@ -92,7 +101,9 @@ export function outputWarnings(
         );
     }
     if (pendingRestart?.length) {
-        warnings.push(`Key pair "${keyPairName}" is bound to ${pendingRestart.join(", ")} but takes effect only at their next start or restart.`);
+        warnings.push(
+            `Key pair "${keyPairName}" is bound to ${pendingRestart.join(", ")} but takes effect only at their next start or restart.`,
+        );
     }
     const replacedEntries = Object.entries(replaced ?? {});
     if (replacedEntries.length) {

@@ -10,7 +10,6 @@ import { InstanceFacts, InstanceFailure, TRANSITIONAL_STATUSES } from "./ecs/ins
 import { classifyError, errorCode } from "./ecs/retry";
 import { chunk } from "./plan";
 
-
 export interface WaitOptions {
     timeoutSeconds: number;
     pollIntervalSeconds: number;
@@ -80,7 +79,8 @@ export async function waitFor(
         waiting = waiting.filter((id) => !done(facts.get(id)));
         if (waiting.length === 0) return { facts, unfinished: [] };
         const snapshot = waiting.map((id) => `${id}=${facts.get(id)?.status}`).join(",");
-        intervalMs = snapshot === previous ? Math.min(Math.max(intervalMs, baseMs) * POLL_BACKOFF_FACTOR, baseMs * MAX_POLL_BACKOFF) : baseMs;
+        intervalMs =
+            snapshot === previous ? Math.min(Math.max(intervalMs, baseMs) * POLL_BACKOFF_FACTOR, baseMs * MAX_POLL_BACKOFF) : baseMs;
         previous = snapshot;
     }
 }
@@ -149,14 +149,29 @@ export async function restartInstances(
         outcome.notRebooted.push(...rebooted.failed.map((f) => f.instanceId));
         const rebootedAt = clock.now();
         const firstPollAfterMs = history.firstPollAfterMs(options.pollIntervalSeconds * 1000);
-        const { facts, unfinished, error } = await waitFor(gateway, region, rebooted.succeeded, isRunning, { ...options, firstPollAfterMs }, clock);
+        const { facts, unfinished, error } = await waitFor(
+            gateway,
+            region,
+            rebooted.succeeded,
+            isRunning,
+            { ...options, firstPollAfterMs },
+            clock,
+        );
         if (unfinished.length === 0 && rebooted.succeeded.length) history.record(clock.now() - rebootedAt);
         outcome.restarted.push(...rebooted.succeeded.filter((id) => !unfinished.includes(id)));
         for (const instanceId of unfinished) {
             outcome.failed.push(
                 error
-                    ? { instanceId, code: errorCode(error) ?? "StatusUnknown", message: `restarted, but its status could not be read: ${error instanceof Error ? error.message : String(error)}` }
-                    : { instanceId, code: "RestartTimeout", message: `not Running ${options.timeoutSeconds} s after its restart (status ${facts.get(instanceId)?.status ?? "unknown"})` },
+                    ? {
+                          instanceId,
+                          code: errorCode(error) ?? "StatusUnknown",
+                          message: `restarted, but its status could not be read: ${error instanceof Error ? error.message : String(error)}`,
+                      }
+                    : {
+                          instanceId,
+                          code: "RestartTimeout",
+                          message: `not Running ${options.timeoutSeconds} s after its restart (status ${facts.get(instanceId)?.status ?? "unknown"})`,
+                      },
             );
         }
         if (outcome.failed.length && index < waves.length - 1) {

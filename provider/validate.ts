@@ -110,8 +110,7 @@ export function validateRestart(value: unknown): ValidationFailure[] {
 // ModifyInstanceAttribute password rules (ecs-api.md §2.9): 8–30 characters, at least three of
 // upper case, lower case, digits and these special characters.
 const PASSWORD_SPECIALS = "()`~!@#$%^&*-_+=|{}[]:;'<>,.?/";
-const PASSWORD_RULE =
-    `8–30 characters with at least three of: upper-case letters, lower-case letters, digits, and the special characters ${PASSWORD_SPECIALS}`;
+const PASSWORD_RULE = `8–30 characters with at least three of: upper-case letters, lower-case letters, digits, and the special characters ${PASSWORD_SPECIALS}`;
 
 /** Says what is wrong with a password without ever repeating it. */
 export function validatePassword(value: unknown): string | undefined {
@@ -122,7 +121,8 @@ export function validatePassword(value: unknown): string | undefined {
     if (!chars.every((c) => /[A-Za-z0-9]/.test(c) || PASSWORD_SPECIALS.includes(c))) {
         return `passwordOnUnbind contains a character that is not allowed (letters, digits and ${PASSWORD_SPECIALS} only); allowed: ${PASSWORD_RULE}`;
     }
-    const classes = [/[A-Z]/, /[a-z]/, /[0-9]/].filter((r) => r.test(value)).length + (chars.some((c) => PASSWORD_SPECIALS.includes(c)) ? 1 : 0);
+    const classes =
+        [/[A-Z]/, /[a-z]/, /[0-9]/].filter((r) => r.test(value)).length + (chars.some((c) => PASSWORD_SPECIALS.includes(c)) ? 1 : 0);
     if (classes < 3) return `passwordOnUnbind uses only ${classes} kind(s) of character; allowed: ${PASSWORD_RULE}`;
     return undefined;
 }
@@ -134,7 +134,10 @@ export function validateInputs(news: Record<string, unknown>): ValidationFailure
         // Engine-internal keys (`__provider`) and the declared outputs that the program seeds as undefined.
         if (name.startsWith("__") || news[name] === undefined) continue;
         if (!INPUT_PROPERTIES.includes(name)) {
-            failures.push({ property: name, reason: `${name} is not an input of KeyPairAttachment; allowed: ${INPUT_PROPERTIES.join(", ")}` });
+            failures.push({
+                property: name,
+                reason: `${name} is not an input of KeyPairAttachment; allowed: ${INPUT_PROPERTIES.join(", ")}`,
+            });
         }
     }
     const keyPairName = validateKeyPairName(news.keyPairName);

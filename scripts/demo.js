@@ -25,7 +25,17 @@ const KEY = "ops-2027";
 const FLEET = ["i-bp1web0001", "i-bp1web0002", "i-bp1web0003", "i-bp1batch001"];
 const REFUSED = ["i-bp1win00001", "i-bp1legacy01"];
 const DRIFTED = "i-bp1web0002";
-const MUTATING = new Set(["AttachKeyPair", "DetachKeyPair", "RebootInstance", "RebootInstances", "StartInstance", "StartInstances", "StopInstance", "StopInstances", "ModifyInstanceAttribute"]);
+const MUTATING = new Set([
+    "AttachKeyPair",
+    "DetachKeyPair",
+    "RebootInstance",
+    "RebootInstances",
+    "StartInstance",
+    "StartInstances",
+    "StopInstance",
+    "StopInstances",
+    "ModifyInstanceAttribute",
+]);
 
 const started = Date.now();
 const bold = (s) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
@@ -35,7 +45,10 @@ const note = (text) => console.log(`   ${text}`);
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
 function ensureBuilt() {
-    if (!fs.existsSync(path.join(ROOT, "dist", "emulator", "index.js")) || !fs.existsSync(path.join(ROOT, "dist", "provider", "lifecycle.js"))) {
+    if (
+        !fs.existsSync(path.join(ROOT, "dist", "emulator", "index.js")) ||
+        !fs.existsSync(path.join(ROOT, "dist", "provider", "lifecycle.js"))
+    ) {
         note("dist/ is missing: building (npm run build) ...");
         execFileSync("npm", ["run", "build", "--silent"], { cwd: ROOT, stdio: "inherit" });
     }
@@ -43,13 +56,22 @@ function ensureBuilt() {
 }
 
 function ensureCli() {
-    const cached = path.join(process.env.PULUMI_CLI_CACHE || path.join(os.homedir(), ".cache", "pulumi-alicloud-keypair-attachment"), "pulumi-v3.248.0", "bin", "pulumi");
+    const cached = path.join(
+        process.env.PULUMI_CLI_CACHE || path.join(os.homedir(), ".cache", "pulumi-alicloud-keypair-attachment"),
+        "pulumi-v3.248.0",
+        "bin",
+        "pulumi",
+    );
     if (!fs.existsSync(cached)) {
         note("The Pulumi CLI v3.248.0 is built from source with Go the first time (scripts/ensure-pulumi.sh):");
         note("this takes about 5 minutes once (2 cores, cold Go caches), then seconds. Progress follows.");
     }
     const t = Date.now();
-    const out = execFileSync("bash", [path.join(__dirname, "ensure-pulumi.sh")], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+    const out = execFileSync("bash", [path.join(__dirname, "ensure-pulumi.sh")], {
+        cwd: ROOT,
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "inherit"],
+    });
     const binDir = out.trim().split("\n").pop();
     const version = execFileSync(path.join(binDir, "pulumi"), ["version"], { encoding: "utf8" }).trim();
     note(`pulumi ${version} in ${binDir} (${seconds(Date.now() - t)})`);
@@ -60,7 +82,14 @@ function ensureCli() {
 function pulumiRunner(binDir, env, configFile, transcript) {
     return (args, { withConfig = true, withStack = true, cwd = ROOT } = {}) =>
         new Promise((resolve, reject) => {
-            const full = [...args, ...(withStack ? ["--stack", STACK] : []), "--non-interactive", "--color", "never", ...(withConfig ? ["--config-file", configFile] : [])];
+            const full = [
+                ...args,
+                ...(withStack ? ["--stack", STACK] : []),
+                "--non-interactive",
+                "--color",
+                "never",
+                ...(withConfig ? ["--config-file", configFile] : []),
+            ];
             const child = spawn(path.join(binDir, "pulumi"), full, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
             let output = "";
             child.stdout.on("data", (d) => (output += d));
@@ -89,15 +118,17 @@ function show(output, { maxLines = 40 } = {}) {
 }
 
 function table(emulator, flags) {
-    const rows = emulator.model.instances().map((i) => [
-        i.id,
-        i.name,
-        i.status,
-        i.osType === "windows" ? "(windows)" : i.ioOptimized ? i.keyPairName ?? "—" : "(gen I)",
-        i.effectiveKeyPairName ?? "—",
-        String(i.rebootCount),
-        flags.passwordReset.has(i.id) ? "yes" : "",
-    ]);
+    const rows = emulator.model
+        .instances()
+        .map((i) => [
+            i.id,
+            i.name,
+            i.status,
+            i.osType === "windows" ? "(windows)" : i.ioOptimized ? (i.keyPairName ?? "—") : "(gen I)",
+            i.effectiveKeyPairName ?? "—",
+            String(i.rebootCount),
+            flags.passwordReset.has(i.id) ? "yes" : "",
+        ]);
     const head = ["instance", "name", "state", "bound key", "effective key", "restarts", "password reset"];
     const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
     const line = (cells) => "   " + cells.map((v, c) => v.padEnd(widths[c])).join("  ");
@@ -124,7 +155,12 @@ async function main() {
     step("Start the ECS emulator with a demo fleet (emulator/seed.example.json)");
     const emulator = await startEmulator({ port: 0, seed: loadSeedFile(SEED_FILE), timeScale });
     note(`listening on ${emulator.url}; a reboot takes ${seconds(8000 * timeScale)} (time scale ${timeScale})`);
-    note(`key pairs: ${emulator.model.keyPairs().map((k) => k.name).join(", ")}; the quickstart binds "${KEY}" to ${FLEET.join(", ")}`);
+    note(
+        `key pairs: ${emulator.model
+            .keyPairs()
+            .map((k) => k.name)
+            .join(", ")}; the quickstart binds "${KEY}" to ${FLEET.join(", ")}`,
+    );
     const flags = { passwordReset: new Set() };
     table(emulator, flags);
 
@@ -162,8 +198,18 @@ async function main() {
             if (result.code !== 0) throw new Error(`pulumi ${args.join(" ")} failed:\n${result.output}`);
             return result;
         };
-        await must(["stack", "init", STACK, "--secrets-provider", "passphrase"], { withConfig: false, withStack: false, cwd: path.join(temp, "stub") });
-        const setObject = (key, value) => must(["config", "set-all", "--json", JSON.stringify({ [key]: { value: JSON.stringify(value), objectValue: value, secret: false } })]);
+        await must(["stack", "init", STACK, "--secrets-provider", "passphrase"], {
+            withConfig: false,
+            withStack: false,
+            cwd: path.join(temp, "stub"),
+        });
+        const setObject = (key, value) =>
+            must([
+                "config",
+                "set-all",
+                "--json",
+                JSON.stringify({ [key]: { value: JSON.stringify(value), objectValue: value, secret: false } }),
+            ]);
         await must(["config", "set", "alicloud:endpoints", JSON.stringify([{ ecs: emulator.url }])]);
         await must(["config", "set", "alicloud:accessKey", "demo-access-key"]);
         await must(["config", "set", "--secret", "alicloud:secretKey", "demo-access-secret"]);
@@ -181,8 +227,11 @@ async function main() {
             const t = Date.now();
             const result = await pulumi(args);
             show(result.output);
-            if (expectFailure ? result.code === 0 : result.code !== 0) throw new Error(`pulumi ${args.join(" ")} exited with ${result.code}, which the demo did not expect`);
-            note(`exit code ${result.code}, ${seconds(Date.now() - t)}; ECS calls that changed something: ${describeCalls(mutatingSince(emulator, mark))}`);
+            if (expectFailure ? result.code === 0 : result.code !== 0)
+                throw new Error(`pulumi ${args.join(" ")} exited with ${result.code}, which the demo did not expect`);
+            note(
+                `exit code ${result.code}, ${seconds(Date.now() - t)}; ECS calls that changed something: ${describeCalls(mutatingSince(emulator, mark))}`,
+            );
             return result;
         };
         const refreshFlags = async () => {
@@ -196,11 +245,17 @@ async function main() {
 
         await timed("Up: bind the key, restart the running instances, flag the stopped one", ["up", "--yes", "--skip-preview"]);
         const afterUp = await refreshFlags();
-        note(`stack outputs: bound ${afterUp.boundInstanceIds.join(", ")}; restarted ${afterUp.restartedInstanceIds.join(", ")}; key in effect at next start: ${afterUp.pendingRestartInstanceIds.join(", ") || "—"}`);
+        note(
+            `stack outputs: bound ${afterUp.boundInstanceIds.join(", ")}; restarted ${afterUp.restartedInstanceIds.join(", ")}; key in effect at next start: ${afterUp.pendingRestartInstanceIds.join(", ") || "—"}`,
+        );
         table(emulator, flags);
 
         await setObject("instanceIds", [...FLEET, ...REFUSED]);
-        await timed(`Add a Windows and a Generation I instance (${REFUSED.join(", ")}) to instanceIds: up is refused, nothing changes`, ["up", "--yes", "--skip-preview"], { expectFailure: true });
+        await timed(
+            `Add a Windows and a Generation I instance (${REFUSED.join(", ")}) to instanceIds: up is refused, nothing changes`,
+            ["up", "--yes", "--skip-preview"],
+            { expectFailure: true },
+        );
         await setObject("instanceIds", FLEET);
         note("Removed them from instanceIds again (the fix the error asks for).");
 
@@ -209,24 +264,45 @@ async function main() {
         note(`POST /_emulator/instances/${DRIFTED}/detach → HTTP ${res.status}`);
         table(emulator, flags);
 
-        const drift = await timed("Drift check for CI: `preview --refresh --expect-no-changes` fails", ["preview", "--refresh", "--expect-no-changes"], { expectFailure: true });
-        note(/changes were proposed/i.test(drift.output) ? "→ drift detected: the refresh found the key missing, and the preview proposes binding it again." : "→ the preview failed (see above).");
+        const drift = await timed(
+            "Drift check for CI: `preview --refresh --expect-no-changes` fails",
+            ["preview", "--refresh", "--expect-no-changes"],
+            { expectFailure: true },
+        );
+        note(
+            /changes were proposed/i.test(drift.output)
+                ? "→ drift detected: the refresh found the key missing, and the preview proposes binding it again."
+                : "→ the preview failed (see above).",
+        );
 
-        await timed("Repair: `up --refresh` binds the key again and restarts only that instance", ["up", "--yes", "--skip-preview", "--refresh"]);
+        await timed("Repair: `up --refresh` binds the key again and restarts only that instance", [
+            "up",
+            "--yes",
+            "--skip-preview",
+            "--refresh",
+        ]);
         await refreshFlags();
         table(emulator, flags);
 
         await timed("Re-up: nothing to do, no ECS change", ["up", "--yes", "--skip-preview"]);
 
-        const destroy = await timed("Destroy: unbind; the output names the instances that need a password reset", ["destroy", "--yes", "--skip-preview"]);
+        const destroy = await timed("Destroy: unbind; the output names the instances that need a password reset", [
+            "destroy",
+            "--yes",
+            "--skip-preview",
+        ]);
         const notice = destroy.output.split("\n").find((l) => /unbound key pair/.test(l)) ?? "";
         flags.passwordReset = new Set(FLEET.filter((id) => notice.includes(id)));
         table(emulator, flags);
-        note("Password logon stays disabled after an unbind until the password is reset (ECS rule); restart.onUnbind is off, so no restart.");
+        note(
+            "Password logon stays disabled after an unbind until the password is reset (ECS rule); restart.onUnbind is off, so no restart.",
+        );
 
         step("Done");
         note(`${emulator.calls.length} ECS API calls in all; demo took ${seconds(Date.now() - started)}.`);
-        note("Run it yourself: npm run emulator -- --port 8080 --seed emulator/seed.example.json, then `pulumi stack init dev && pulumi up` at the repo root.");
+        note(
+            "Run it yourself: npm run emulator -- --port 8080 --seed emulator/seed.example.json, then `pulumi stack init dev && pulumi up` at the repo root.",
+        );
         note(`CLI transcript: ${process.env.KPA_DEMO_KEEP === "1" ? transcript : "set KPA_DEMO_KEEP=1 to keep it"}`);
     } finally {
         await cleanup();

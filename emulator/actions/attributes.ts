@@ -4,13 +4,13 @@ import { type ActionBody, type ActionContext, commonInstanceFields, requireInsta
 
 /** §2.5: no RegionId, a flat body, `IoOptimized` as the string "optimized"/"none", no KeyPairName. */
 export function DescribeInstanceAttribute(ctx: ActionContext): ActionBody {
-  const instance = requireInstance(ctx);
-  return {
-    ...commonInstanceFields(instance),
-    IoOptimized: instance.ioOptimized ? "optimized" : "none",
-    CreationTime: new Date(instance.creationTime).toISOString().slice(0, 19) + "Z",
-    SecurityGroupIds: { SecurityGroupId: [] },
-  };
+    const instance = requireInstance(ctx);
+    return {
+        ...commonInstanceFields(instance),
+        IoOptimized: instance.ioOptimized ? "optimized" : "none",
+        CreationTime: new Date(instance.creationTime).toISOString().slice(0, 19) + "Z",
+        SecurityGroupIds: { SecurityGroupId: [] },
+    };
 }
 
 /**
@@ -18,17 +18,17 @@ export function DescribeInstanceAttribute(ctx: ActionContext): ActionBody {
  * logged or put in an error message; it reaches the guest at the next start or reboot (D-MIA).
  */
 export function ModifyInstanceAttribute(ctx: ActionContext): ActionBody {
-  const instance = requireInstance(ctx);
-  const password = ctx.params.optional("Password");
-  if (password !== undefined) {
-    if (!isValidPassword(password, instance.osType)) {
-      throw new EcsError("InvalidPassword.Malformed", 400, 'The specified parameter "Password" is not valid.');
+    const instance = requireInstance(ctx);
+    const password = ctx.params.optional("Password");
+    if (password !== undefined) {
+        if (!isValidPassword(password, instance.osType)) {
+            throw new EcsError("InvalidPassword.Malformed", 400, 'The specified parameter "Password" is not valid.');
+        }
+        ctx.model.setPassword(instance.id, password);
     }
-    ctx.model.setPassword(instance.id, password);
-  }
-  const name = ctx.params.optional("InstanceName");
-  if (name !== undefined) ctx.model.setInstanceName(instance.id, name);
-  return {};
+    const name = ctx.params.optional("InstanceName");
+    if (name !== undefined) ctx.model.setInstanceName(instance.id, name);
+    return {};
 }
 
 /** D-MIA specials; the SDK remark lists `"` where the doc lists `'`, so both are accepted. */
@@ -36,10 +36,10 @@ const PASSWORD_SPECIALS = "()`~!@#$%^&*-_+=|{}[]:;'\"<>,.?/";
 
 /** 8–30 characters from the allowed set, at least three of the four classes; Windows: no leading `/`. */
 export function isValidPassword(password: string, osType: "linux" | "windows"): boolean {
-  if (password.length < 8 || password.length > 30) return false;
-  if (osType === "windows" && password.startsWith("/")) return false;
-  const isSpecial = (c: string) => PASSWORD_SPECIALS.includes(c);
-  if (![...password].every((c) => /[A-Za-z0-9]/.test(c) || isSpecial(c))) return false;
-  const classes = [/[A-Z]/.test(password), /[a-z]/.test(password), /[0-9]/.test(password), [...password].some(isSpecial)];
-  return classes.filter(Boolean).length >= 3;
+    if (password.length < 8 || password.length > 30) return false;
+    if (osType === "windows" && password.startsWith("/")) return false;
+    const isSpecial = (c: string) => PASSWORD_SPECIALS.includes(c);
+    if (![...password].every((c) => /[A-Za-z0-9]/.test(c) || isSpecial(c))) return false;
+    const classes = [/[A-Z]/.test(password), /[a-z]/.test(password), /[0-9]/.test(password), [...password].some(isSpecial)];
+    return classes.filter(Boolean).length >= 3;
 }

@@ -5,10 +5,10 @@ import type { EcsModel, InstanceView } from "../model";
 import type { Params } from "../params";
 
 export interface ActionContext {
-  model: EcsModel;
-  params: Params;
-  /** Injected per-instance failures for AttachKeyPair/DetachKeyPair (see faults.ts). */
-  instanceFailures: readonly InstanceFailure[];
+    model: EcsModel;
+    params: Params;
+    /** Injected per-instance failures for AttachKeyPair/DetachKeyPair (see faults.ts). */
+    instanceFailures: readonly InstanceFailure[];
 }
 
 export type ActionBody = Record<string, unknown>;
@@ -23,49 +23,49 @@ export const INSTANCE_ID_MAX = 100;
  * 10). Out-of-range values are refused, not clamped, so a client bug shows up in tests.
  */
 export function pageOf<T>(ctx: ActionContext, items: T[], maxPageSize: number) {
-  const pageNumber = ctx.params.int("PageNumber", { min: 1, max: Number.MAX_SAFE_INTEGER, default: 1 });
-  const pageSize = ctx.params.int("PageSize", { min: 1, max: maxPageSize, default: 10 });
-  return {
-    pageNumber,
-    pageSize,
-    totalCount: items.length,
-    items: items.slice((pageNumber - 1) * pageSize, pageNumber * pageSize),
-  };
+    const pageNumber = ctx.params.int("PageNumber", { min: 1, max: Number.MAX_SAFE_INTEGER, default: 1 });
+    const pageSize = ctx.params.int("PageSize", { min: 1, max: maxPageSize, default: 10 });
+    return {
+        pageNumber,
+        pageSize,
+        totalCount: items.length,
+        items: items.slice((pageNumber - 1) * pageSize, pageNumber * pageSize),
+    };
 }
 
 export function regionOf(ctx: ActionContext): string {
-  const region = ctx.params.required("RegionId");
-  if (!ctx.model.isKnownRegion(region)) {
-    throw new EcsError("InvalidRegionId.NotFound", 404, `The specified RegionId does not exist. (${region})`);
-  }
-  return region;
+    const region = ctx.params.required("RegionId");
+    if (!ctx.model.isKnownRegion(region)) {
+        throw new EcsError("InvalidRegionId.NotFound", 404, `The specified RegionId does not exist. (${region})`);
+    }
+    return region;
 }
 
 /** Single-instance actions carry no RegionId: the endpoint implies it, and this one serves all. */
 export function requireInstance(ctx: ActionContext): InstanceView {
-  const id = ctx.params.required("InstanceId");
-  const instance = ctx.model.instance(id);
-  if (!instance) throw errors.instanceNotFound(id);
-  return instance;
+    const id = ctx.params.required("InstanceId");
+    const instance = ctx.model.instance(id);
+    if (!instance) throw errors.instanceNotFound(id);
+    return instance;
 }
 
 function operationLocks(instance: InstanceView) {
-  return instance.lockedForSecurity ? [{ LockReason: "security", LockMsg: "The instance is locked for security reasons." }] : [];
+    return instance.lockedForSecurity ? [{ LockReason: "security", LockMsg: "The instance is locked for security reasons." }] : [];
 }
 
 /** The fields DescribeInstances items and DescribeInstanceAttribute share, in the same shape. */
 export function commonInstanceFields(instance: InstanceView) {
-  return {
-    InstanceId: instance.id,
-    InstanceName: instance.name,
-    HostName: instance.name,
-    Status: instance.status,
-    RegionId: instance.region,
-    ZoneId: instance.zoneId,
-    InstanceType: instance.instanceType,
-    InstanceNetworkType: "vpc",
-    StoppedMode: instance.status === "Stopped" ? "KeepCharging" : "Not-applicable",
-    OperationLocks: { LockReason: operationLocks(instance) },
-    PublicIpAddress: { IpAddress: [] },
-  };
+    return {
+        InstanceId: instance.id,
+        InstanceName: instance.name,
+        HostName: instance.name,
+        Status: instance.status,
+        RegionId: instance.region,
+        ZoneId: instance.zoneId,
+        InstanceType: instance.instanceType,
+        InstanceNetworkType: "vpc",
+        StoppedMode: instance.status === "Stopped" ? "KeepCharging" : "Not-applicable",
+        OperationLocks: { LockReason: operationLocks(instance) },
+        PublicIpAddress: { IpAddress: [] },
+    };
 }

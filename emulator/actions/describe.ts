@@ -6,37 +6,37 @@ import { INSTANCE_STATUSES, type InstanceStatus } from "../seed";
 import { type ActionBody, type ActionContext, INSTANCE_ID_MAX, commonInstanceFields, pageOf, regionOf } from "./context";
 
 export function DescribeInstances(ctx: ActionContext): ActionBody {
-  const region = regionOf(ctx);
-  const ids = ctx.params.jsonStringArray(
-    "InstanceIds",
-    // Emulator choice: the current doc names no code for a malformed InstanceIds here.
-    () => new EcsError("InvalidInstanceIds.Malformed", 400, "The specified parameter InstanceIds is not valid."),
-  );
-  if (ids && ids.length > INSTANCE_ID_MAX) throw errors.tooManyInstanceIds();
-  const status = ctx.params.optional("Status");
-  if (status !== undefined && !INSTANCE_STATUSES.includes(status as InstanceStatus)) {
-    throw new EcsError("InvalidStatus.NotFound", 404, `The specified Status is not valid. (${status})`);
-  }
-  const keyPairName = ctx.params.optional("KeyPairName");
-  const namePattern = ctx.params.optional("InstanceName");
-  const zoneId = ctx.params.optional("ZoneId");
-  const matching = ctx.model
-    .instances(region)
-    // Unknown ids are left out silently, not reported as errors (ecs-api.md §11).
-    .filter((instance) => ids === undefined || ids.includes(instance.id))
-    .filter((instance) => keyPairName === undefined || instance.keyPairName === keyPairName)
-    .filter((instance) => status === undefined || instance.status === status)
-    .filter((instance) => namePattern === undefined || matchesWildcard(namePattern, instance.name))
-    .filter((instance) => zoneId === undefined || instance.zoneId === zoneId);
+    const region = regionOf(ctx);
+    const ids = ctx.params.jsonStringArray(
+        "InstanceIds",
+        // Emulator choice: the current doc names no code for a malformed InstanceIds here.
+        () => new EcsError("InvalidInstanceIds.Malformed", 400, "The specified parameter InstanceIds is not valid."),
+    );
+    if (ids && ids.length > INSTANCE_ID_MAX) throw errors.tooManyInstanceIds();
+    const status = ctx.params.optional("Status");
+    if (status !== undefined && !INSTANCE_STATUSES.includes(status as InstanceStatus)) {
+        throw new EcsError("InvalidStatus.NotFound", 404, `The specified Status is not valid. (${status})`);
+    }
+    const keyPairName = ctx.params.optional("KeyPairName");
+    const namePattern = ctx.params.optional("InstanceName");
+    const zoneId = ctx.params.optional("ZoneId");
+    const matching = ctx.model
+        .instances(region)
+        // Unknown ids are left out silently, not reported as errors (ecs-api.md §11).
+        .filter((instance) => ids === undefined || ids.includes(instance.id))
+        .filter((instance) => keyPairName === undefined || instance.keyPairName === keyPairName)
+        .filter((instance) => status === undefined || instance.status === status)
+        .filter((instance) => namePattern === undefined || matchesWildcard(namePattern, instance.name))
+        .filter((instance) => zoneId === undefined || instance.zoneId === zoneId);
 
-  const page = describeInstancesPage(ctx.params, matching.length);
-  return {
-    TotalCount: matching.length,
-    PageNumber: page.pageNumber,
-    PageSize: page.size,
-    NextToken: page.nextToken,
-    Instances: { Instance: matching.slice(page.offset, page.offset + page.size).map(describeInstancesItem) },
-  };
+    const page = describeInstancesPage(ctx.params, matching.length);
+    return {
+        TotalCount: matching.length,
+        PageNumber: page.pageNumber,
+        PageSize: page.size,
+        NextToken: page.nextToken,
+        Instances: { Instance: matching.slice(page.offset, page.offset + page.size).map(describeInstancesItem) },
+    };
 }
 
 /**
@@ -45,69 +45,70 @@ export function DescribeInstances(ctx: ActionContext): ActionBody {
  * opaque offset cursor here, and "" on the last page as REAL captures show.
  */
 function describeInstancesPage(params: Params, total: number) {
-  const token = params.optional("NextToken");
-  const maxResults = params.optional("MaxResults");
-  let offset: number;
-  let size: number;
-  if (token !== undefined || maxResults !== undefined) {
-    offset = token === undefined ? 0 : decodeNextToken(token);
-    const requested = Number(maxResults ?? 10);
-    size = Number.isFinite(requested) ? Math.min(100, Math.max(10, Math.trunc(requested))) : 10;
-  } else {
-    size = params.int("PageSize", { min: 1, max: 100, default: 10 });
-    offset = (params.int("PageNumber", { min: 1, max: Number.MAX_SAFE_INTEGER, default: 1 }) - 1) * size;
-  }
-  const nextOffset = offset + size;
-  return {
-    offset,
-    size,
-    pageNumber: Math.floor(offset / size) + 1,
-    nextToken: nextOffset < total ? Buffer.from(`offset:${nextOffset}`).toString("base64url") : "",
-  };
+    const token = params.optional("NextToken");
+    const maxResults = params.optional("MaxResults");
+    let offset: number;
+    let size: number;
+    if (token !== undefined || maxResults !== undefined) {
+        offset = token === undefined ? 0 : decodeNextToken(token);
+        const requested = Number(maxResults ?? 10);
+        size = Number.isFinite(requested) ? Math.min(100, Math.max(10, Math.trunc(requested))) : 10;
+    } else {
+        size = params.int("PageSize", { min: 1, max: 100, default: 10 });
+        offset = (params.int("PageNumber", { min: 1, max: Number.MAX_SAFE_INTEGER, default: 1 }) - 1) * size;
+    }
+    const nextOffset = offset + size;
+    return {
+        offset,
+        size,
+        pageNumber: Math.floor(offset / size) + 1,
+        nextToken: nextOffset < total ? Buffer.from(`offset:${nextOffset}`).toString("base64url") : "",
+    };
 }
 
 function decodeNextToken(token: string): number {
-  const match = /^offset:(\d+)$/.exec(Buffer.from(token, "base64url").toString("utf8"));
-  if (!match) throw errors.invalidParameter("NextToken", "Use the NextToken of the previous response.");
-  return Number(match[1]);
+    const match = /^offset:(\d+)$/.exec(Buffer.from(token, "base64url").toString("utf8"));
+    if (!match) throw errors.invalidParameter("NextToken", "Use the NextToken of the previous response.");
+    return Number(match[1]);
 }
 
 function describeInstancesItem(instance: InstanceView) {
-  return {
-    ...commonInstanceFields(instance),
-    OSType: instance.osType,
-    OSName: osName(instance),
-    OSNameEn: osName(instance),
-    // REAL captures leave KeyPairName out entirely when no key pair is bound (§2.3).
-    ...(instance.keyPairName !== undefined ? { KeyPairName: instance.keyPairName } : {}),
-    IoOptimized: instance.ioOptimized,
-    ImageId: instance.osType === "windows" ? "win2022_21H2_x64_dtc_en-us_40G_alibase_20250101.vhd" : "aliyun_3_x64_20G_alibase_20250101.vhd",
-    CreationTime: ecsMinuteTime(instance.creationTime),
-    StartTime: ecsMinuteTime(instance.startTime),
-    Tags: { Tag: [] },
-  };
+    return {
+        ...commonInstanceFields(instance),
+        OSType: instance.osType,
+        OSName: osName(instance),
+        OSNameEn: osName(instance),
+        // REAL captures leave KeyPairName out entirely when no key pair is bound (§2.3).
+        ...(instance.keyPairName !== undefined ? { KeyPairName: instance.keyPairName } : {}),
+        IoOptimized: instance.ioOptimized,
+        ImageId:
+            instance.osType === "windows" ? "win2022_21H2_x64_dtc_en-us_40G_alibase_20250101.vhd" : "aliyun_3_x64_20G_alibase_20250101.vhd",
+        CreationTime: ecsMinuteTime(instance.creationTime),
+        StartTime: ecsMinuteTime(instance.startTime),
+        Tags: { Tag: [] },
+    };
 }
 
 function osName(instance: InstanceView): string {
-  return instance.osType === "windows" ? "Windows Server 2022 Datacenter 64-bit" : "Alibaba Cloud Linux 3.2104 LTS 64 bit";
+    return instance.osType === "windows" ? "Windows Server 2022 Datacenter 64-bit" : "Alibaba Cloud Linux 3.2104 LTS 64 bit";
 }
 
 export function DescribeInstanceStatus(ctx: ActionContext): ActionBody {
-  const region = regionOf(ctx);
-  const ids = ctx.params.repeatList("InstanceId");
-  if (ids.length > INSTANCE_ID_MAX) throw errors.tooManyInstanceIds();
-  const zoneId = ctx.params.optional("ZoneId");
-  const matching = ctx.model
-    .instances(region)
-    .filter((instance) => ids.length === 0 || ids.includes(instance.id))
-    .filter((instance) => zoneId === undefined || instance.zoneId === zoneId);
-  const page = pageOf(ctx, matching, 50);
-  return {
-    PageNumber: page.pageNumber,
-    PageSize: page.pageSize,
-    TotalCount: page.totalCount,
-    InstanceStatuses: {
-      InstanceStatus: page.items.map((instance) => ({ InstanceId: instance.id, Status: instance.status })),
-    },
-  };
+    const region = regionOf(ctx);
+    const ids = ctx.params.repeatList("InstanceId");
+    if (ids.length > INSTANCE_ID_MAX) throw errors.tooManyInstanceIds();
+    const zoneId = ctx.params.optional("ZoneId");
+    const matching = ctx.model
+        .instances(region)
+        .filter((instance) => ids.length === 0 || ids.includes(instance.id))
+        .filter((instance) => zoneId === undefined || instance.zoneId === zoneId);
+    const page = pageOf(ctx, matching, 50);
+    return {
+        PageNumber: page.pageNumber,
+        PageSize: page.pageSize,
+        TotalCount: page.totalCount,
+        InstanceStatuses: {
+            InstanceStatus: page.items.map((instance) => ({ InstanceId: instance.id, Status: instance.status })),
+        },
+    };
 }

@@ -5,11 +5,11 @@ import { ecsMinuteTime, matchesWildcard } from "../params";
 import { type ActionBody, type ActionContext, KEY_PAIR_BATCH_MAX, pageOf, regionOf } from "./context";
 
 export function AttachKeyPair(ctx: ActionContext): ActionBody {
-  return keyPairBatch(ctx, (id, keyPairName) => ctx.model.attachKeyPair(id, keyPairName));
+    return keyPairBatch(ctx, (id, keyPairName) => ctx.model.attachKeyPair(id, keyPairName));
 }
 
 export function DetachKeyPair(ctx: ActionContext): ActionBody {
-  return keyPairBatch(ctx, (id, keyPairName) => ctx.model.detachKeyPair(id, keyPairName));
+    return keyPairBatch(ctx, (id, keyPairName) => ctx.model.detachKeyPair(id, keyPairName));
 }
 
 /**
@@ -18,63 +18,62 @@ export function DetachKeyPair(ctx: ActionContext): ActionBody {
  * `Code` as the string "200" as in the older Detach sample.
  */
 function keyPairBatch(ctx: ActionContext, apply: (id: string, keyPairName: string) => void): ActionBody {
-  const region = regionOf(ctx);
-  const keyPairName = ctx.params.required("KeyPairName");
-  const malformed = () =>
-    new EcsError("InvalidInstanceIds.ValueNotSupported", 400, "The specified parameter InstanceIds is not valid.");
-  const ids = ctx.params.jsonStringArray("InstanceIds", malformed);
-  if (ids === undefined) throw errors.missingParameter("InstanceIds");
-  if (ids.length === 0) throw malformed();
-  if (ids.length > KEY_PAIR_BATCH_MAX) {
-    throw new EcsError("InstanceKeyPairLimitExceeded", 403, "The specified instances are beyond the permitted range.");
-  }
-  if (!ctx.model.hasKeyPair(keyPairName, region)) throw errors.keyPairNotFound(keyPairName);
-
-  const results = ids.map((id) => {
-    const injected = ctx.instanceFailures.find((failure) => failure.instanceId === id);
-    if (injected) return resultEntry(id, injected.code, injected.message ?? `Injected failure ${injected.code}.`);
-    try {
-      if (!ctx.model.instanceIn(region, id)) throw errors.instanceNotFound(id);
-      apply(id, keyPairName);
-      return resultEntry(id, "200", "successful");
-    } catch (error) {
-      if (error instanceof EcsError) return resultEntry(id, error.code, error.message);
-      throw error;
+    const region = regionOf(ctx);
+    const keyPairName = ctx.params.required("KeyPairName");
+    const malformed = () => new EcsError("InvalidInstanceIds.ValueNotSupported", 400, "The specified parameter InstanceIds is not valid.");
+    const ids = ctx.params.jsonStringArray("InstanceIds", malformed);
+    if (ids === undefined) throw errors.missingParameter("InstanceIds");
+    if (ids.length === 0) throw malformed();
+    if (ids.length > KEY_PAIR_BATCH_MAX) {
+        throw new EcsError("InstanceKeyPairLimitExceeded", 403, "The specified instances are beyond the permitted range.");
     }
-  });
-  return {
-    KeyPairName: keyPairName,
-    TotalCount: results.length,
-    FailCount: results.filter((result) => !result.Success).length,
-    Results: { Result: results },
-  };
+    if (!ctx.model.hasKeyPair(keyPairName, region)) throw errors.keyPairNotFound(keyPairName);
+
+    const results = ids.map((id) => {
+        const injected = ctx.instanceFailures.find((failure) => failure.instanceId === id);
+        if (injected) return resultEntry(id, injected.code, injected.message ?? `Injected failure ${injected.code}.`);
+        try {
+            if (!ctx.model.instanceIn(region, id)) throw errors.instanceNotFound(id);
+            apply(id, keyPairName);
+            return resultEntry(id, "200", "successful");
+        } catch (error) {
+            if (error instanceof EcsError) return resultEntry(id, error.code, error.message);
+            throw error;
+        }
+    });
+    return {
+        KeyPairName: keyPairName,
+        TotalCount: results.length,
+        FailCount: results.filter((result) => !result.Success).length,
+        Results: { Result: results },
+    };
 }
 
 function resultEntry(instanceId: string, code: string, message: string) {
-  return { InstanceId: instanceId, Success: code === "200", Code: code, Message: message };
+    return { InstanceId: instanceId, Success: code === "200", Code: code, Message: message };
 }
 
 export function DescribeKeyPairs(ctx: ActionContext): ActionBody {
-  const region = regionOf(ctx);
-  const pattern = ctx.params.optional("KeyPairName");
-  const fingerPrint = ctx.params.optional("KeyPairFingerPrint");
-  const matching = ctx.model
-    .keyPairs(region)
-    .filter((keyPair) => pattern === undefined || matchesWildcard(pattern, keyPair.name))
-    .map((keyPair) => ({
-      KeyPairName: keyPair.name,
-      // Deterministic stand-in for the MD5 fingerprint of a public key the emulator does not hold.
-      KeyPairFingerPrint: createHash("md5").update(`${region}/${keyPair.name}`).digest("hex"),
-      CreationTime: ecsMinuteTime(keyPair.creationTime),
-      ResourceGroupId: "",
-      Tags: { Tag: [] },
-    }))
-    .filter((keyPair) => fingerPrint === undefined || keyPair.KeyPairFingerPrint === fingerPrint);
-  const page = pageOf(ctx, matching, 50);
-  return {
-    PageNumber: page.pageNumber,
-    PageSize: page.pageSize,
-    TotalCount: page.totalCount,
-    KeyPairs: { KeyPair: page.items },
-  };
+    const region = regionOf(ctx);
+    const pattern = ctx.params.optional("KeyPairName");
+    const fingerPrint = ctx.params.optional("KeyPairFingerPrint");
+    const matching = ctx.model
+        .keyPairs(region)
+        .filter((keyPair) => pattern === undefined || matchesWildcard(pattern, keyPair.name))
+        .map((keyPair) => ({
+            KeyPairName: keyPair.name,
+            // Deterministic stand-in for the MD5 fingerprint of a public key the emulator does not hold.
+            KeyPairFingerPrint: createHash("md5").update(`${region}/${keyPair.name}`).digest("hex"),
+            CreationTime: ecsMinuteTime(keyPair.creationTime),
+            ResourceGroupId: "",
+            Tags: { Tag: [] },
+        }))
+        .filter((keyPair) => fingerPrint === undefined || keyPair.KeyPairFingerPrint === fingerPrint);
+    const page = pageOf(ctx, matching, 50);
+    return {
+        PageNumber: page.pageNumber,
+        PageSize: page.pageSize,
+        TotalCount: page.totalCount,
+        KeyPairs: { KeyPair: page.items },
+    };
 }

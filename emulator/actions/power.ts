@@ -10,54 +10,54 @@ const batchDryRun = () => new EcsError("DRYRUN.SUCCESS", 400, "This request is a
 const singleDryRun = () => new EcsError("DryRunOperation", 400, "Request validation has been passed with DryRun flag set.");
 
 interface PowerOperation {
-  check(id: string): void;
-  apply(id: string): void;
+    check(id: string): void;
+    apply(id: string): void;
 }
 
 function rebootOperation(ctx: ActionContext, force: boolean): PowerOperation {
-  return { check: (id) => ctx.model.checkRebootable(id), apply: (id) => ctx.model.rebootInstance(id, force) };
+    return { check: (id) => ctx.model.checkRebootable(id), apply: (id) => ctx.model.rebootInstance(id, force) };
 }
 
 function startOperation(ctx: ActionContext): PowerOperation {
-  return { check: (id) => ctx.model.checkStartable(id), apply: (id) => ctx.model.startInstance(id) };
+    return { check: (id) => ctx.model.checkStartable(id), apply: (id) => ctx.model.startInstance(id) };
 }
 
 function stopOperation(ctx: ActionContext, force: boolean): PowerOperation {
-  return { check: (id) => ctx.model.checkStoppable(id), apply: (id) => ctx.model.stopInstance(id, force) };
+    return { check: (id) => ctx.model.checkStoppable(id), apply: (id) => ctx.model.stopInstance(id, force) };
 }
 
 export function RebootInstance(ctx: ActionContext): ActionBody {
-  return singleInstance(ctx, rebootOperation(ctx, ctx.params.bool("ForceStop")));
+    return singleInstance(ctx, rebootOperation(ctx, ctx.params.bool("ForceStop")));
 }
 
 export function StartInstance(ctx: ActionContext): ActionBody {
-  return singleInstance(ctx, startOperation(ctx));
+    return singleInstance(ctx, startOperation(ctx));
 }
 
 export function StopInstance(ctx: ActionContext): ActionBody {
-  return singleInstance(ctx, stopOperation(ctx, ctx.params.bool("ForceStop")));
+    return singleInstance(ctx, stopOperation(ctx, ctx.params.bool("ForceStop")));
 }
 
 export function RebootInstances(ctx: ActionContext): ActionBody {
-  return batch(ctx, rebootOperation(ctx, ctx.params.bool("ForceReboot")));
+    return batch(ctx, rebootOperation(ctx, ctx.params.bool("ForceReboot")));
 }
 
 export function StartInstances(ctx: ActionContext): ActionBody {
-  return batch(ctx, startOperation(ctx));
+    return batch(ctx, startOperation(ctx));
 }
 
 export function StopInstances(ctx: ActionContext): ActionBody {
-  return batch(ctx, stopOperation(ctx, ctx.params.bool("ForceStop")));
+    return batch(ctx, stopOperation(ctx, ctx.params.bool("ForceStop")));
 }
 
 function singleInstance(ctx: ActionContext, operation: PowerOperation): ActionBody {
-  const { id } = requireInstance(ctx);
-  if (ctx.params.bool("DryRun")) {
-    operation.check(id);
-    throw singleDryRun();
-  }
-  operation.apply(id);
-  return {};
+    const { id } = requireInstance(ctx);
+    if (ctx.params.bool("DryRun")) {
+        operation.check(id);
+        throw singleDryRun();
+    }
+    operation.apply(id);
+    return {};
 }
 
 /**
@@ -66,56 +66,56 @@ function singleInstance(ctx: ActionContext, operation: PowerOperation): ActionBo
  * failures reported in its `InstanceResponse` (D-RBS).
  */
 function batch(ctx: ActionContext, operation: PowerOperation): ActionBody {
-  const region = regionOf(ctx);
-  const ids = ctx.params.repeatList("InstanceId");
-  if (ids.length === 0) throw new EcsError("InvalidInstanceId.NotFound", 403, "InstanceId should not be null.");
-  if (ids.length > INSTANCE_ID_MAX) throw errors.tooManyInstanceIds();
-  const mode = ctx.params.optional("BatchOptimization") ?? "AllTogether";
-  if (mode !== "AllTogether" && mode !== "SuccessFirst") throw errors.invalidParameter("BatchOptimization");
-  const dryRun = ctx.params.bool("DryRun");
-  const statusOf = (id: string) => ctx.model.instanceIn(region, id)?.status;
+    const region = regionOf(ctx);
+    const ids = ctx.params.repeatList("InstanceId");
+    if (ids.length === 0) throw new EcsError("InvalidInstanceId.NotFound", 403, "InstanceId should not be null.");
+    if (ids.length > INSTANCE_ID_MAX) throw errors.tooManyInstanceIds();
+    const mode = ctx.params.optional("BatchOptimization") ?? "AllTogether";
+    if (mode !== "AllTogether" && mode !== "SuccessFirst") throw errors.invalidParameter("BatchOptimization");
+    const dryRun = ctx.params.bool("DryRun");
+    const statusOf = (id: string) => ctx.model.instanceIn(region, id)?.status;
 
-  if (mode === "SuccessFirst") {
-    // D-RBS: "With SuccessFirst, DryRun only ever returns DRYRUN.SUCCESS."
+    if (mode === "SuccessFirst") {
+        // D-RBS: "With SuccessFirst, DryRun only ever returns DRYRUN.SUCCESS."
+        if (dryRun) throw batchDryRun();
+        return instanceResponses(
+            ids.map((id) => {
+                const previous = statusOf(id);
+                if (previous === undefined) return failedResponse(id, errors.instanceNotFound(id));
+                try {
+                    operation.apply(id);
+                } catch (error) {
+                    if (error instanceof EcsError) return failedResponse(id, error, previous);
+                    throw error;
+                }
+                return { InstanceId: id, Code: "200", Message: "success", PreviousStatus: previous, CurrentStatus: statusOf(id) };
+            }),
+        );
+    }
+
+    const missing = ids.filter((id) => statusOf(id) === undefined);
+    if (missing.length > 0) {
+        throw new EcsError("InvalidInstanceIds.NotFound", 404, `The specified InstanceIds does not exist. (${missing.join(", ")})`);
+    }
+    ids.forEach((id) => operation.check(id));
     if (dryRun) throw batchDryRun();
+    const previous = new Map(ids.map((id) => [id, statusOf(id)]));
+    ids.forEach((id) => operation.apply(id));
     return instanceResponses(
-      ids.map((id) => {
-        const previous = statusOf(id);
-        if (previous === undefined) return failedResponse(id, errors.instanceNotFound(id));
-        try {
-          operation.apply(id);
-        } catch (error) {
-          if (error instanceof EcsError) return failedResponse(id, error, previous);
-          throw error;
-        }
-        return { InstanceId: id, Code: "200", Message: "success", PreviousStatus: previous, CurrentStatus: statusOf(id) };
-      }),
+        ids.map((id) => ({
+            InstanceId: id,
+            Code: "200",
+            Message: "success",
+            PreviousStatus: previous.get(id),
+            CurrentStatus: statusOf(id),
+        })),
     );
-  }
-
-  const missing = ids.filter((id) => statusOf(id) === undefined);
-  if (missing.length > 0) {
-    throw new EcsError("InvalidInstanceIds.NotFound", 404, `The specified InstanceIds does not exist. (${missing.join(", ")})`);
-  }
-  ids.forEach((id) => operation.check(id));
-  if (dryRun) throw batchDryRun();
-  const previous = new Map(ids.map((id) => [id, statusOf(id)]));
-  ids.forEach((id) => operation.apply(id));
-  return instanceResponses(
-    ids.map((id) => ({
-      InstanceId: id,
-      Code: "200",
-      Message: "success",
-      PreviousStatus: previous.get(id),
-      CurrentStatus: statusOf(id),
-    })),
-  );
 }
 
 function failedResponse(id: string, error: EcsError, status?: string) {
-  return { InstanceId: id, Code: error.code, Message: error.message, PreviousStatus: status, CurrentStatus: status };
+    return { InstanceId: id, Code: error.code, Message: error.message, PreviousStatus: status, CurrentStatus: status };
 }
 
 function instanceResponses(responses: object[]): ActionBody {
-  return { InstanceResponses: { InstanceResponse: responses } };
+    return { InstanceResponses: { InstanceResponse: responses } };
 }

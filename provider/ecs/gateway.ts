@@ -139,21 +139,46 @@ export class SdkEcsGateway implements EcsGateway {
         timeouts: CallTimeouts = { connectTimeoutMs: CONNECT_TIMEOUT_MS, readTimeoutMs: READ_TIMEOUT_MS },
     ) {
         this.timeouts = timeouts;
-        this.runtime = new dara.RuntimeOptions({ autoretry: false, connectTimeout: timeouts.connectTimeoutMs, readTimeout: timeouts.readTimeoutMs });
-        const coalescer = <R>(action: (key: string) => string, maxBatch: number, send: (key: string, ids: string[]) => Promise<Map<string, R>>) =>
+        this.runtime = new dara.RuntimeOptions({
+            autoretry: false,
+            connectTimeout: timeouts.connectTimeoutMs,
+            readTimeout: timeouts.readTimeoutMs,
+        });
+        const coalescer = <R>(
+            action: (key: string) => string,
+            maxBatch: number,
+            send: (key: string, ids: string[]) => Promise<Map<string, R>>,
+        ) =>
             new Coalescer<string, R>(
-                { maxBatch, windowMs: COALESCE_WINDOW_MS, concurrency: BATCH_CONCURRENCY, ready: (key) => this.limiters.for(action(key)).ready() },
+                {
+                    maxBatch,
+                    windowMs: COALESCE_WINDOW_MS,
+                    concurrency: BATCH_CONCURRENCY,
+                    ready: (key) => this.limiters.for(action(key)).ready(),
+                },
                 send,
             );
-        this.describeCoalescer = coalescer(() => "DescribeInstances", DESCRIBE_INSTANCES_BATCH, (region, ids) => this.describeBatch(region, ids));
-        this.keyPairCoalescer = coalescer((key) => JSON.parse(key)[0], ATTACH_DETACH_BATCH, (key, ids) => {
-            const [action, region, keyPairName] = JSON.parse(key) as ["AttachKeyPair" | "DetachKeyPair", string, string];
-            return this.keyPairBatch(action, region, keyPairName, ids);
-        });
-        this.rebootCoalescer = coalescer(() => "RebootInstances", REBOOT_BATCH, (key, ids) => {
-            const [region, force] = JSON.parse(key) as [string, boolean];
-            return this.rebootBatch(region, ids, force);
-        });
+        this.describeCoalescer = coalescer(
+            () => "DescribeInstances",
+            DESCRIBE_INSTANCES_BATCH,
+            (region, ids) => this.describeBatch(region, ids),
+        );
+        this.keyPairCoalescer = coalescer(
+            (key) => JSON.parse(key)[0],
+            ATTACH_DETACH_BATCH,
+            (key, ids) => {
+                const [action, region, keyPairName] = JSON.parse(key) as ["AttachKeyPair" | "DetachKeyPair", string, string];
+                return this.keyPairBatch(action, region, keyPairName, ids);
+            },
+        );
+        this.rebootCoalescer = coalescer(
+            () => "RebootInstances",
+            REBOOT_BATCH,
+            (key, ids) => {
+                const [region, force] = JSON.parse(key) as [string, boolean];
+                return this.rebootBatch(region, ids, force);
+            },
+        );
     }
 
     private client(region: string): EcsClient {
@@ -250,7 +275,9 @@ export class SdkEcsGateway implements EcsGateway {
     private async describeKeyPair(region: string, keyPairName: string): Promise<boolean> {
         const request = new ecs.DescribeKeyPairsRequest({ regionId: region, keyPairName, pageSize: 10 });
         try {
-            const response = await this.send("DescribeKeyPairs", () => this.client(region).describeKeyPairsWithOptions(request, this.runtime));
+            const response = await this.send("DescribeKeyPairs", () =>
+                this.client(region).describeKeyPairsWithOptions(request, this.runtime),
+            );
             // A bare name is an exact match, but compare anyway: the API also does wildcard matching.
             return (response.body?.keyPairs?.keyPair ?? []).some((k) => k.keyPairName === keyPairName);
         } catch (error) {
@@ -259,11 +286,17 @@ export class SdkEcsGateway implements EcsGateway {
     }
 
     async attachKeyPair(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<BatchResult> {
-        return toBatchResult(instanceIds, await this.keyPairCoalescer.request(JSON.stringify(["AttachKeyPair", region, keyPairName]), instanceIds));
+        return toBatchResult(
+            instanceIds,
+            await this.keyPairCoalescer.request(JSON.stringify(["AttachKeyPair", region, keyPairName]), instanceIds),
+        );
     }
 
     async detachKeyPair(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<BatchResult> {
-        return toBatchResult(instanceIds, await this.keyPairCoalescer.request(JSON.stringify(["DetachKeyPair", region, keyPairName]), instanceIds));
+        return toBatchResult(
+            instanceIds,
+            await this.keyPairCoalescer.request(JSON.stringify(["DetachKeyPair", region, keyPairName]), instanceIds),
+        );
     }
 
     /**
@@ -345,7 +378,12 @@ export class SdkEcsGateway implements EcsGateway {
                 "RebootInstances",
                 () =>
                     client.rebootInstancesWithOptions(
-                        new ecs.RebootInstancesRequest({ regionId: region, instanceId: pending, forceReboot: force, batchOptimization: "SuccessFirst" }),
+                        new ecs.RebootInstancesRequest({
+                            regionId: region,
+                            instanceId: pending,
+                            forceReboot: force,
+                            batchOptimization: "SuccessFirst",
+                        }),
                         this.runtime,
                     ),
                 {
@@ -357,7 +395,9 @@ export class SdkEcsGateway implements EcsGateway {
                             for (const id of pending) if (facts.get(id)?.status !== "Running") outcomes.set(id, "ok");
                             pending = pending.filter((id) => !outcomes.has(id));
                             if (pending.length === 0 || Date.now() >= watchUntil) break;
-                            await this.retry.sleep(Math.min(REBOOT_WATCH_POLL_MS, this.timeouts.readTimeoutMs / 10, watchUntil - Date.now()));
+                            await this.retry.sleep(
+                                Math.min(REBOOT_WATCH_POLL_MS, this.timeouts.readTimeoutMs / 10, watchUntil - Date.now()),
+                            );
                         }
                         return pending.length ? "retry" : "stop";
                     },
@@ -373,7 +413,12 @@ export class SdkEcsGateway implements EcsGateway {
             const entry = entries.get(instanceId);
             // SuccessFirst reports "200" per instance; a response without entries accepted them all.
             const accepted = !entry || entry.code === undefined || String(entry.code) === "200";
-            outcomes.set(instanceId, accepted ? "ok" : { instanceId, code: String(entry!.code), message: `${entry!.message ?? "reboot refused"} (request id ${requestId})` });
+            outcomes.set(
+                instanceId,
+                accepted
+                    ? "ok"
+                    : { instanceId, code: String(entry!.code), message: `${entry!.message ?? "reboot refused"} (request id ${requestId})` },
+            );
         }
         return outcomes;
     }

@@ -87,7 +87,11 @@ describeWithCli("Automation API inline program", ({ binDir }) => {
         const destroy = await run("destroy");
         expect(destroy.result).toBe("succeeded");
         expect(destroy.resourceChanges).toMatchObject({ delete: 2 });
-        expect(callsOf(emulator.calls, "DetachKeyPair").flatMap((c) => c.instanceIds).sort()).toEqual([...FLEET].sort());
+        expect(
+            callsOf(emulator.calls, "DetachKeyPair")
+                .flatMap((c) => c.instanceIds)
+                .sort(),
+        ).toEqual([...FLEET].sort());
         for (const id of FLEET) expect(emulator.model.instance(id)!.keyPairName).toBeUndefined();
     });
 });

@@ -19,7 +19,8 @@ const TSC = path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc");
 describe("examples", () => {
     it.each(EXAMPLES)("%s type-checks (tsc --noEmit) and has a README and Pulumi.yaml", async (name) => {
         const dir = path.join(REPO_ROOT, "examples", name);
-        for (const file of ["README.md", "Pulumi.yaml", "index.ts", "tsconfig.json"]) expect(fs.existsSync(path.join(dir, file))).toBe(true);
+        for (const file of ["README.md", "Pulumi.yaml", "index.ts", "tsconfig.json"])
+            expect(fs.existsSync(path.join(dir, file))).toBe(true);
         expect(fs.existsSync(path.join(dir, "node_modules"))).toBe(false); // the root's node_modules serves every example
         await promisify(execFile)(process.execPath, [TSC, "--noEmit", "-p", path.join(dir, "tsconfig.json")], { cwd: REPO_ROOT });
     });

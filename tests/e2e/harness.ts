@@ -56,7 +56,8 @@ export function ensurePulumiCli(): CliStatus {
             timeout: 40 * 60_000,
         });
         const binDir = stdout.trim().split("\n").pop() ?? "";
-        if (!fs.existsSync(path.join(binDir, "pulumi"))) throw new Error(`ensure-pulumi.sh printed "${binDir}", which has no pulumi binary`);
+        if (!fs.existsSync(path.join(binDir, "pulumi")))
+            throw new Error(`ensure-pulumi.sh printed "${binDir}", which has no pulumi binary`);
         cliStatus = { ok: true, binDir };
     } catch (error) {
         cliStatus = { ok: false, reason: error instanceof Error ? error.message : String(error) };
@@ -93,7 +94,8 @@ export function describeWithCli(name: string, body: (cli: { binDir: string }) =>
 export function ensureBuiltAndLinked(): void {
     execFileSync(process.execPath, [path.join(REPO_ROOT, "scripts", "link-self.js")], { cwd: REPO_ROOT, stdio: "ignore" });
     const built = path.join(REPO_ROOT, "dist", "provider", "lifecycle.js");
-    if (!fs.existsSync(built)) throw new Error("dist/ is missing: run `npm run build` (npm test and npm run test:e2e do) before the e2e tests");
+    if (!fs.existsSync(built))
+        throw new Error("dist/ is missing: run `npm run build` (npm test and npm run test:e2e do) before the e2e tests");
     const newestSource = newestMtime(path.join(REPO_ROOT, "provider"));
     const newestBuild = newestMtime(path.join(REPO_ROOT, "dist", "provider"));
     if (newestSource > newestBuild + 1000) {
@@ -344,7 +346,10 @@ export function pulumiEnv(binDir: string, backendDir: string, homeDir: string): 
 }
 
 /** Stack configuration that points the quickstart at an in-process emulator. */
-export function emulatorConfig(emulator: Emulator, credentials = { accessKey: DEFAULT_ACCESS_KEY.accessKeyId, secretKey: DEFAULT_ACCESS_KEY.accessKeySecret }): Record<string, string> {
+export function emulatorConfig(
+    emulator: Emulator,
+    credentials = { accessKey: DEFAULT_ACCESS_KEY.accessKeyId, secretKey: DEFAULT_ACCESS_KEY.accessKeySecret },
+): Record<string, string> {
     return {
         "alicloud:region": "cn-hangzhou",
         "alicloud:accessKey": credentials.accessKey,

@@ -30,10 +30,19 @@ describeWithCli("an up whose whole process tree is killed after AttachKeyPair", 
 
     beforeAll(async () => {
         ensureBuiltAndLinked();
-        emulator = await startEmulator({ port: 0, timeScale: 0.05, seed: { keyPairs: [{ name: "ops-2026" }], instances: FLEET.map((id) => ({ id })) } });
+        emulator = await startEmulator({
+            port: 0,
+            timeScale: 0.05,
+            seed: { keyPairs: [{ name: "ops-2026" }], instances: FLEET.map((id) => ({ id })) },
+        });
         stack = new PulumiStack(binDir, QUICKSTART_DIR, "e2e-crash");
         await stack.init();
-        await stack.setConfigs({ ...emulatorConfig(emulator), keyPairName: "ops-2026", instanceIds: FLEET, restart: { pollIntervalSeconds: 0.1 } });
+        await stack.setConfigs({
+            ...emulatorConfig(emulator),
+            keyPairName: "ops-2026",
+            instanceIds: FLEET,
+            restart: { pollIntervalSeconds: 0.1 },
+        });
     });
 
     afterAll(async () => {
@@ -59,14 +68,16 @@ describeWithCli("an up whose whole process tree is killed after AttachKeyPair", 
         }
         await run;
         emulator.faults.remove(slowAttach);
-        for (const id of FLEET) expect(instance(id)).toMatchObject({ keyPairName: "ops-2026", effectiveKeyPairName: undefined, rebootCount: 0 });
+        for (const id of FLEET)
+            expect(instance(id)).toMatchObject({ keyPairName: "ops-2026", effectiveKeyPairName: undefined, rebootCount: 0 });
         expect(callsOf(emulator.calls, "RebootInstances")).toEqual([]);
 
         await stack.pulumi(["cancel", "--yes"]);
         await stack.refresh(["--clear-pending-creates"]);
         const up = await stack.up();
         expect(up.code).toBe(0);
-        for (const id of FLEET) expect(instance(id)).toMatchObject({ keyPairName: "ops-2026", effectiveKeyPairName: "ops-2026", rebootCount: 1 });
+        for (const id of FLEET)
+            expect(instance(id)).toMatchObject({ keyPairName: "ops-2026", effectiveKeyPairName: "ops-2026", rebootCount: 1 });
         expect([...(await stack.outputs()).restartedInstanceIds].sort()).toEqual(FLEET);
 
         // Settled: another up owes nothing and changes nothing.

@@ -70,7 +70,11 @@ describeWithCli("quickstart under the real Pulumi CLI", ({ binDir }) => {
     it("1. preview of a new attachment shows one create and changes nothing in ECS", async () => {
         emulator.resetCalls();
         const preview = await stack.preview();
-        expect(attachmentLines(preview.output).some((l) => /^\s*\+\s+pulumi-nodejs:dynamic\/alicloud-ecs:KeyPairAttachment fleet-key create/.test(l))).toBe(true);
+        expect(
+            attachmentLines(preview.output).some((l) =>
+                /^\s*\+\s+pulumi-nodejs:dynamic\/alicloud-ecs:KeyPairAttachment fleet-key create/.test(l),
+            ),
+        ).toBe(true);
         expect(preview.output).toMatch(/\+ 2 to create/);
         expect(mutatingCalls(emulator.calls)).toEqual([]);
         expect(WEB.map((id) => instance(id).keyPairName)).toEqual([undefined, undefined, undefined, undefined]);
@@ -87,7 +91,12 @@ describeWithCli("quickstart under the real Pulumi CLI", ({ binDir }) => {
         expect(outputs.pendingRestartInstanceIds).toEqual([STOPPED]);
         // The emulator agrees: bound, restarted once (key in effect) — the stopped one bound but not started.
         for (const id of [WEB[0], WEB[1], WEB[2]]) {
-            expect(instance(id)).toMatchObject({ keyPairName: "ops-2026", effectiveKeyPairName: "ops-2026", rebootCount: 1, status: "Running" });
+            expect(instance(id)).toMatchObject({
+                keyPairName: "ops-2026",
+                effectiveKeyPairName: "ops-2026",
+                rebootCount: 1,
+                status: "Running",
+            });
         }
         expect(instance(STOPPED)).toMatchObject({ keyPairName: "ops-2026", status: "Stopped", startCount: 0 });
         expect(instance(WEB[3]).keyPairName).toBeUndefined();
@@ -110,7 +119,11 @@ describeWithCli("quickstart under the real Pulumi CLI", ({ binDir }) => {
         const before = rebootCounts();
         emulator.resetCalls();
         const preview = await stack.preview();
-        expect(attachmentLines(preview.output).some((l) => /~\s+pulumi-nodejs:dynamic\/alicloud-ecs:KeyPairAttachment fleet-key update/.test(l))).toBe(true);
+        expect(
+            attachmentLines(preview.output).some((l) =>
+                /~\s+pulumi-nodejs:dynamic\/alicloud-ecs:KeyPairAttachment fleet-key update/.test(l),
+            ),
+        ).toBe(true);
         expect(preview.output).not.toMatch(/replace|\+-/);
         expect(preview.output).toMatch(/~ 1 to update/);
         expect(mutatingCalls(emulator.calls)).toEqual([]);
@@ -202,7 +215,11 @@ describeWithCli("quickstart under the real Pulumi CLI", ({ binDir }) => {
         const destroy = await stack.destroy();
         const bound = [WEB[0], WEB[2], WEB[3], STOPPED];
         for (const id of bound) expect(instance(id).keyPairName).toBeUndefined();
-        expect(callsOf(emulator.calls, "DetachKeyPair").flatMap((c) => c.instanceIds).sort()).toEqual(bound.sort());
+        expect(
+            callsOf(emulator.calls, "DetachKeyPair")
+                .flatMap((c) => c.instanceIds)
+                .sort(),
+        ).toEqual(bound.sort());
         expect(rebootCounts()).toEqual(before); // restart.onUnbind is off
         const notice = destroy.output.split("\n").find((l) => /unbound key pair "ops-2027" from/.test(l));
         expect(notice).toBeDefined();

@@ -24,7 +24,10 @@ describeWithCli("passwordOnUnbind under the real Pulumi CLI", ({ binDir }) => {
         emulator = await startEmulator({
             port: 0,
             timeScale: 0.05,
-            seed: { keyPairs: [{ name: "ops-2026" }], instances: [...IDS.slice(0, 2).map((id) => ({ id })), { id: IDS[2], status: "Stopped" as const }] },
+            seed: {
+                keyPairs: [{ name: "ops-2026" }],
+                instances: [...IDS.slice(0, 2).map((id) => ({ id })), { id: IDS[2], status: "Stopped" as const }],
+            },
         });
         stack = new PulumiStack(binDir, QUICKSTART_DIR, "e2e-password");
         await stack.init();
@@ -46,10 +49,19 @@ describeWithCli("passwordOnUnbind under the real Pulumi CLI", ({ binDir }) => {
         emulator.resetCalls();
         await stack.setConfigObject("instanceIds", [IDS[0]]);
         const up = await stack.up();
-        expect(instance(IDS[1])).toMatchObject({ keyPairName: undefined, password: PASSWORD, passwordEffective: true, forcedRebootCount: 0 });
+        expect(instance(IDS[1])).toMatchObject({
+            keyPairName: undefined,
+            password: PASSWORD,
+            passwordEffective: true,
+            forcedRebootCount: 0,
+        });
         expect(instance(IDS[2])).toMatchObject({ keyPairName: undefined, password: PASSWORD, passwordEffective: false, startCount: 0 });
         expect(instance(IDS[0]).password).toBeUndefined();
-        expect(callsOf(emulator.calls, "ModifyInstanceAttribute").map((c) => c.params.InstanceId).sort()).toEqual([IDS[1], IDS[2]]);
+        expect(
+            callsOf(emulator.calls, "ModifyInstanceAttribute")
+                .map((c) => c.params.InstanceId)
+                .sort(),
+        ).toEqual([IDS[1], IDS[2]]);
         expect(up.output).not.toMatch(/no longer holds? a key pair/);
         const outputs = await stack.outputs();
         expect(outputs.passwordResetRequiredInstanceIds).toEqual([]);

@@ -9,82 +9,87 @@ import { sha256Hex, v3CanonicalRequest, v3Signature } from "../../emulator/signa
 export const REGION = "cn-hangzhou";
 
 export interface ClientOptions {
-  accessKeyId?: string;
-  accessKeySecret?: string;
-  securityToken?: string;
-  signatureAlgorithm?: "v2";
+    accessKeyId?: string;
+    accessKeySecret?: string;
+    securityToken?: string;
+    signatureAlgorithm?: "v2";
 }
 
 /** The unmodified official SDK, pointed at the emulator the way users configure it. */
 export function ecsClient(emulator: Emulator, options: ClientOptions = {}): Client {
-  return new Client(
-    new $OpenApiUtil.Config({
-      accessKeyId: options.accessKeyId ?? DEFAULT_ACCESS_KEY.accessKeyId,
-      accessKeySecret: options.accessKeySecret ?? DEFAULT_ACCESS_KEY.accessKeySecret,
-      securityToken: options.securityToken,
-      signatureAlgorithm: options.signatureAlgorithm,
-      endpoint: emulator.endpoint,
-      protocol: "http",
-      regionId: REGION,
-    }),
-  );
+    return new Client(
+        new $OpenApiUtil.Config({
+            accessKeyId: options.accessKeyId ?? DEFAULT_ACCESS_KEY.accessKeyId,
+            accessKeySecret: options.accessKeySecret ?? DEFAULT_ACCESS_KEY.accessKeySecret,
+            securityToken: options.securityToken,
+            signatureAlgorithm: options.signatureAlgorithm,
+            endpoint: emulator.endpoint,
+            protocol: "http",
+            regionId: REGION,
+        }),
+    );
 }
 
 /** Resolves with the SDK error's code and HTTP status (fails the test if the call succeeds). */
 export async function ecsErrorOf(call: Promise<unknown>): Promise<{ code: string; statusCode: number; data: Record<string, unknown> }> {
-  try {
-    await call;
-  } catch (error) {
-    const e = error as { code: string; statusCode: number; data: Record<string, unknown> };
-    return { code: e.code, statusCode: e.statusCode, data: e.data };
-  }
-  throw new Error("expected the call to fail");
+    try {
+        await call;
+    } catch (error) {
+        const e = error as { code: string; statusCode: number; data: Record<string, unknown> };
+        return { code: e.code, statusCode: e.statusCode, data: e.data };
+    }
+    throw new Error("expected the call to fail");
 }
 
 export interface RawV3Request {
-  action: string;
-  query: Record<string, string>;
-  date?: string;
-  nonce?: string;
-  accessKeyId?: string;
-  accessKeySecret?: string;
+    action: string;
+    query: Record<string, string>;
+    date?: string;
+    nonce?: string;
+    accessKeyId?: string;
+    accessKeySecret?: string;
 }
 
 /** A V3 request signed by hand, so a test can reuse a nonce or backdate the signature. */
 export function sendSignedV3(emulator: Emulator, raw: RawV3Request): Promise<{ status: number; body: Record<string, unknown> }> {
-  const headers: Record<string, string> = {
-    host: emulator.endpoint,
-    "x-acs-action": raw.action,
-    "x-acs-version": "2014-05-26",
-    "x-acs-date": raw.date ?? new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
-    "x-acs-signature-nonce": raw.nonce ?? randomBytes(16).toString("hex"),
-    "x-acs-content-sha256": sha256Hex(""),
-  };
-  const canonical = v3CanonicalRequest({
-    method: "POST",
-    query: Object.entries(raw.query),
-    signedHeaders: headers,
-    payloadHash: headers["x-acs-content-sha256"],
-  });
-  const signature = v3Signature(raw.accessKeySecret ?? DEFAULT_ACCESS_KEY.accessKeySecret, canonical);
-  headers.authorization = `ACS3-HMAC-SHA256 Credential=${raw.accessKeyId ?? DEFAULT_ACCESS_KEY.accessKeyId},SignedHeaders=${Object.keys(headers).sort().join(";")},Signature=${signature}`;
-  return new Promise((resolve, reject) => {
-    const req = request(`${emulator.url}/?${new URLSearchParams(raw.query).toString()}`, { method: "POST", headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) }));
+    const headers: Record<string, string> = {
+        host: emulator.endpoint,
+        "x-acs-action": raw.action,
+        "x-acs-version": "2014-05-26",
+        "x-acs-date": raw.date ?? new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+        "x-acs-signature-nonce": raw.nonce ?? randomBytes(16).toString("hex"),
+        "x-acs-content-sha256": sha256Hex(""),
+    };
+    const canonical = v3CanonicalRequest({
+        method: "POST",
+        query: Object.entries(raw.query),
+        signedHeaders: headers,
+        payloadHash: headers["x-acs-content-sha256"],
     });
-    req.on("error", reject);
-    req.end();
-  });
+    const signature = v3Signature(raw.accessKeySecret ?? DEFAULT_ACCESS_KEY.accessKeySecret, canonical);
+    headers.authorization = `ACS3-HMAC-SHA256 Credential=${raw.accessKeyId ?? DEFAULT_ACCESS_KEY.accessKeyId},SignedHeaders=${Object.keys(headers).sort().join(";")},Signature=${signature}`;
+    return new Promise((resolve, reject) => {
+        const req = request(`${emulator.url}/?${new URLSearchParams(raw.query).toString()}`, { method: "POST", headers }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (chunk: Buffer) => chunks.push(chunk));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) }));
+        });
+        req.on("error", reject);
+        req.end();
+    });
 }
 
 /** Plain JSON over HTTP, for the control endpoints. */
-export async function controlCall(emulator: Emulator, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const response = await fetch(`${emulator.url}/_emulator/${path}`, {
-    method,
-    headers: body === undefined ? undefined : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, json: await response.json() };
+export async function controlCall(
+    emulator: Emulator,
+    method: string,
+    path: string,
+    body?: unknown,
+): Promise<{ status: number; json: any }> {
+    const response = await fetch(`${emulator.url}/_emulator/${path}`, {
+        method,
+        headers: body === undefined ? undefined : { "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, json: await response.json() };
 }

@@ -52,7 +52,10 @@ test("the serialized text is the closure serializer's module, exporting handler"
 });
 
 test("configure answers for the dynamic provider: no secrets, no preview", async () => {
-    const result = await host.configure({ "fixture:greeting": "hello", "proj:greeting": "from proj", "project:greeting": "from project" }, { secretKeys: ["fixture:greeting"] });
+    const result = await host.configure(
+        { "fixture:greeting": "hello", "proj:greeting": "from proj", "project:greeting": "from project" },
+        { secretKeys: ["fixture:greeting"] },
+    );
     expect(result).toEqual({ acceptSecrets: false, supportsPreview: false, acceptResources: false, acceptOutputs: false });
 });
 
@@ -76,7 +79,10 @@ test("diff maps changes, replaces and deleteBeforeReplace", async () => {
         replaces: [],
         deleteBeforeReplace: false,
     });
-    expect(await host.diff("fx-alpha", URN, olds, withProvider({ name: "beta", zone: "a" }))).toMatchObject({ changes: "DIFF_SOME", replaces: [] });
+    expect(await host.diff("fx-alpha", URN, olds, withProvider({ name: "beta", zone: "a" }))).toMatchObject({
+        changes: "DIFF_SOME",
+        replaces: [],
+    });
     expect(await host.diff("fx-alpha", URN, olds, withProvider({ name: "alpha", zone: "b" }))).toEqual({
         changes: "DIFF_SOME",
         replaces: ["zone"],

@@ -119,7 +119,13 @@ export interface HostClient {
     diff(id: string, urn: string, olds: PropertyMap, news: PropertyMap, options?: OldInputsOption): Promise<DiffResult>;
     create(urn: string, props: PropertyMap, options?: { timeoutSeconds?: number }): Promise<{ id: string; properties: PropertyMap }>;
     read(id: string, urn: string, props: PropertyMap, options?: { inputs?: PropertyMap }): Promise<ReadResult>;
-    update(id: string, urn: string, olds: PropertyMap, news: PropertyMap, options?: OldInputsOption & { timeoutSeconds?: number }): Promise<{ properties: PropertyMap }>;
+    update(
+        id: string,
+        urn: string,
+        olds: PropertyMap,
+        news: PropertyMap,
+        options?: OldInputsOption & { timeoutSeconds?: number },
+    ): Promise<{ properties: PropertyMap }>;
     delete(id: string, urn: string, props: PropertyMap, options?: OldInputsOption & { timeoutSeconds?: number }): Promise<void>;
     /** Everything the host wrote to stdout (after its port line) and stderr so far. */
     stdout(): string;
@@ -160,11 +166,11 @@ export async function serializeProviderLikeDynamicResource(source: {
             process.stdout.write(JSON.stringify({ text: sf.text, containsSecrets: sf.containsSecrets }));
         });
     `;
-    const { stdout } = await promisify(execFile)(
-        process.execPath,
-        ["-e", script, source.module, source.exportName],
-        { cwd: source.cwd ?? REPO_ROOT, env: source.env ?? process.env, maxBuffer: 64 * 1024 * 1024 },
-    );
+    const { stdout } = await promisify(execFile)(process.execPath, ["-e", script, source.module, source.exportName], {
+        cwd: source.cwd ?? REPO_ROOT,
+        env: source.env ?? process.env,
+        maxBuffer: 64 * 1024 * 1024,
+    });
     return JSON.parse(stdout) as { text: string; containsSecrets: boolean };
 }
 
@@ -228,14 +234,21 @@ function captureOutput(child: ChildProcess): CapturedOutput {
 
 function readPort(child: ChildProcess, output: CapturedOutput): Promise<number> {
     return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => finish(new Error(`dynamic provider host printed no port in ${HOST_START_TIMEOUT_MS} ms`)), HOST_START_TIMEOUT_MS);
+        const timer = setTimeout(
+            () => finish(new Error(`dynamic provider host printed no port in ${HOST_START_TIMEOUT_MS} ms`)),
+            HOST_START_TIMEOUT_MS,
+        );
         const check = (): void => {
             const match = /^(\d+)\r?\n/.exec(output.stdout);
             if (match) {
                 output.stdout = output.stdout.slice(match[0].length);
                 finish(undefined, Number(match[1]));
             } else if (child.exitCode !== null || child.signalCode !== null) {
-                finish(new Error(`dynamic provider host exited (${child.exitCode ?? child.signalCode}) before printing its port:\n${output.stderr}`));
+                finish(
+                    new Error(
+                        `dynamic provider host exited (${child.exitCode ?? child.signalCode}) before printing its port:\n${output.stderr}`,
+                    ),
+                );
             }
         };
         const finish = (error: Error | undefined, port?: number): void => {
@@ -274,7 +287,11 @@ function typeAndName(urn: string): { type: string; name: string } {
 }
 
 /** What every resource request carries: the URN, and the type and name the URN holds (and the id, once there is one). */
-function identify<R extends { setUrn(v: string): unknown; setType(v: string): unknown; setName(v: string): unknown }>(request: R, urn: string, id?: string): R {
+function identify<R extends { setUrn(v: string): unknown; setType(v: string): unknown; setName(v: string): unknown }>(
+    request: R,
+    urn: string,
+    id?: string,
+): R {
     const { type, name } = typeAndName(urn);
     request.setUrn(urn);
     request.setType(type);
@@ -370,7 +387,11 @@ class GrpcHostClient implements HostClient {
         };
     }
 
-    async create(urn: string, props: PropertyMap, options: { timeoutSeconds?: number } = {}): Promise<{ id: string; properties: PropertyMap }> {
+    async create(
+        urn: string,
+        props: PropertyMap,
+        options: { timeoutSeconds?: number } = {},
+    ): Promise<{ id: string; properties: PropertyMap }> {
         const request = identify(new providerProto.CreateRequest(), urn);
         request.setProperties(toStruct(props));
         request.setTimeout(options.timeoutSeconds ?? 0);

@@ -205,7 +205,12 @@ describe("KeyPairAttachment through the engine protocol", () => {
         expect(created.properties.pendingRestartInstanceIds).toEqual(["i-web3"]);
 
         for (const running of ["i-web1", "i-web2", "i-web4"]) {
-            expect(instance(running)).toMatchObject({ status: "Running", keyPairName: "ops-2026", effectiveKeyPairName: "ops-2026", rebootCount: 1 });
+            expect(instance(running)).toMatchObject({
+                status: "Running",
+                keyPairName: "ops-2026",
+                effectiveKeyPairName: "ops-2026",
+                rebootCount: 1,
+            });
         }
         expect(instance("i-web3")).toMatchObject({ status: "Stopped", keyPairName: "ops-2026", rebootCount: 0 });
         id = created.id;
@@ -213,7 +218,9 @@ describe("KeyPairAttachment through the engine protocol", () => {
     });
 
     test("diff: reordering instanceIds is no change", async () => {
-        const news = await recorded(host.check(URN, checkedInputs, withProvider({ ...inputs, instanceIds: [...inputs.instanceIds].reverse() })));
+        const news = await recorded(
+            host.check(URN, checkedInputs, withProvider({ ...inputs, instanceIds: [...inputs.instanceIds].reverse() })),
+        );
         const diff = await recorded(host.diff(id, URN, state, news.inputs, { oldInputs: checkedInputs }));
         expect(diff.changes).toBe("DIFF_NONE");
     });
@@ -225,7 +232,9 @@ describe("KeyPairAttachment through the engine protocol", () => {
     });
 
     test("diff: a restart-only change is an update, not a replace", async () => {
-        const news = await recorded(host.check(URN, checkedInputs, withProvider({ ...inputs, restart: { ...FAST_RESTART, batchSize: 2 } })));
+        const news = await recorded(
+            host.check(URN, checkedInputs, withProvider({ ...inputs, restart: { ...FAST_RESTART, batchSize: 2 } })),
+        );
         const diff = await recorded(host.diff(id, URN, state, news.inputs, { oldInputs: checkedInputs }));
         expect(diff).toEqual({ changes: "DIFF_SOME", replaces: [], deleteBeforeReplace: false });
     });
@@ -254,7 +263,12 @@ describe("KeyPairAttachment through the engine protocol", () => {
         expect(updated.properties.passwordResetRequiredInstanceIds).toEqual(["i-web4"]);
         expect(updated.properties[PROVIDER_KEY]).toBe(providerText);
 
-        expect(instance("i-extra")).toMatchObject({ status: "Running", keyPairName: "ops-2026", effectiveKeyPairName: "ops-2026", rebootCount: 1 });
+        expect(instance("i-extra")).toMatchObject({
+            status: "Running",
+            keyPairName: "ops-2026",
+            effectiveKeyPairName: "ops-2026",
+            rebootCount: 1,
+        });
         expect(instance("i-web4").keyPairName).toBeUndefined();
         expect(instance("i-web1").rebootCount).toBe(1);
         expect(instance("i-web2").keyPairName).toBeUndefined();
@@ -357,7 +371,11 @@ describe("passwordOnUnbind through the engine protocol", () => {
 
     test("check refuses a weak password without repeating it", async () => {
         const weak = "weakpassword";
-        const checked = await host.check(urnOf("pw-weak"), {}, withProvider({ keyPairName: "ops-2026", instanceIds: ["i-pw1"], passwordOnUnbind: weak }));
+        const checked = await host.check(
+            urnOf("pw-weak"),
+            {},
+            withProvider({ keyPairName: "ops-2026", instanceIds: ["i-pw1"], passwordOnUnbind: weak }),
+        );
         expect(checked.failures).toEqual([{ property: "passwordOnUnbind", reason: expect.stringMatching(/at least three of/) }]);
         expect(JSON.stringify(checked.failures)).not.toContain(weak);
     });

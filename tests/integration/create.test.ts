@@ -27,16 +27,29 @@ describe("create", () => {
         expect(Object.entries(outs).filter(([, v]) => v === undefined)).toEqual([]);
         const model = f.emulator.model;
         for (const i of ["i-run1", "i-run2"]) {
-            expect(model.instance(i)).toMatchObject({ keyPairName: "ops", effectiveKeyPairName: "ops", status: "Running", rebootCount: 1, forcedRebootCount: 0 });
+            expect(model.instance(i)).toMatchObject({
+                keyPairName: "ops",
+                effectiveKeyPairName: "ops",
+                status: "Running",
+                rebootCount: 1,
+                forcedRebootCount: 0,
+            });
         }
         expect(model.instance("i-stop1")).toMatchObject({ keyPairName: "ops", status: "Stopped", startCount: 0, rebootCount: 0 });
-        expect(f.logs.join("\n")).toMatch(/3 instance\(s\) hold key pair "ops".*restarted: .*i-run1.*change takes effect at next start: i-stop1/);
+        expect(f.logs.join("\n")).toMatch(
+            /3 instance\(s\) hold key pair "ops".*restarted: .*i-run1.*change takes effect at next start: i-stop1/,
+        );
     });
 
     test("batches to the API limits: 50 per AttachKeyPair, 100 per RebootInstances and DescribeInstances", async () => {
         const fleet = linuxInstances(230);
         f = await startFixture({ keyPairs: [{ name: "ops" }], instances: fleet });
-        const { outs } = await f.hooks.create(inputs("ops", fleet.map((i) => i.id)));
+        const { outs } = await f.hooks.create(
+            inputs(
+                "ops",
+                fleet.map((i) => i.id),
+            ),
+        );
 
         expect(outs.instanceIds).toHaveLength(230);
         expect(outs.restartedInstanceIds).toHaveLength(230);
@@ -50,7 +63,12 @@ describe("create", () => {
     test("an ineligible instance fails the whole create before anything changes, naming each and why", async () => {
         f = await startFixture({
             keyPairs: [{ name: "ops" }],
-            instances: [{ id: "i-ok" }, { id: "i-win", osType: "windows" }, { id: "i-gen1", ioOptimized: false }, { id: "i-far", region: "cn-beijing" }],
+            instances: [
+                { id: "i-ok" },
+                { id: "i-win", osType: "windows" },
+                { id: "i-gen1", ioOptimized: false },
+                { id: "i-far", region: "cn-beijing" },
+            ],
         });
         const error = await f.hooks.create(inputs("ops", ["i-ok", "i-win", "i-gen1", "i-far", "i-gone"])).catch((e) => e);
 
@@ -67,7 +85,9 @@ describe("create", () => {
 
     test("a missing key pair fails naming it, nothing changed", async () => {
         f = await startFixture({ keyPairs: [{ name: "ops" }], instances: [{ id: "i-ok" }] });
-        await expect(f.hooks.create(inputs("nope-key", ["i-ok"]))).rejects.toThrow(/Key pair "nope-key" does not exist in region cn-hangzhou\. Nothing was changed/);
+        await expect(f.hooks.create(inputs("nope-key", ["i-ok"]))).rejects.toThrow(
+            /Key pair "nope-key" does not exist in region cn-hangzhou\. Nothing was changed/,
+        );
         expect(mutatingCalls(f.emulator)).toEqual([]);
     });
 
@@ -103,7 +123,13 @@ describe("create", () => {
     test("a rolling restart never has more than batchSize instances restarting at once", async () => {
         const fleet = linuxInstances(7);
         f = await startFixture({ keyPairs: [{ name: "ops" }], instances: fleet });
-        const { outs } = await f.hooks.create(inputs("ops", fleet.map((i) => i.id), { restart: { ...FAST_RESTART, batchSize: 3 } }));
+        const { outs } = await f.hooks.create(
+            inputs(
+                "ops",
+                fleet.map((i) => i.id),
+                { restart: { ...FAST_RESTART, batchSize: 3 } },
+            ),
+        );
 
         expect(outs.restartedInstanceIds).toHaveLength(7);
         const reboots = f.emulator.calls.filter((c) => c.action === "RebootInstances");
@@ -120,14 +146,31 @@ describe("create", () => {
 
         expect(outs.restartedInstanceIds).toEqual(["i-booting"]);
         expect(f.emulator.calls.filter((c) => c.action === "AttachKeyPair" && c.status !== 200)).toEqual([]);
-        expect(f.emulator.model.instance("i-booting")).toMatchObject({ keyPairName: "ops", effectiveKeyPairName: "ops", status: "Running" });
+        expect(f.emulator.model.instance("i-booting")).toMatchObject({
+            keyPairName: "ops",
+            effectiveKeyPairName: "ops",
+            status: "Running",
+        });
     });
 
     test("a per-instance failure after others were bound throws the partial state for the engine to record", async () => {
         const fleet = linuxInstances(120);
         f = await startFixture({ keyPairs: [{ name: "ops" }], instances: fleet });
-        f.emulator.faults.add({ action: "AttachKeyPair", times: Infinity, instanceFailures: [{ instanceId: "i-run0077", code: "IncorrectInstanceStatus", message: "The current status of the resource does not support this operation." }] });
-        const props = inputs("ops", fleet.map((i) => i.id));
+        f.emulator.faults.add({
+            action: "AttachKeyPair",
+            times: Infinity,
+            instanceFailures: [
+                {
+                    instanceId: "i-run0077",
+                    code: "IncorrectInstanceStatus",
+                    message: "The current status of the resource does not support this operation.",
+                },
+            ],
+        });
+        const props = inputs(
+            "ops",
+            fleet.map((i) => i.id),
+        );
         const error = await f.hooks.create(props).catch((e) => e);
 
         expect(error).toBeInstanceOf(PartialBindingError);
@@ -139,7 +182,10 @@ describe("create", () => {
         expect(error.properties.instanceIds).toHaveLength(119);
         expect(error.properties.instanceIds).not.toContain("i-run0077");
         // What the error carries is exactly what the emulator holds.
-        const bound = f.emulator.model.instances().filter((i) => i.keyPairName === "ops").map((i) => i.id);
+        const bound = f.emulator.model
+            .instances()
+            .filter((i) => i.keyPairName === "ops")
+            .map((i) => i.id);
         expect(bound.sort()).toEqual([...error.properties.instanceIds].sort());
         expect(error.properties.restartedInstanceIds).toHaveLength(119);
         expect(f.emulator.model.instance("i-run0077")!.rebootCount).toBe(0);
@@ -148,14 +194,20 @@ describe("create", () => {
     test("a run that died between AttachKeyPair and the reboots is finished by the next create (the state lost it)", async () => {
         // (pid 5000000 is above Linux's pid_max: the process that wrote the note is certainly gone)
         const journalDir = fs.mkdtempSync(path.join(os.tmpdir(), "kpa-journal-"));
-        f = await startFixture({ keyPairs: [{ name: "ops" }], instances: [{ id: "i-a" }, { id: "i-b" }, { id: "i-s", status: "Stopped" }] }, {}, {}, journalDir);
+        f = await startFixture(
+            { keyPairs: [{ name: "ops" }], instances: [{ id: "i-a" }, { id: "i-b" }, { id: "i-s", status: "Stopped" }] },
+            {},
+            {},
+            journalDir,
+        );
         // What the dead run left: the write-ahead note, then the binding; no reboot, nothing in the state.
         await new FileRestartJournal(journalDir, undefined, { pid: 5_000_000 }).note("cn-hangzhou", "ops", ["i-a", "i-b"]);
         for (const id of ["i-a", "i-b", "i-s"]) f.emulator.model.attachKeyPair(id, "ops");
 
         const { outs } = await f.hooks.create(inputs("ops", ["i-a", "i-b", "i-s"]));
         expect(outs.restartedInstanceIds.sort()).toEqual(["i-a", "i-b"]);
-        for (const id of ["i-a", "i-b"]) expect(f.emulator.model.instance(id)).toMatchObject({ effectiveKeyPairName: "ops", rebootCount: 1 });
+        for (const id of ["i-a", "i-b"])
+            expect(f.emulator.model.instance(id)).toMatchObject({ effectiveKeyPairName: "ops", rebootCount: 1 });
         expect(f.emulator.model.instance("i-s")).toMatchObject({ rebootCount: 0, startCount: 0 });
         expect(f.emulator.calls.filter((c) => c.action === "AttachKeyPair")).toEqual([]);
         expect([...(await new FileRestartJournal(journalDir).owed("cn-hangzhou", "ops"))]).toEqual([]);
@@ -167,7 +219,9 @@ describe("create", () => {
 
     test("a restart that does not finish in time is a partial failure naming the instance", async () => {
         f = await startFixture({ keyPairs: [{ name: "ops" }], instances: [{ id: "i-slow" }] }, { timeScale: 1 });
-        const error = await f.hooks.create(inputs("ops", ["i-slow"], { restart: { timeoutSeconds: 0.3, pollIntervalSeconds: 0.05 } })).catch((e) => e);
+        const error = await f.hooks
+            .create(inputs("ops", ["i-slow"], { restart: { timeoutSeconds: 0.3, pollIntervalSeconds: 0.05 } }))
+            .catch((e) => e);
 
         expect(error).toBeInstanceOf(PartialBindingError);
         expect(error.message).toMatch(/i-slow: RestartTimeout not Running 0.3 s after its restart \(status (Stopping|Starting)\)/);

@@ -51,7 +51,14 @@ export async function startFixture(
     const gateway = new SdkEcsGateway(settings, retry);
     const logs: string[] = [];
     const journal = new FileRestartJournal(journalDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "kpa-journal-")), (line) => logs.push(line));
-    const hooks = createLifecycle(() => ({ settings, gateway, clock: realClock, restartHistory: new RestartHistory(), journal, log: (line) => logs.push(line) }));
+    const hooks = createLifecycle(() => ({
+        settings,
+        gateway,
+        clock: realClock,
+        restartHistory: new RestartHistory(),
+        journal,
+        log: (line) => logs.push(line),
+    }));
     return { emulator, hooks, logs, close: () => emulator.close() };
 }
 

@@ -27,11 +27,27 @@ describe("passwordOnUnbind", () => {
         const model = f.emulator.model;
 
         for (const i of ["i-run1", "i-run2"]) {
-            expect(model.instance(i)).toMatchObject({ keyPairName: undefined, password: PASSWORD, passwordEffective: true, rebootCount: 2, forcedRebootCount: 0 });
+            expect(model.instance(i)).toMatchObject({
+                keyPairName: undefined,
+                password: PASSWORD,
+                passwordEffective: true,
+                rebootCount: 2,
+                forcedRebootCount: 0,
+            });
         }
-        expect(model.instance("i-stop")).toMatchObject({ keyPairName: undefined, password: PASSWORD, passwordEffective: false, startCount: 0 });
+        expect(model.instance("i-stop")).toMatchObject({
+            keyPairName: undefined,
+            password: PASSWORD,
+            passwordEffective: false,
+            startCount: 0,
+        });
         expect(model.instance("i-keep")!.password).toBeUndefined();
-        expect(f.emulator.calls.filter((c) => c.action === "ModifyInstanceAttribute").map((c) => c.params.InstanceId).sort()).toEqual(["i-run1", "i-run2", "i-stop"]);
+        expect(
+            f.emulator.calls
+                .filter((c) => c.action === "ModifyInstanceAttribute")
+                .map((c) => c.params.InstanceId)
+                .sort(),
+        ).toEqual(["i-run1", "i-run2", "i-stop"]);
         expect(after.passwordResetRequiredInstanceIds).toEqual([]);
         expect(after.passwordResetFailures).toEqual({});
         expect(after.pendingRestartInstanceIds).toEqual(["i-stop"]);
@@ -40,7 +56,11 @@ describe("passwordOnUnbind", () => {
     });
 
     test("the unbind restarts roll per restart.batchSize", async () => {
-        await f.hooks.update(id, outs, inputs("ops", ["i-keep"], { passwordOnUnbind: PASSWORD, restart: { ...FAST_RESTART, batchSize: 1 } }) as any);
+        await f.hooks.update(
+            id,
+            outs,
+            inputs("ops", ["i-keep"], { passwordOnUnbind: PASSWORD, restart: { ...FAST_RESTART, batchSize: 1 } }) as any,
+        );
         expect(f.emulator.calls.filter((c) => c.action === "RebootInstances").map((c) => c.instanceIds)).toEqual([["i-run1"], ["i-run2"]]);
     });
 
@@ -58,7 +78,8 @@ describe("passwordOnUnbind", () => {
 
     test("delete sets the password on every instance it unbinds and restarts the running ones", async () => {
         await f.hooks.delete(id, outs);
-        for (const i of ["i-keep", "i-run1", "i-run2"]) expect(f.emulator.model.instance(i)).toMatchObject({ password: PASSWORD, passwordEffective: true });
+        for (const i of ["i-keep", "i-run1", "i-run2"])
+            expect(f.emulator.model.instance(i)).toMatchObject({ password: PASSWORD, passwordEffective: true });
         expect(f.emulator.model.instance("i-stop")).toMatchObject({ password: PASSWORD, startCount: 0 });
         expect(f.logs.join("\n")).toMatch(/unbound key pair "ops" from i-keep, i-run1, i-run2, i-stop\. passwordOnUnbind was set on/);
         expect(f.logs.join("\n")).not.toMatch(/Reset the password/);
@@ -66,7 +87,11 @@ describe("passwordOnUnbind", () => {
 
     test("an instance whose reset failed is still listed as needing a reset, with the reason", async () => {
         f.emulator.faults.add({ action: "ModifyInstanceAttribute", code: "IncorrectInstanceStatus", status: 403, times: Infinity });
-        const { outs: after } = await f.hooks.update(id, outs, inputs("ops", ["i-keep", "i-run2", "i-stop"], { passwordOnUnbind: PASSWORD }) as any);
+        const { outs: after } = await f.hooks.update(
+            id,
+            outs,
+            inputs("ops", ["i-keep", "i-run2", "i-stop"], { passwordOnUnbind: PASSWORD }) as any,
+        );
         expect(after.passwordResetRequiredInstanceIds).toEqual(["i-run1"]);
         expect(after.passwordResetFailures).toEqual({ "i-run1": expect.stringMatching(/^IncorrectInstanceStatus: /) });
         expect(f.emulator.model.instance("i-run1")).toMatchObject({ keyPairName: undefined, rebootCount: 1 });

@@ -101,7 +101,12 @@ describe("with a created attachment", () => {
             expect(result.outs.instanceIds).toEqual(["i-a", "i-b", "i-stopped"]);
             expect(result.outs.replacedKeyPairs).toEqual({});
             expect(f.emulator.calls.filter((c) => c.action === "DetachKeyPair")).toEqual([]);
-            expect(f.emulator.calls.filter((c) => c.action === "AttachKeyPair").flatMap((c) => c.instanceIds).sort()).toEqual(["i-a", "i-b", "i-stopped"]);
+            expect(
+                f.emulator.calls
+                    .filter((c) => c.action === "AttachKeyPair")
+                    .flatMap((c) => c.instanceIds)
+                    .sort(),
+            ).toEqual(["i-a", "i-b", "i-stopped"]);
             expect(f.emulator.model.instance("i-a")).toMatchObject({ effectiveKeyPairName: "ops-next", rebootCount: 2 });
             expect(f.emulator.model.instance("i-stopped")).toMatchObject({ keyPairName: "ops-next", rebootCount: 0, startCount: 0 });
             expect(result.outs.pendingRestartInstanceIds).toEqual(["i-stopped"]);
@@ -111,7 +116,10 @@ describe("with a created attachment", () => {
             const result = await f.hooks.update(id, outs, inputs("ops", ["i-stopped", "i-a", "i-b"], { restart: { batchSize: 1 } }) as any);
             expect(f.emulator.calls).toEqual([]);
             expect(result.outs.restart).toEqual({ batchSize: 1 });
-            const unset = await f.hooks.update(id, result.outs, { ...inputs("ops", ["i-a", "i-b", "i-stopped"]), restart: undefined } as any);
+            const unset = await f.hooks.update(id, result.outs, {
+                ...inputs("ops", ["i-a", "i-b", "i-stopped"]),
+                restart: undefined,
+            } as any);
             expect("restart" in unset.outs).toBe(false);
             expect(result.outs.instanceIds).toEqual(outs.instanceIds);
         });
@@ -136,13 +144,26 @@ describe("with a created attachment", () => {
             expect(f.emulator.model.instance("i-a")).toMatchObject({ keyPairName: undefined, rebootCount: 1 });
             expect(f.emulator.model.instance("i-b")!.keyPairName).toBe("someone-else");
             expect(f.emulator.calls.filter((c) => c.action === "RebootInstances")).toEqual([]);
-            expect(f.logs).toEqual([expect.stringMatching(new RegExp(`KeyPairAttachment ${id}: unbound key pair "ops" from i-a\\. Reset the password of i-a before logging on`))]);
+            expect(f.logs).toEqual([
+                expect.stringMatching(
+                    new RegExp(`KeyPairAttachment ${id}: unbound key pair "ops" from i-a\\. Reset the password of i-a before logging on`),
+                ),
+            ]);
         });
 
         test("restart.onUnbind restarts the running instances it unbound", async () => {
             await f.hooks.delete(id, { ...outs, restart: { ...FAST_RESTART, onUnbind: true } });
-            expect(f.emulator.calls.filter((c) => c.action === "RebootInstances").flatMap((c) => c.instanceIds).sort()).toEqual(["i-a", "i-b"]);
-            expect(f.emulator.model.instance("i-a")).toMatchObject({ keyPairName: undefined, effectiveKeyPairName: undefined, rebootCount: 2 });
+            expect(
+                f.emulator.calls
+                    .filter((c) => c.action === "RebootInstances")
+                    .flatMap((c) => c.instanceIds)
+                    .sort(),
+            ).toEqual(["i-a", "i-b"]);
+            expect(f.emulator.model.instance("i-a")).toMatchObject({
+                keyPairName: undefined,
+                effectiveKeyPairName: undefined,
+                rebootCount: 2,
+            });
             expect(f.emulator.model.instance("i-stopped")!.startCount).toBe(0);
         });
 
@@ -156,8 +177,14 @@ describe("with a created attachment", () => {
         test("when some instances cannot be unbound, the others are finished and the delete fails naming the rest", async () => {
             f.emulator.faults.add({ action: "DetachKeyPair", instanceFailures: [{ instanceId: "i-b", code: "IncorrectInstanceStatus" }] });
             const error = await f.hooks.delete(id, { ...outs, passwordOnUnbind: "Abcdef12" }).catch((e) => e);
-            expect(error.message).toMatch(/could not be unbound from 1 instance\(s\): i-b: IncorrectInstanceStatus.*Unbound: i-a, i-stopped/);
-            expect(f.emulator.model.instance("i-a")).toMatchObject({ keyPairName: undefined, password: "Abcdef12", passwordEffective: true });
+            expect(error.message).toMatch(
+                /could not be unbound from 1 instance\(s\): i-b: IncorrectInstanceStatus.*Unbound: i-a, i-stopped/,
+            );
+            expect(f.emulator.model.instance("i-a")).toMatchObject({
+                keyPairName: undefined,
+                password: "Abcdef12",
+                passwordEffective: true,
+            });
             expect(f.emulator.model.instance("i-b")!.keyPairName).toBe("ops");
             expect(f.logs.join("\n")).toMatch(/unbound key pair "ops" from i-a, i-stopped\. passwordOnUnbind was set on i-a, i-stopped/);
         });

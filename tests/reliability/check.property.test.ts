@@ -33,12 +33,10 @@ const invalidKeyPairName: fc.Arbitrary<unknown> = fc.oneof(
     fc.constant(""),
     fc.tuple(letter, fc.array(nameChar, { minLength: 128, maxLength: 300 })).map(([f, r]) => f + r.join("")), // too long
     fc.tuple(fc.constantFrom(...DIGITS, ...NAME_PUNCTUATION, " ", "😀"), validKeyPairName).map(([f, r]) => (f + r).slice(0, 128)), // bad first char
-    fc
-        .tuple(validKeyPairName, fc.constantFrom(...FORBIDDEN_NAME_CHARS), fc.nat())
-        .map(([name, bad, at]) => {
-            const i = 1 + (at % name.length);
-            return (name.slice(0, i) + bad + name.slice(i)).slice(0, 128);
-        }), // a forbidden character after the first
+    fc.tuple(validKeyPairName, fc.constantFrom(...FORBIDDEN_NAME_CHARS), fc.nat()).map(([name, bad, at]) => {
+        const i = 1 + (at % name.length);
+        return (name.slice(0, i) + bad + name.slice(i)).slice(0, 128);
+    }), // a forbidden character after the first
     fc.tuple(fc.constantFrom("http://", "https://", "HTTPS://"), validKeyPairName).map(([p, n]) => p + n),
     fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string()), fc.object()), // not a string
 );
@@ -114,22 +112,31 @@ function onlyOn(failures: ValidationFailure[], property: string, reason: RegExp)
 
 test("never throws, whatever the input object, and returns failures with a property and a reason", async () => {
     await fc.assert(
-        fc.asyncProperty(fc.dictionary(fc.string(), fc.anything({ withNullPrototype: true, withBigInt: true, withMap: true, withSet: true })), async (news) => {
-            const failures = await check(news);
-            expect(Array.isArray(failures)).toBe(true);
-            for (const f of failures) expect(typeof f.property === "string" && typeof f.reason === "string" && f.reason.length > 0).toBe(true);
-        }),
+        fc.asyncProperty(
+            fc.dictionary(fc.string(), fc.anything({ withNullPrototype: true, withBigInt: true, withMap: true, withSet: true })),
+            async (news) => {
+                const failures = await check(news);
+                expect(Array.isArray(failures)).toBe(true);
+                for (const f of failures)
+                    expect(typeof f.property === "string" && typeof f.reason === "string" && f.reason.length > 0).toBe(true);
+            },
+        ),
         { numRuns: 2000 },
     );
 });
 
 test("accepts every valid input", async () => {
-    await fc.assert(fc.asyncProperty(validInputs, async (news) => expect(await check(news)).toEqual([])), RUNS);
+    await fc.assert(
+        fc.asyncProperty(validInputs, async (news) => expect(await check(news)).toEqual([])),
+        RUNS,
+    );
 });
 
 test("rejects every invalid key pair name, on keyPairName, saying what is allowed", async () => {
     await fc.assert(
-        fc.asyncProperty(validInputs, invalidKeyPairName, async (news, keyPairName) => onlyOn(await check({ ...news, keyPairName }), "keyPairName", KEY_PAIR_RULE)),
+        fc.asyncProperty(validInputs, invalidKeyPairName, async (news, keyPairName) =>
+            onlyOn(await check({ ...news, keyPairName }), "keyPairName", KEY_PAIR_RULE),
+        ),
         RUNS,
     );
 });
@@ -155,8 +162,10 @@ test("rejects duplicates, an empty list and a non-list on instanceIds", async ()
         RUNS,
     );
     await fc.assert(
-        fc.asyncProperty(validInputs, fc.oneof(fc.constant([]), fc.string(), fc.integer(), fc.constant(null), fc.object()), async (news, instanceIds) =>
-            onlyOn(await check({ ...news, instanceIds }), "instanceIds", /at least one instance id/),
+        fc.asyncProperty(
+            validInputs,
+            fc.oneof(fc.constant([]), fc.string(), fc.integer(), fc.constant(null), fc.object()),
+            async (news, instanceIds) => onlyOn(await check({ ...news, instanceIds }), "instanceIds", /at least one instance id/),
         ),
         RUNS,
     );
@@ -173,16 +182,30 @@ test("rejects every restart setting of a wrong type or range, on restart.<settin
 
 test("rejects a restart that is not an object, and unknown restart settings", async () => {
     await fc.assert(
-        fc.asyncProperty(validInputs, fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.boolean())), async (news, restart) =>
-            onlyOn(await check({ ...news, restart }), "restart", /must be an object with any of: enabled, force, batchSize, timeoutSeconds, pollIntervalSeconds, onUnbind/),
+        fc.asyncProperty(
+            validInputs,
+            fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.boolean())),
+            async (news, restart) =>
+                onlyOn(
+                    await check({ ...news, restart }),
+                    "restart",
+                    /must be an object with any of: enabled, force, batchSize, timeoutSeconds, pollIntervalSeconds, onUnbind/,
+                ),
         ),
         RUNS,
     );
     await fc.assert(
         fc.asyncProperty(
             validInputs,
-            fc.string({ minLength: 1 }).filter((n) => !["enabled", "force", "batchSize", "timeoutSeconds", "pollIntervalSeconds", "onUnbind"].includes(n)),
-            async (news, name) => onlyOn(await check({ ...news, restart: { ...news.restart, [name]: true } }), `restart.${name}`, /is not a restart setting; allowed: enabled/),
+            fc
+                .string({ minLength: 1 })
+                .filter((n) => !["enabled", "force", "batchSize", "timeoutSeconds", "pollIntervalSeconds", "onUnbind"].includes(n)),
+            async (news, name) =>
+                onlyOn(
+                    await check({ ...news, restart: { ...news.restart, [name]: true } }),
+                    `restart.${name}`,
+                    /is not a restart setting; allowed: enabled/,
+                ),
         ),
         RUNS,
     );
@@ -190,20 +213,41 @@ test("rejects a restart that is not an object, and unknown restart settings", as
 
 test("rejects unknown extra properties by name, saying which inputs exist", async () => {
     await fc.assert(
-        fc.asyncProperty(validInputs, extraPropertyName, fc.anything().filter((v) => v !== undefined), async (news, name, value) =>
-            onlyOn(await check({ ...news, [name]: value }), name, /is not an input of KeyPairAttachment; allowed: keyPairName, instanceIds, region, restart/),
+        fc.asyncProperty(
+            validInputs,
+            extraPropertyName,
+            fc.anything().filter((v) => v !== undefined),
+            async (news, name, value) =>
+                onlyOn(
+                    await check({ ...news, [name]: value }),
+                    name,
+                    /is not an input of KeyPairAttachment; allowed: keyPairName, instanceIds, region, restart/,
+                ),
         ),
         RUNS,
     );
 });
 
 test("accepts the unknown sentinel anywhere: any value, a list element, a restart setting", async () => {
-    const paths = fc.constantFrom("keyPairName", "instanceIds", "instanceIds[]", "region", "restart", "restart.enabled", "restart.batchSize", "restart.timeoutSeconds", "passwordOnUnbind");
+    const paths = fc.constantFrom(
+        "keyPairName",
+        "instanceIds",
+        "instanceIds[]",
+        "region",
+        "restart",
+        "restart.enabled",
+        "restart.batchSize",
+        "restart.timeoutSeconds",
+        "passwordOnUnbind",
+    );
     await fc.assert(
         fc.asyncProperty(validInputs, fc.uniqueArray(paths, { minLength: 1, maxLength: 4 }), fc.nat(), async (news, unknownPaths, at) => {
             const patched: Record<string, any> = { ...news, restart: { ...news.restart } };
             for (const path of unknownPaths) {
-                if (path === "instanceIds[]" && Array.isArray(patched.instanceIds)) patched.instanceIds = patched.instanceIds.map((id: string, i: number) => (i === at % patched.instanceIds.length ? UNKNOWN_VALUE : id));
+                if (path === "instanceIds[]" && Array.isArray(patched.instanceIds))
+                    patched.instanceIds = patched.instanceIds.map((id: string, i: number) =>
+                        i === at % patched.instanceIds.length ? UNKNOWN_VALUE : id,
+                    );
                 else if (path.startsWith("restart.")) {
                     if (typeof patched.restart === "object") patched.restart[path.slice("restart.".length)] = UNKNOWN_VALUE;
                 } else if (!path.endsWith("[]")) patched[path] = UNKNOWN_VALUE;
@@ -216,8 +260,12 @@ test("accepts the unknown sentinel anywhere: any value, a list element, a restar
 
 test("validateInputs and check agree", async () => {
     await fc.assert(
-        fc.asyncProperty(fc.record({ keyPairName: fc.oneof(validKeyPairName, invalidKeyPairName), instanceIds: fc.array(fc.oneof(validInstanceId, invalidInstanceId)) }), async (news) =>
-            expect(await check(news)).toEqual(validateInputs(news)),
+        fc.asyncProperty(
+            fc.record({
+                keyPairName: fc.oneof(validKeyPairName, invalidKeyPairName),
+                instanceIds: fc.array(fc.oneof(validInstanceId, invalidInstanceId)),
+            }),
+            async (news) => expect(await check(news)).toEqual(validateInputs(news)),
         ),
         RUNS,
     );

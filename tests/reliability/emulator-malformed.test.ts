@@ -88,7 +88,12 @@ function rawRequest(bytes: string | Buffer): Promise<Reply> {
 function expectEcsError(reply: Reply, status: number, code: string): void {
     expect({ status: reply.status, code: reply.body.Code }).toEqual({ status, code });
     expect(reply.body).toEqual(
-        expect.objectContaining({ RequestId: expect.any(String), HostId: expect.any(String), Message: expect.any(String), Recommend: expect.stringContaining(code) }),
+        expect.objectContaining({
+            RequestId: expect.any(String),
+            HostId: expect.any(String),
+            Message: expect.any(String),
+            Recommend: expect.stringContaining(code),
+        }),
     );
 }
 
@@ -104,30 +109,137 @@ const repeatList = (n: number) => Object.fromEntries(ids(n).map((id, i) => [`Ins
 
 describe("hand-signed requests with bad parameters get the ECS code and status", () => {
     test.each<[string, Signed, number, string]>([
-        ...["[i-1", '"i-1"', "[1,2]", "{}", "[]", "null", "[\"i-1\",]"].map(
-            (bad): [string, Signed, number, string] => [`AttachKeyPair InstanceIds=${bad}`, { action: "AttachKeyPair", query: { RegionId: REGION, KeyPairName: "ops", InstanceIds: bad } }, 400, "InvalidInstanceIds.ValueNotSupported"],
-        ),
-        ["DetachKeyPair InstanceIds=[i-1", { action: "DetachKeyPair", query: { RegionId: REGION, KeyPairName: "ops", InstanceIds: "[i-1" } }, 400, "InvalidInstanceIds.ValueNotSupported"],
-        ["DescribeInstances InstanceIds=[i-1", { action: "DescribeInstances", query: { RegionId: REGION, InstanceIds: "[i-1" } }, 400, "InvalidInstanceIds.Malformed"],
-        ["AttachKeyPair without KeyPairName", { action: "AttachKeyPair", query: { RegionId: REGION, InstanceIds: '["i-1"]' } }, 400, "MissingKeyPairName"],
-        ["AttachKeyPair without InstanceIds", { action: "AttachKeyPair", query: { RegionId: REGION, KeyPairName: "ops" } }, 400, "MissingInstanceIds"],
-        ["AttachKeyPair without RegionId", { action: "AttachKeyPair", query: { KeyPairName: "ops", InstanceIds: '["i-1"]' } }, 400, "MissingRegionId"],
-        ["RebootInstances without InstanceId", { action: "RebootInstances", query: { RegionId: REGION } }, 403, "InvalidInstanceId.NotFound"],
-        ["AttachKeyPair with 51 ids", { action: "AttachKeyPair", query: { RegionId: REGION, KeyPairName: "ops", InstanceIds: JSON.stringify(ids(51)) } }, 403, "InstanceKeyPairLimitExceeded"],
-        ["DescribeInstances with 101 ids", { action: "DescribeInstances", query: { RegionId: REGION, InstanceIds: JSON.stringify(ids(101)) } }, 403, "InvalidParameter.TooManyInstanceIds"],
-        ["RebootInstances with 101 ids", { action: "RebootInstances", query: { RegionId: REGION, ...repeatList(101) } }, 403, "InvalidParameter.TooManyInstanceIds"],
-        ["DescribeInstances with a forged NextToken", { action: "DescribeInstances", query: { RegionId: REGION, NextToken: "not-a-token" } }, 400, "InvalidParameter"],
-        ["DescribeInstances with PageSize=abc", { action: "DescribeInstances", query: { RegionId: REGION, PageSize: "abc" } }, 400, "InvalidParameter"],
-        ["DescribeKeyPairs with PageSize=0", { action: "DescribeKeyPairs", query: { RegionId: REGION, PageSize: "0" } }, 400, "InvalidParameter"],
-        ["RebootInstances with ForceReboot=maybe", { action: "RebootInstances", query: { RegionId: REGION, "InstanceId.1": "i-1", ForceReboot: "maybe" } }, 400, "InvalidParameter"],
+        ...["[i-1", '"i-1"', "[1,2]", "{}", "[]", "null", '["i-1",]'].map((bad): [string, Signed, number, string] => [
+            `AttachKeyPair InstanceIds=${bad}`,
+            { action: "AttachKeyPair", query: { RegionId: REGION, KeyPairName: "ops", InstanceIds: bad } },
+            400,
+            "InvalidInstanceIds.ValueNotSupported",
+        ]),
+        [
+            "DetachKeyPair InstanceIds=[i-1",
+            { action: "DetachKeyPair", query: { RegionId: REGION, KeyPairName: "ops", InstanceIds: "[i-1" } },
+            400,
+            "InvalidInstanceIds.ValueNotSupported",
+        ],
+        [
+            "DescribeInstances InstanceIds=[i-1",
+            { action: "DescribeInstances", query: { RegionId: REGION, InstanceIds: "[i-1" } },
+            400,
+            "InvalidInstanceIds.Malformed",
+        ],
+        [
+            "AttachKeyPair without KeyPairName",
+            { action: "AttachKeyPair", query: { RegionId: REGION, InstanceIds: '["i-1"]' } },
+            400,
+            "MissingKeyPairName",
+        ],
+        [
+            "AttachKeyPair without InstanceIds",
+            { action: "AttachKeyPair", query: { RegionId: REGION, KeyPairName: "ops" } },
+            400,
+            "MissingInstanceIds",
+        ],
+        [
+            "AttachKeyPair without RegionId",
+            { action: "AttachKeyPair", query: { KeyPairName: "ops", InstanceIds: '["i-1"]' } },
+            400,
+            "MissingRegionId",
+        ],
+        [
+            "RebootInstances without InstanceId",
+            { action: "RebootInstances", query: { RegionId: REGION } },
+            403,
+            "InvalidInstanceId.NotFound",
+        ],
+        [
+            "AttachKeyPair with 51 ids",
+            { action: "AttachKeyPair", query: { RegionId: REGION, KeyPairName: "ops", InstanceIds: JSON.stringify(ids(51)) } },
+            403,
+            "InstanceKeyPairLimitExceeded",
+        ],
+        [
+            "DescribeInstances with 101 ids",
+            { action: "DescribeInstances", query: { RegionId: REGION, InstanceIds: JSON.stringify(ids(101)) } },
+            403,
+            "InvalidParameter.TooManyInstanceIds",
+        ],
+        [
+            "RebootInstances with 101 ids",
+            { action: "RebootInstances", query: { RegionId: REGION, ...repeatList(101) } },
+            403,
+            "InvalidParameter.TooManyInstanceIds",
+        ],
+        [
+            "DescribeInstances with a forged NextToken",
+            { action: "DescribeInstances", query: { RegionId: REGION, NextToken: "not-a-token" } },
+            400,
+            "InvalidParameter",
+        ],
+        [
+            "DescribeInstances with PageSize=abc",
+            { action: "DescribeInstances", query: { RegionId: REGION, PageSize: "abc" } },
+            400,
+            "InvalidParameter",
+        ],
+        [
+            "DescribeKeyPairs with PageSize=0",
+            { action: "DescribeKeyPairs", query: { RegionId: REGION, PageSize: "0" } },
+            400,
+            "InvalidParameter",
+        ],
+        [
+            "RebootInstances with ForceReboot=maybe",
+            { action: "RebootInstances", query: { RegionId: REGION, "InstanceId.1": "i-1", ForceReboot: "maybe" } },
+            400,
+            "InvalidParameter",
+        ],
         ["an unknown region", { action: "DescribeInstances", query: { RegionId: "xx-nowhere-9" } }, 404, "InvalidRegionId.NotFound"],
         ["an unknown action", { action: "DeleteEverything", query: { RegionId: REGION } }, 404, "InvalidAction.NotFound"],
         ["an empty action", { action: "", query: { RegionId: REGION } }, 400, "MissingAction"],
-        ["a wrong secret (bad signature)", { action: "DescribeKeyPairs", query: { RegionId: REGION }, accessKeySecret: "not-the-secret" }, 400, "SignatureDoesNotMatch"],
-        ["a body that does not match x-acs-content-sha256", { action: "DescribeKeyPairs", query: { RegionId: REGION }, body: "RegionId=cn-beijing", contentType: "application/x-www-form-urlencoded", payloadHash: sha256Hex("") }, 400, "SignatureDoesNotMatch"],
-        ["an x-acs-date 20 minutes old", { action: "DescribeKeyPairs", query: { RegionId: REGION }, date: new Date(Date.now() - 20 * 60_000).toISOString().replace(/\.\d{3}Z$/, "Z") }, 400, "InvalidTimeStamp.Expired"],
-        ["an x-acs-date 20 minutes ahead", { action: "DescribeKeyPairs", query: { RegionId: REGION }, date: new Date(Date.now() + 20 * 60_000).toISOString().replace(/\.\d{3}Z$/, "Z") }, 400, "InvalidTimeStamp.Expired"],
-        ["an x-acs-date that is not a date", { action: "DescribeKeyPairs", query: { RegionId: REGION }, date: "yesterday" }, 400, "InvalidTimeStamp.Format"],
+        [
+            "a wrong secret (bad signature)",
+            { action: "DescribeKeyPairs", query: { RegionId: REGION }, accessKeySecret: "not-the-secret" },
+            400,
+            "SignatureDoesNotMatch",
+        ],
+        [
+            "a body that does not match x-acs-content-sha256",
+            {
+                action: "DescribeKeyPairs",
+                query: { RegionId: REGION },
+                body: "RegionId=cn-beijing",
+                contentType: "application/x-www-form-urlencoded",
+                payloadHash: sha256Hex(""),
+            },
+            400,
+            "SignatureDoesNotMatch",
+        ],
+        [
+            "an x-acs-date 20 minutes old",
+            {
+                action: "DescribeKeyPairs",
+                query: { RegionId: REGION },
+                date: new Date(Date.now() - 20 * 60_000).toISOString().replace(/\.\d{3}Z$/, "Z"),
+            },
+            400,
+            "InvalidTimeStamp.Expired",
+        ],
+        [
+            "an x-acs-date 20 minutes ahead",
+            {
+                action: "DescribeKeyPairs",
+                query: { RegionId: REGION },
+                date: new Date(Date.now() + 20 * 60_000).toISOString().replace(/\.\d{3}Z$/, "Z"),
+            },
+            400,
+            "InvalidTimeStamp.Expired",
+        ],
+        [
+            "an x-acs-date that is not a date",
+            { action: "DescribeKeyPairs", query: { RegionId: REGION }, date: "yesterday" },
+            400,
+            "InvalidTimeStamp.Format",
+        ],
     ])("%s", async (_name, request, status, code) => {
         expectEcsError(await signed(request), status, code);
     });
@@ -142,13 +254,23 @@ describe("hand-signed requests with bad parameters get the ECS code and status",
         ["binary bytes", Buffer.from([0xff, 0xfe, 0x00, 0x25, 0x25, 0x3d, 0x26, 0x80])],
         ["broken percent-escapes", "%E0%A4%A=%%&=&&RegionId=%ZZ"],
     ])("a form body of %s: parsed without a crash, the query's parameters still rule", async (_name, body) => {
-        const reply = await signed({ action: "DescribeKeyPairs", query: { RegionId: REGION }, body, contentType: "application/x-www-form-urlencoded" });
+        const reply = await signed({
+            action: "DescribeKeyPairs",
+            query: { RegionId: REGION },
+            body,
+            contentType: "application/x-www-form-urlencoded",
+        });
         expect(reply.status === 200 || typeof reply.body.Code === "string").toBe(true);
         expect(reply.body.RequestId).toEqual(expect.any(String));
     });
 
     test("a JSON body where ECS expects none is ignored", async () => {
-        const reply = await signed({ action: "DescribeKeyPairs", query: { RegionId: REGION }, body: '{"RegionId": [1, 2', contentType: "application/json" });
+        const reply = await signed({
+            action: "DescribeKeyPairs",
+            query: { RegionId: REGION },
+            body: '{"RegionId": [1, 2',
+            contentType: "application/json",
+        });
         expect(reply.status).toBe(200);
     });
 
@@ -156,7 +278,9 @@ describe("hand-signed requests with bad parameters get the ECS code and status",
         const started = Date.now();
         const reply = await signed({ action: "DescribeKeyPairs", query: { RegionId: REGION, KeyPairName: `${"*a".repeat(30)}*b` } });
         expect(reply).toMatchObject({ status: 200, body: { TotalCount: 0 } });
-        expect((await signed({ action: "DescribeKeyPairs", query: { RegionId: REGION, KeyPairName: `${"*a".repeat(30)}*` } })).body.TotalCount).toBe(1);
+        expect(
+            (await signed({ action: "DescribeKeyPairs", query: { RegionId: REGION, KeyPairName: `${"*a".repeat(30)}*` } })).body.TotalCount,
+        ).toBe(1);
         expect(Date.now() - started).toBeLessThan(1000);
     });
 });
@@ -165,12 +289,16 @@ describe("the same through the official SDK", () => {
     const client = () => ecsClient(emulator);
 
     test.each(["[i-1", "[1,2]", "{}"])("AttachKeyPair InstanceIds=%s → 400 InvalidInstanceIds.ValueNotSupported", async (bad) => {
-        const error = await ecsErrorOf(client().attachKeyPair(new ecs.AttachKeyPairRequest({ regionId: REGION, keyPairName: "ops", instanceIds: bad })));
+        const error = await ecsErrorOf(
+            client().attachKeyPair(new ecs.AttachKeyPairRequest({ regionId: REGION, keyPairName: "ops", instanceIds: bad })),
+        );
         expect(error).toMatchObject({ code: "InvalidInstanceIds.ValueNotSupported", statusCode: 400 });
     });
 
     test("DescribeInstances InstanceIds=[i-1 → 400 InvalidInstanceIds.Malformed", async () => {
-        const error = await ecsErrorOf(client().describeInstances(new ecs.DescribeInstancesRequest({ regionId: REGION, instanceIds: "[i-1" })));
+        const error = await ecsErrorOf(
+            client().describeInstances(new ecs.DescribeInstancesRequest({ regionId: REGION, instanceIds: "[i-1" })),
+        );
         expect(error).toMatchObject({ code: "InvalidInstanceIds.Malformed", statusCode: 400 });
     });
 
@@ -180,9 +308,15 @@ describe("the same through the official SDK", () => {
     });
 
     test("limits: 51 ids to AttachKeyPair, 101 to RebootInstances", async () => {
-        const attach = await ecsErrorOf(client().attachKeyPair(new ecs.AttachKeyPairRequest({ regionId: REGION, keyPairName: "ops", instanceIds: JSON.stringify(ids(51)) })));
+        const attach = await ecsErrorOf(
+            client().attachKeyPair(
+                new ecs.AttachKeyPairRequest({ regionId: REGION, keyPairName: "ops", instanceIds: JSON.stringify(ids(51)) }),
+            ),
+        );
         expect(attach).toMatchObject({ code: "InstanceKeyPairLimitExceeded", statusCode: 403 });
-        const reboot = await ecsErrorOf(client().rebootInstances(new ecs.RebootInstancesRequest({ regionId: REGION, instanceId: ids(101) })));
+        const reboot = await ecsErrorOf(
+            client().rebootInstances(new ecs.RebootInstancesRequest({ regionId: REGION, instanceId: ids(101) })),
+        );
         expect(reboot).toMatchObject({ code: "InvalidParameter.TooManyInstanceIds", statusCode: 403 });
     });
 
@@ -197,7 +331,11 @@ describe("the same through the official SDK", () => {
 
 describe("garbage gets an ECS-shaped error, and the server keeps serving", () => {
     test("a non-ECS path, unsigned → 400 IncompleteSignature", async () => {
-        expectEcsError(await rawRequest("GET /wp-admin/index.php?x=1 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"), 400, "IncompleteSignature");
+        expectEcsError(
+            await rawRequest("GET /wp-admin/index.php?x=1 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"),
+            400,
+            "IncompleteSignature",
+        );
     });
 
     test("a header-less request → 400 IncompleteSignature", async () => {
@@ -205,7 +343,11 @@ describe("garbage gets an ECS-shaped error, and the server keeps serving", () =>
     });
 
     test("a query over Node's 16 KiB header limit → 431 RequestHeaderFieldsTooLarge", async () => {
-        expectEcsError(await rawRequest(`GET /?${"InstanceId.1=i-1&".repeat(2000)} HTTP/1.1\r\nHost: a\r\n\r\n`), 431, "RequestHeaderFieldsTooLarge");
+        expectEcsError(
+            await rawRequest(`GET /?${"InstanceId.1=i-1&".repeat(2000)} HTTP/1.1\r\nHost: a\r\n\r\n`),
+            431,
+            "RequestHeaderFieldsTooLarge",
+        );
     });
 
     test("bytes that are not HTTP → 400 MalformedRequest", async () => {
@@ -223,7 +365,10 @@ describe("garbage gets an ECS-shaped error, and the server keeps serving", () =>
     });
 
     test("a control path with a malformed escape → 400, not an uncaught exception", async () => {
-        const response = await fetch(`${emulator.url}/_emulator/instances/%E0%A4%A/stop`, { method: "POST", signal: AbortSignal.timeout(5000) });
+        const response = await fetch(`${emulator.url}/_emulator/instances/%E0%A4%A/stop`, {
+            method: "POST",
+            signal: AbortSignal.timeout(5000),
+        });
         expect(response.status).toBe(400);
         expect(await response.json()).toEqual({ error: expect.stringMatching(/URI/) });
     });

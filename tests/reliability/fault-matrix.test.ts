@@ -108,9 +108,20 @@ test.concurrent("a per-instance failure in the middle of a 120-instance attach: 
     const fleet = Array.from({ length: 120 }, (_, i) => ({ id: `i-f${String(i).padStart(3, "0")}` }));
     const rig = await startRig({ keyPairs: [{ name: "ops" }], instances: fleet });
     try {
-        rig.emulator.faults.add({ action: "AttachKeyPair", times: Infinity, instanceFailures: [{ instanceId: "i-f060", code: "IncorrectInstanceStatus" }] });
+        rig.emulator.faults.add({
+            action: "AttachKeyPair",
+            times: Infinity,
+            instanceFailures: [{ instanceId: "i-f060", code: "IncorrectInstanceStatus" }],
+        });
         const before = snapshot(rig.emulator);
-        const result = await settle(rig.hooks.create(inputs("ops", fleet.map((i) => i.id))));
+        const result = await settle(
+            rig.hooks.create(
+                inputs(
+                    "ops",
+                    fleet.map((i) => i.id),
+                ),
+            ),
+        );
 
         expect(result.error).toBeInstanceOf(PartialBindingError);
         expect(result.error.reasons).toEqual([expect.stringMatching(/^i-f060: IncorrectInstanceStatus/)]);

@@ -45,7 +45,11 @@ test("an instance stuck in Starting past restart.timeoutSeconds: a timeout error
         expect(result.error.message).not.toMatch(/i-a:/);
         expect(elapsedMs).toBeGreaterThanOrEqual(timeoutSeconds * 1000 - 50);
         expect(elapsedMs).toBeLessThan(timeoutSeconds * 1000 + 400);
-        expect(result.outs).toMatchObject({ instanceIds: ["i-a", "i-b"], restartedInstanceIds: ["i-a"], pendingRestartInstanceIds: ["i-b"] });
+        expect(result.outs).toMatchObject({
+            instanceIds: ["i-a", "i-b"],
+            restartedInstanceIds: ["i-a"],
+            pendingRestartInstanceIds: ["i-b"],
+        });
         expectStateMatches(rig.emulator, before, result, { touched: ["i-b"] });
     } finally {
         await rig.close();
@@ -64,7 +68,11 @@ test("RebootInstances refuses one instance (IncorrectInstanceStatus: it was stop
 
         expect(result.error).toBeInstanceOf(PartialBindingError);
         expect(result.error.reasons).toEqual([expect.stringMatching(/^i-b: IncorrectInstanceStatus/)]);
-        expect(result.outs).toMatchObject({ instanceIds: ["i-a", "i-b"], restartedInstanceIds: ["i-a"], pendingRestartInstanceIds: ["i-b"] });
+        expect(result.outs).toMatchObject({
+            instanceIds: ["i-a", "i-b"],
+            restartedInstanceIds: ["i-a"],
+            pendingRestartInstanceIds: ["i-b"],
+        });
         expectStateMatches(rig.emulator, before, result, { touched: ["i-b"] });
     } finally {
         await rig.close();
@@ -80,7 +88,11 @@ test("RebootInstances refused for the whole request (403 IncorrectInstanceStatus
 
         expect(result.error).toBeInstanceOf(PartialBindingError);
         expect(result.error.message).toMatch(/i-a, i-b: IncorrectInstanceStatus/);
-        expect(result.outs).toMatchObject({ instanceIds: ["i-a", "i-b"], restartedInstanceIds: [], pendingRestartInstanceIds: ["i-a", "i-b"] });
+        expect(result.outs).toMatchObject({
+            instanceIds: ["i-a", "i-b"],
+            restartedInstanceIds: [],
+            pendingRestartInstanceIds: ["i-a", "i-b"],
+        });
         expectStateMatches(rig.emulator, before, result);
     } finally {
         await rig.close();
@@ -90,21 +102,24 @@ test("RebootInstances refused for the whole request (403 IncorrectInstanceStatus
 describe("answers slower than the client's read timeout (300 ms here; 30 s in production)", () => {
     const timeouts = { connectTimeoutMs: 300, readTimeoutMs: 300 };
 
-    test.concurrent.each(["DescribeInstances", "DescribeKeyPairs", "AttachKeyPair"])("%s: timed out, retried, create succeeds", async (action) => {
-        const rig = await startRig(TWO, { timeouts });
-        try {
-            rig.emulator.faults.add({ action, delayMs: 450 });
-            const before = snapshot(rig.emulator);
-            const result = await settle(rig.hooks.create(inputs("ops", ["i-a", "i-b"])));
-            expect(result.error).toBeUndefined();
-            expect(rig.emulator.faults.list()).toEqual([]);
-            // The late request may still be carried out after the retry; the state must hold anyway.
-            await new Promise((resolve) => setTimeout(resolve, 200));
-            expectStateMatches(rig.emulator, before, result);
-        } finally {
-            await rig.close();
-        }
-    });
+    test.concurrent.each(["DescribeInstances", "DescribeKeyPairs", "AttachKeyPair"])(
+        "%s: timed out, retried, create succeeds",
+        async (action) => {
+            const rig = await startRig(TWO, { timeouts });
+            try {
+                rig.emulator.faults.add({ action, delayMs: 450 });
+                const before = snapshot(rig.emulator);
+                const result = await settle(rig.hooks.create(inputs("ops", ["i-a", "i-b"])));
+                expect(result.error).toBeUndefined();
+                expect(rig.emulator.faults.list()).toEqual([]);
+                // The late request may still be carried out after the retry; the state must hold anyway.
+                await new Promise((resolve) => setTimeout(resolve, 200));
+                expectStateMatches(rig.emulator, before, result);
+            } finally {
+                await rig.close();
+            }
+        },
+    );
 
     test("DetachKeyPair: timed out, retried, delete unbinds every instance", async () => {
         const rig = await startRig({ ...TWO, instances: TWO.instances.map((i) => ({ ...i, keyPairName: "ops" })) }, { timeouts });
@@ -130,7 +145,9 @@ describe("answers slower than the client's read timeout (300 ms here; 30 s in pr
         try {
             rig.emulator.faults.add({ action: "RebootInstances", delayMs: 450 });
             const before = snapshot(rig.emulator);
-            const result = await settle(rig.hooks.create(inputs("ops", ["i-a", "i-b"], { restart: { pollIntervalSeconds: 0.05, timeoutSeconds: 10 } })));
+            const result = await settle(
+                rig.hooks.create(inputs("ops", ["i-a", "i-b"], { restart: { pollIntervalSeconds: 0.05, timeoutSeconds: 10 } })),
+            );
             await new Promise((resolve) => setTimeout(resolve, 400));
             expect(result.error).toBeUndefined();
             expectStateMatches(rig.emulator, before, result);

@@ -22,7 +22,14 @@ export { FAST_RESTART, REGION, inputs, linuxInstances } from "../integration/fix
 
 /** Real retries with the production attempt cap, but millisecond backoffs. */
 export function quickRetry(overrides: Partial<RetryOptions> = {}): RetryOptions {
-    return { ...DEFAULT_RETRY_OPTIONS, baseDelayMs: 10, throttlingBaseDelayMs: 20, maxDelayMs: 100, budget: new RetryBudget(), ...overrides };
+    return {
+        ...DEFAULT_RETRY_OPTIONS,
+        baseDelayMs: 10,
+        throttlingBaseDelayMs: 20,
+        maxDelayMs: 100,
+        budget: new RetryBudget(),
+        ...overrides,
+    };
 }
 
 export interface RigOptions {
@@ -116,8 +123,13 @@ export function expectStateMatches(emulator: Emulator, before: Snapshot, result:
         if (!was) continue;
         const id = now.id;
         if (bound.has(id)) check(now.keyPairName === outs!.keyPairName, `${id} should hold ${outs!.keyPairName}, holds ${now.keyPairName}`);
-        else if (unbound.has(id) && was.keyPairName === outs?.keyPairName) check(now.keyPairName === undefined, `${id} should be unbound, holds ${now.keyPairName}`);
-        else check(now.keyPairName === was.keyPairName, `${id} binding changed ${was.keyPairName} → ${now.keyPairName} but the result does not say so`);
+        else if (unbound.has(id) && was.keyPairName === outs?.keyPairName)
+            check(now.keyPairName === undefined, `${id} should be unbound, holds ${now.keyPairName}`);
+        else
+            check(
+                now.keyPairName === was.keyPairName,
+                `${id} binding changed ${was.keyPairName} → ${now.keyPairName} but the result does not say so`,
+            );
         check(now.startCount === was.startCount, `${id} was started`);
         const reboots = now.rebootCount - was.rebootCount;
         if (restarted.has(id)) {
@@ -132,12 +144,17 @@ export function expectStateMatches(emulator: Emulator, before: Snapshot, result:
             check(now.status === was.status, `${id} status ${was.status} → ${now.status}`);
         }
     }
-    for (const id of outs?.pendingRestartInstanceIds ?? []) check(bound.has(id) && !restarted.has(id), `${id} pending but not bound, or restarted`);
+    for (const id of outs?.pendingRestartInstanceIds ?? [])
+        check(bound.has(id) && !restarted.has(id), `${id} pending but not bound, or restarted`);
     expect(problems).toEqual([]);
 }
 
 /** Resolves once the emulator has received a call matching `predicate` (polls every 2 ms). */
-export async function callSeen(emulator: Emulator, predicate: (call: Emulator["calls"][number]) => boolean, timeoutMs = 10_000): Promise<void> {
+export async function callSeen(
+    emulator: Emulator,
+    predicate: (call: Emulator["calls"][number]) => boolean,
+    timeoutMs = 10_000,
+): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!emulator.calls.some(predicate)) {
         if (Date.now() > deadline) throw new Error("the expected call never came");

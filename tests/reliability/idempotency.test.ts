@@ -27,23 +27,65 @@ interface FailurePoint {
 }
 
 const POINTS: [string, FailurePoint][] = [
-    ["create: validation (DescribeInstances refused)", { hook: "create", fault: { action: "DescribeInstances", ...REFUSED }, first: "nothing changed" }],
-    ["create: key pair check (DescribeKeyPairs refused)", { hook: "create", fault: { action: "DescribeKeyPairs", ...REFUSED }, first: "nothing changed" }],
+    [
+        "create: validation (DescribeInstances refused)",
+        { hook: "create", fault: { action: "DescribeInstances", ...REFUSED }, first: "nothing changed" },
+    ],
+    [
+        "create: key pair check (DescribeKeyPairs refused)",
+        { hook: "create", fault: { action: "DescribeKeyPairs", ...REFUSED }, first: "nothing changed" },
+    ],
     ["create: one AttachKeyPair batch refused", { hook: "create", fault: { action: "AttachKeyPair", ...REFUSED }, first: "partial" }],
-    ["create: one instance refused inside AttachKeyPair", { hook: "create", fault: { action: "AttachKeyPair", instanceFailures: [{ instanceId: "i-r0030", code: "IncorrectInstanceStatus" }] }, first: "partial" }],
-    ["create: during restart (status polls refused after the reboot)", { hook: "create", fault: { action: "DescribeInstances", afterCalls: 1, times: Infinity, ...REFUSED }, first: "partial" }],
-    ["update (key change): one instance refused inside AttachKeyPair", { hook: "update", fault: { action: "AttachKeyPair", instanceFailures: [{ instanceId: "i-r0030", code: "IncorrectInstanceStatus" }] }, first: "partial" }],
-    ["delete: one DetachKeyPair batch refused", { hook: "delete", fault: { action: "DetachKeyPair", ...REFUSED }, first: "nothing changed" }],
-    ["delete: one instance refused inside DetachKeyPair", { hook: "delete", fault: { action: "DetachKeyPair", instanceFailures: [{ instanceId: "i-r0030", code: "IncorrectInstanceStatus" }] }, first: "nothing changed" }],
+    [
+        "create: one instance refused inside AttachKeyPair",
+        {
+            hook: "create",
+            fault: { action: "AttachKeyPair", instanceFailures: [{ instanceId: "i-r0030", code: "IncorrectInstanceStatus" }] },
+            first: "partial",
+        },
+    ],
+    [
+        "create: during restart (status polls refused after the reboot)",
+        { hook: "create", fault: { action: "DescribeInstances", afterCalls: 1, times: Infinity, ...REFUSED }, first: "partial" },
+    ],
+    [
+        "update (key change): one instance refused inside AttachKeyPair",
+        {
+            hook: "update",
+            fault: { action: "AttachKeyPair", instanceFailures: [{ instanceId: "i-r0030", code: "IncorrectInstanceStatus" }] },
+            first: "partial",
+        },
+    ],
+    [
+        "delete: one DetachKeyPair batch refused",
+        { hook: "delete", fault: { action: "DetachKeyPair", ...REFUSED }, first: "nothing changed" },
+    ],
+    [
+        "delete: one instance refused inside DetachKeyPair",
+        {
+            hook: "delete",
+            fault: { action: "DetachKeyPair", instanceFailures: [{ instanceId: "i-r0030", code: "IncorrectInstanceStatus" }] },
+            first: "nothing changed",
+        },
+    ],
 ];
 
 // After attach, before the key took effect: the re-run (an update with the same key and set) makes no
 // call at all, so the bound-but-never-restarted instances keep running the old key.
 // PROVIDER BUG (reported): see tests/reliability/README.md, "restart never retried".
 const FAILING_POINTS: [string, FailurePoint][] = [
-    ["create: after attach (RebootInstances refused)", { hook: "create", fault: { action: "RebootInstances", ...REFUSED }, first: "partial" }],
-    ["create: after attach (every RebootInstances answer lost)", { hook: "create", fault: { action: "RebootInstances", dropConnection: true, times: Infinity }, first: "partial" }],
-    ["update (key change): after attach (RebootInstances refused)", { hook: "update", fault: { action: "RebootInstances", ...REFUSED }, first: "partial" }],
+    [
+        "create: after attach (RebootInstances refused)",
+        { hook: "create", fault: { action: "RebootInstances", ...REFUSED }, first: "partial" },
+    ],
+    [
+        "create: after attach (every RebootInstances answer lost)",
+        { hook: "create", fault: { action: "RebootInstances", dropConnection: true, times: Infinity }, first: "partial" },
+    ],
+    [
+        "update (key change): after attach (RebootInstances refused)",
+        { hook: "update", fault: { action: "RebootInstances", ...REFUSED }, first: "partial" },
+    ],
 ];
 
 const CREATE_INPUTS = inputs("ops", IDS);
@@ -57,7 +99,12 @@ async function endState(rig: Rig): Promise<EndState> {
         await new Promise((resolve) => setTimeout(resolve, 20));
     }
     return Object.fromEntries(
-        rig.emulator.model.instances().map((i) => [i.id, { keyPairName: i.keyPairName, effectiveKeyPairName: i.effectiveKeyPairName, status: i.status, rebootCount: i.rebootCount }]),
+        rig.emulator.model
+            .instances()
+            .map((i) => [
+                i.id,
+                { keyPairName: i.keyPairName, effectiveKeyPairName: i.effectiveKeyPairName, status: i.status, rebootCount: i.rebootCount },
+            ]),
     );
 }
 

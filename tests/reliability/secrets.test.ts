@@ -27,13 +27,22 @@ const SOURCES: [string, { config: Record<string, string>; env: NodeJS.ProcessEnv
         "environment variables",
         {
             config: { "alicloud:region": REGION },
-            env: { ALIBABA_CLOUD_ACCESS_KEY_ID: CANARY_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET: CANARY_SECRET, ALIBABA_CLOUD_SECURITY_TOKEN: CANARY_TOKEN },
+            env: {
+                ALIBABA_CLOUD_ACCESS_KEY_ID: CANARY_KEY_ID,
+                ALIBABA_CLOUD_ACCESS_KEY_SECRET: CANARY_SECRET,
+                ALIBABA_CLOUD_SECURITY_TOKEN: CANARY_TOKEN,
+            },
         },
     ],
     [
         "stack configuration",
         {
-            config: { "alicloud:region": REGION, "alicloud:accessKey": CANARY_KEY_ID, "alicloud:secretKey": CANARY_SECRET, "alicloud:securityToken": CANARY_TOKEN },
+            config: {
+                "alicloud:region": REGION,
+                "alicloud:accessKey": CANARY_KEY_ID,
+                "alicloud:secretKey": CANARY_SECRET,
+                "alicloud:securityToken": CANARY_TOKEN,
+            },
             env: {},
         },
     ],
@@ -41,7 +50,9 @@ const SOURCES: [string, { config: Record<string, string>; env: NodeJS.ProcessEnv
 
 /** Everything a value holds, as deep as it goes: own and hidden properties, causes, stacks. */
 function everything(value: unknown): string {
-    const parts = [inspect(value, { depth: Infinity, showHidden: true, getters: false, maxStringLength: Infinity, maxArrayLength: Infinity })];
+    const parts = [
+        inspect(value, { depth: Infinity, showHidden: true, getters: false, maxStringLength: Infinity, maxArrayLength: Infinity }),
+    ];
     if (value instanceof Error) parts.push(value.message, value.stack ?? "");
     try {
         parts.push(JSON.stringify(value) ?? "");
@@ -80,7 +91,9 @@ async function capturingOutput<T>(run: () => Promise<T>): Promise<{ result: T; p
     const printed: string[] = [];
     const spies = [
         ...(["log", "info", "warn", "error", "debug"] as const).map((method) =>
-            jest.spyOn(console, method).mockImplementation((...args: unknown[]) => void printed.push(args.map((a) => everything(a)).join(" "))),
+            jest
+                .spyOn(console, method)
+                .mockImplementation((...args: unknown[]) => void printed.push(args.map((a) => everything(a)).join(" "))),
         ),
         jest.spyOn(process.stdout, "write").mockImplementation((chunk: any) => (printed.push(String(chunk)), true)),
         jest.spyOn(process.stderr, "write").mockImplementation((chunk: any) => (printed.push(String(chunk)), true)),
@@ -102,7 +115,11 @@ interface Step {
 const PASSWORD = { passwordOnUnbind: CANARY_PASSWORD };
 
 const STEPS: Step[] = [
-    { name: "create (succeeds)", run: (rig, s) => settle(rig.hooks.create(inputs("ops", ["i-a", "i-b"], PASSWORD)).then((r) => ((s.id = r.id), (s.outs = r.outs), r))) },
+    {
+        name: "create (succeeds)",
+        run: (rig, s) =>
+            settle(rig.hooks.create(inputs("ops", ["i-a", "i-b"], PASSWORD)).then((r) => ((s.id = r.id), (s.outs = r.outs), r))),
+    },
     { name: "read (succeeds)", run: (rig, s) => settle(rig.hooks.read(s.id, s.outs).then((r) => ({ outs: r.props }))) },
     {
         name: "update with a per-instance attach failure (partial state)",
@@ -181,7 +198,10 @@ describe.each(SOURCES)("credentials from %s", (_source, { config, env }) => {
             expectNoCanary("signature error", result.error);
             expectNoCanary("printed output", printed);
 
-            const tokenOnly = await startRig({ ...SEED, accessKeys: [{ accessKeyId: CANARY_KEY_ID, accessKeySecret: CANARY_SECRET, securityToken: "another-token" }] }, { config, env });
+            const tokenOnly = await startRig(
+                { ...SEED, accessKeys: [{ accessKeyId: CANARY_KEY_ID, accessKeySecret: CANARY_SECRET, securityToken: "another-token" }] },
+                { config, env },
+            );
             try {
                 const refused = await settle(tokenOnly.hooks.create(inputs("ops", ["i-a"])));
                 expect(everything(refused.error)).toMatch(/InvalidSecurityToken/);
@@ -199,7 +219,12 @@ test("the emulator's call log (also served at /_emulator/calls) never shows an S
     const rig = await startRig(SEED);
     try {
         for (const signatureAlgorithm of [undefined, "v2" as const]) {
-            const client = ecsClient(rig.emulator, { accessKeyId: CANARY_KEY_ID, accessKeySecret: CANARY_SECRET, securityToken: CANARY_TOKEN, signatureAlgorithm });
+            const client = ecsClient(rig.emulator, {
+                accessKeyId: CANARY_KEY_ID,
+                accessKeySecret: CANARY_SECRET,
+                securityToken: CANARY_TOKEN,
+                signatureAlgorithm,
+            });
             await client.describeKeyPairs(new ecs.DescribeKeyPairsRequest({ regionId: REGION }));
         }
         expect(rig.emulator.calls.map((c) => c.status)).toEqual([200, 200]);

@@ -40,7 +40,11 @@ async function silentServer(): Promise<{ url: string; connections: () => number;
 test("the production gateway sets a 5 s connect and a 30 s read timeout on every call", () => {
     expect([CONNECT_TIMEOUT_MS, READ_TIMEOUT_MS]).toEqual([5_000, 30_000]);
     // Private, but this is the one object every SDK call of the gateway is given.
-    const runtime = (new SdkEcsGateway(settingsFor("http://127.0.0.1:9")) as unknown as { runtime: { connectTimeout: number; readTimeout: number; autoretry: boolean } }).runtime;
+    const runtime = (
+        new SdkEcsGateway(settingsFor("http://127.0.0.1:9")) as unknown as {
+            runtime: { connectTimeout: number; readTimeout: number; autoretry: boolean };
+        }
+    ).runtime;
     expect(runtime).toMatchObject({ connectTimeout: CONNECT_TIMEOUT_MS, readTimeout: READ_TIMEOUT_MS, autoretry: false });
 });
 
@@ -51,11 +55,21 @@ test("a server that accepts the connection and never answers: every hook fails w
         const maxAttempts = 3;
         const gateway = new SdkEcsGateway(settingsFor(silent.url), quickRetry({ maxAttempts }), { connectTimeoutMs: 300, readTimeoutMs });
         const logs: string[] = [];
-        const hooks = createLifecycle(() => ({ settings: settingsFor(silent.url), gateway, clock: realClock, restartHistory: new RestartHistory(), journal: new FileRestartJournal(fs.mkdtempSync(path.join(os.tmpdir(), "kpa-journal-"))), log: (l) => logs.push(l) }));
+        const hooks = createLifecycle(() => ({
+            settings: settingsFor(silent.url),
+            gateway,
+            clock: realClock,
+            restartHistory: new RestartHistory(),
+            journal: new FileRestartJournal(fs.mkdtempSync(path.join(os.tmpdir(), "kpa-journal-"))),
+            log: (l) => logs.push(l),
+        }));
         const bound = maxAttempts * (readTimeoutMs + 100) + 500;
         const timed = async (run: Promise<unknown>) => {
             const started = Date.now();
-            const error = await run.then(() => undefined, (e: unknown) => e);
+            const error = await run.then(
+                () => undefined,
+                (e: unknown) => e,
+            );
             return { error: error as Error | undefined, elapsedMs: Date.now() - started };
         };
 
@@ -81,9 +95,15 @@ test("a server that accepts the connection and never answers: every hook fails w
 
 test("an endpoint that never accepts the connection: fails within the connect timeout", async () => {
     // 10.255.255.1 is not routed: the SYN goes unanswered (or the network says unreachable at once).
-    const gateway = new SdkEcsGateway(settingsFor("http://10.255.255.1:80"), quickRetry({ maxAttempts: 2 }), { connectTimeoutMs: 300, readTimeoutMs: 300 });
+    const gateway = new SdkEcsGateway(settingsFor("http://10.255.255.1:80"), quickRetry({ maxAttempts: 2 }), {
+        connectTimeoutMs: 300,
+        readTimeoutMs: 300,
+    });
     const started = Date.now();
-    const error = await gateway.describeInstances(REGION, ["i-a"]).then(() => undefined, (e: Error) => e);
+    const error = await gateway.describeInstances(REGION, ["i-a"]).then(
+        () => undefined,
+        (e: Error) => e,
+    );
     expect(error?.message).toMatch(/ECS DescribeInstances for i-a failed/);
     expect(Date.now() - started).toBeLessThan(2 * 400 + 500);
 });
@@ -95,10 +115,14 @@ test("waiting out a transitional state honours restart.timeoutSeconds: a clear e
         const before = snapshot(rig.emulator);
         const timeoutSeconds = 0.5;
         const started = Date.now();
-        const result = await settle(rig.hooks.create(inputs("ops", ["i-a", "i-stuck"], { restart: { timeoutSeconds, pollIntervalSeconds: 0.02 } })));
+        const result = await settle(
+            rig.hooks.create(inputs("ops", ["i-a", "i-stuck"], { restart: { timeoutSeconds, pollIntervalSeconds: 0.02 } })),
+        );
         const elapsedMs = Date.now() - started;
 
-        expect(result.error?.message).toMatch(/Timed out after 0.5 s waiting for instances to leave a transitional state: i-stuck \(Starting\)\. Nothing was changed/);
+        expect(result.error?.message).toMatch(
+            /Timed out after 0.5 s waiting for instances to leave a transitional state: i-stuck \(Starting\)\. Nothing was changed/,
+        );
         expect(elapsedMs).toBeGreaterThanOrEqual(timeoutSeconds * 1000);
         expect(elapsedMs).toBeLessThan(timeoutSeconds * 1000 + 400);
         expectStateMatches(rig.emulator, before, result, { touched: ["i-stuck"] });

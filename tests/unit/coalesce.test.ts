@@ -61,7 +61,13 @@ describe("AdaptiveRateLimiter", () => {
         let now = 0;
         const sleeps: number[] = [];
         return {
-            clock: { now: () => now, sleep: async (ms: number) => { sleeps.push(ms); now += ms; } },
+            clock: {
+                now: () => now,
+                sleep: async (ms: number) => {
+                    sleeps.push(ms);
+                    now += ms;
+                },
+            },
             sleeps,
             advance: (ms: number) => (now += ms),
         };

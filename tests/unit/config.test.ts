@@ -13,10 +13,18 @@ describe("resolveSettings", () => {
     });
 
     test("ALIBABA_CLOUD_* environment, then the Terraform/Pulumi ALICLOUD_* names", () => {
-        expect(resolveSettings(config({}), { ALIBABA_CLOUD_ACCESS_KEY_ID: "AK2", ALIBABA_CLOUD_ACCESS_KEY_SECRET: "S2", ALIBABA_CLOUD_SECURITY_TOKEN: "T2", ALICLOUD_ACCESS_KEY: "AK3", ALICLOUD_SECRET_KEY: "S3" }).credentials)
-            .toMatchObject({ accessKeyId: "AK2", securityToken: "T2" });
-        expect(resolveSettings(config({}), { ALICLOUD_ACCESS_KEY: "AK3", ALICLOUD_SECRET_KEY: "S3", ALICLOUD_REGION: "eu-central-1" }))
-            .toMatchObject({ defaultRegion: "eu-central-1", credentials: { accessKeyId: "AK3" } });
+        expect(
+            resolveSettings(config({}), {
+                ALIBABA_CLOUD_ACCESS_KEY_ID: "AK2",
+                ALIBABA_CLOUD_ACCESS_KEY_SECRET: "S2",
+                ALIBABA_CLOUD_SECURITY_TOKEN: "T2",
+                ALICLOUD_ACCESS_KEY: "AK3",
+                ALICLOUD_SECRET_KEY: "S3",
+            }).credentials,
+        ).toMatchObject({ accessKeyId: "AK2", securityToken: "T2" });
+        expect(
+            resolveSettings(config({}), { ALICLOUD_ACCESS_KEY: "AK3", ALICLOUD_SECRET_KEY: "S3", ALICLOUD_REGION: "eu-central-1" }),
+        ).toMatchObject({ defaultRegion: "eu-central-1", credentials: { accessKeyId: "AK3" } });
     });
 
     test("a profile, then the default credential chain", () => {
@@ -25,10 +33,15 @@ describe("resolveSettings", () => {
     });
 
     test("endpoint from alicloud:endpoints, then ALIBABA_CLOUD_ECS_ENDPOINT", () => {
-        expect(resolveSettings(config({ "alicloud:endpoints": '[{"ecs":"http://127.0.0.1:9000"}]' }), { ALIBABA_CLOUD_ECS_ENDPOINT: "http://127.0.0.1:1" }).endpoint)
-            .toEqual({ protocol: "http", host: "127.0.0.1:9000" });
-        expect(resolveSettings(config({}), { ALIBABA_CLOUD_ECS_ENDPOINT: "ecs-vpc.cn-hangzhou.aliyuncs.com" }).endpoint)
-            .toEqual({ protocol: "https", host: "ecs-vpc.cn-hangzhou.aliyuncs.com" });
+        expect(
+            resolveSettings(config({ "alicloud:endpoints": '[{"ecs":"http://127.0.0.1:9000"}]' }), {
+                ALIBABA_CLOUD_ECS_ENDPOINT: "http://127.0.0.1:1",
+            }).endpoint,
+        ).toEqual({ protocol: "http", host: "127.0.0.1:9000" });
+        expect(resolveSettings(config({}), { ALIBABA_CLOUD_ECS_ENDPOINT: "ecs-vpc.cn-hangzhou.aliyuncs.com" }).endpoint).toEqual({
+            protocol: "https",
+            host: "ecs-vpc.cn-hangzhou.aliyuncs.com",
+        });
         expect(() => resolveSettings(config({ "alicloud:endpoints": "{nope" }), {})).toThrow(/not valid JSON.*\[\{"ecs"/);
     });
 

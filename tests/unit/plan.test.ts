@@ -81,7 +81,11 @@ describe("planUnbind", () => {
         const plan = planUnbind(
             new Set(["ops", "ops-old"]),
             ["i-a", "i-b", "i-c"],
-            facts({ instanceId: "i-a", keyPairName: "ops" }, { instanceId: "i-b", keyPairName: "ops-old" }, { instanceId: "i-c", keyPairName: "ops" }),
+            facts(
+                { instanceId: "i-a", keyPairName: "ops" },
+                { instanceId: "i-b", keyPairName: "ops-old" },
+                { instanceId: "i-c", keyPairName: "ops" },
+            ),
         );
         expect(plan.detach).toEqual({ ops: ["i-a", "i-c"], "ops-old": ["i-b"] });
     });
@@ -115,7 +119,12 @@ describe("helpers", () => {
 
     test("chunk respects the batch size", () => {
         expect(chunk([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
-        expect(chunk(Array.from({ length: 120 }, (_, i) => i), 50).map((c) => c.length)).toEqual([50, 50, 20]);
+        expect(
+            chunk(
+                Array.from({ length: 120 }, (_, i) => i),
+                50,
+            ).map((c) => c.length),
+        ).toEqual([50, 50, 20]);
     });
 
     test("transitionalInstanceIds", () => {

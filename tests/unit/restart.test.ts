@@ -12,7 +12,18 @@ function scripted(statusAt: (ms: number) => string) {
     const gateway = {
         describeInstances: async (_region: string, ids: readonly string[]) => {
             polls.push(now);
-            return new Map(ids.map((id) => [id, { instanceId: id, status: statusAt(now), osType: "linux", ioOptimized: true, lockedForSecurity: false } as InstanceFacts]));
+            return new Map(
+                ids.map((id) => [
+                    id,
+                    {
+                        instanceId: id,
+                        status: statusAt(now),
+                        osType: "linux",
+                        ioOptimized: true,
+                        lockedForSecurity: false,
+                    } as InstanceFacts,
+                ]),
+            );
         },
     } as unknown as EcsGateway;
     return { clock, gateway, polls };

@@ -9,7 +9,14 @@ function failuresFor(inputs: Record<string, unknown>) {
 describe("check: valid inputs", () => {
     test.each([
         ["minimal", valid],
-        ["with region and every restart setting", { ...valid, region: "cn-hangzhou", restart: { enabled: true, force: false, batchSize: 5, timeoutSeconds: 30, pollIntervalSeconds: 0.5, onUnbind: true } }],
+        [
+            "with region and every restart setting",
+            {
+                ...valid,
+                region: "cn-hangzhou",
+                restart: { enabled: true, force: false, batchSize: 5, timeoutSeconds: 30, pollIntervalSeconds: 0.5, onUnbind: true },
+            },
+        ],
         ["a Chinese key name", { ...valid, keyPairName: "运维密钥-1" }],
         ["a key name with every allowed symbol", { ...valid, keyPairName: "a:b_c.d-e9" }],
         ["a 128-character key name", { ...valid, keyPairName: "k" + "x".repeat(127) }],

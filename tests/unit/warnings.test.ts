@@ -13,7 +13,9 @@ describe("outputWarnings (program-side warnings from the outputs)", () => {
     });
 
     test("names the instances whose key waits for a restart", () => {
-        expect(outputWarnings("ops", [], ["i-s"], {})).toEqual([expect.stringMatching(/"ops" is bound to i-s but takes effect only at their next start/)]);
+        expect(outputWarnings("ops", [], ["i-s"], {})).toEqual([
+            expect.stringMatching(/"ops" is bound to i-s but takes effect only at their next start/),
+        ]);
     });
 
     test("names each failed password reset with its reason", () => {
@@ -23,6 +25,8 @@ describe("outputWarnings (program-side warnings from the outputs)", () => {
     });
 
     test("names each replaced key pair", () => {
-        expect(outputWarnings("ops", [], [], { "i-a": "legacy" })).toEqual([expect.stringMatching(/replaced another key pair on i-a \(was "legacy"\)/)]);
+        expect(outputWarnings("ops", [], [], { "i-a": "legacy" })).toEqual([
+            expect.stringMatching(/replaced another key pair on i-a \(was "legacy"\)/),
+        ]);
     });
 });
