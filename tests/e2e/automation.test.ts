@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 
 import { DEFAULT_ACCESS_KEY, startEmulator, type Emulator } from "../../emulator";
-import { E2E_TIMEOUT_MS, REPO_ROOT, callsOf, describeWithCli, ensureBuiltAndLinked, pulumiEnv } from "./harness";
+import { E2E_TIMEOUT_MS, REPO_ROOT, callsOf, describeWithCli, ensureBuiltAndLinked, pulumiEnv, type StackOutputs } from "./harness";
 
 jest.setTimeout(E2E_TIMEOUT_MS);
 
@@ -47,7 +47,15 @@ describeWithCli("Automation API inline program", ({ binDir }) => {
         await emulator?.close();
     });
 
-    async function run(action: "up" | "destroy"): Promise<any> {
+    /** What fixtures/automation-program.js prints: the summary of the operation and the stack outputs. */
+    interface AutomationResult {
+        result: string;
+        resourceChanges: Record<string, number>;
+        outputs: StackOutputs;
+        log: string;
+    }
+
+    async function run(action: "up" | "destroy"): Promise<AutomationResult> {
         const options = {
             action,
             binDir,
@@ -69,7 +77,7 @@ describeWithCli("Automation API inline program", ({ binDir }) => {
             maxBuffer: 64 * 1024 * 1024,
             timeout: 3 * 60_000,
         });
-        return JSON.parse(stdout.trim().split("\n").pop()!);
+        return JSON.parse(stdout.trim().split("\n").pop()!) as AutomationResult;
     }
 
     it("11. up, outputs and destroy through LocalWorkspace", async () => {

@@ -38,6 +38,26 @@ export function callsOf(calls: readonly ApiCall[], action: string): ApiCall[] {
     return calls.filter((c) => c.action === action);
 }
 
+/** The quickstart's stack outputs (examples/quickstart/index.ts), as `pulumi stack output --json` prints them. */
+export interface StackOutputs {
+    keyPairName: string;
+    region: string;
+    boundInstanceIds: string[];
+    restartedInstanceIds: string[];
+    pendingRestartInstanceIds: string[];
+    passwordResetRequiredInstanceIds: string[];
+    replacedKeyPairs: Record<string, string>;
+    passwordResetFailures: Record<string, string>;
+}
+
+/** The parts of `pulumi stack export` the tests read. */
+export interface StackExport {
+    deployment: {
+        resources?: { type: string; urn: string; id?: string; outputs?: Record<string, unknown>; inputs?: Record<string, unknown> }[];
+        pending_operations?: { type: string }[];
+    };
+}
+
 export type CliStatus = { ok: true; binDir: string } | { ok: false; reason: string };
 
 let cliStatus: CliStatus | undefined;
@@ -84,7 +104,6 @@ export function describeWithCli(name: string, body: (cli: { binDir: string }) =>
             });
         });
     } else {
-        // eslint-disable-next-line no-console
         console.warn(`SKIPPED "${name}": ${message}`);
         describe.skip(name, () => body({ binDir: "" }));
     }
@@ -205,14 +224,14 @@ export class PulumiStack {
         return this.pulumi(["destroy", "--yes", "--skip-preview", ...args], { ...options, withConfig: true });
     }
 
-    async outputs(): Promise<Record<string, any>> {
+    async outputs(): Promise<StackOutputs> {
         const result = await this.pulumi(["stack", "output", "--json"]);
-        return JSON.parse(result.stdout) as Record<string, any>;
+        return JSON.parse(result.stdout) as StackOutputs;
     }
 
-    async exportState(): Promise<any> {
+    async exportState(): Promise<StackExport> {
         const result = await this.pulumi(["stack", "export"]);
-        return JSON.parse(result.stdout);
+        return JSON.parse(result.stdout) as StackExport;
     }
 
     pulumi(args: string[], options: RunOptions & { withConfig?: boolean } = {}): Promise<RunResult> {
@@ -306,7 +325,12 @@ export function descendantPids(pid: number): number[] {
     const queue = [pid];
     while (queue.length) {
         const parent = queue.shift()!;
-        for (const s of stats) if (s.ppid === parent) (found.push(s.pid), queue.push(s.pid));
+        for (const s of stats) {
+            if (s.ppid === parent) {
+                found.push(s.pid);
+                queue.push(s.pid);
+            }
+        }
     }
     return found;
 }

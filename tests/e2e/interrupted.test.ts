@@ -82,8 +82,8 @@ describeWithCli("an up interrupted by SIGKILL during restarts", ({ binDir }) => 
         // What the CLI leaves behind: the lock of the dead process, and the create as a pending operation
         // (the resource itself is not in the state: the engine never heard back from create).
         const state = await stack.exportState();
-        expect((state.deployment.pending_operations ?? []).map((op: any) => op.type)).toEqual(["creating"]);
-        expect((state.deployment.resources ?? []).some((r: any) => r.type.endsWith(":KeyPairAttachment"))).toBe(false);
+        expect((state.deployment.pending_operations ?? []).map((op) => op.type)).toEqual(["creating"]);
+        expect((state.deployment.resources ?? []).some((r) => r.type.endsWith(":KeyPairAttachment"))).toBe(false);
         const locked = await stack.refresh([], { allowFailure: true });
         expect(locked.code).not.toBe(0);
         expect(locked.output).toMatch(/the stack is currently locked/);

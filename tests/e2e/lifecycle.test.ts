@@ -188,8 +188,8 @@ describeWithCli("quickstart under the real Pulumi CLI", ({ binDir }) => {
     it("8. a Windows instance in the set: up fails with a clear error and changes nothing; the stack works once the config is fixed", async () => {
         await setInstanceIds([WEB[0], WEB[2], STOPPED, WEB[3], WINDOWS]);
         const attachmentState = async () => {
-            const resources: any[] = (await stack.exportState()).deployment.resources;
-            const { id, inputs, outputs } = resources.find((r) => r.type === "pulumi-nodejs:dynamic/alicloud-ecs:KeyPairAttachment");
+            const resources = (await stack.exportState()).deployment.resources ?? [];
+            const { id, inputs, outputs } = resources.find((r) => r.type === "pulumi-nodejs:dynamic/alicloud-ecs:KeyPairAttachment") ?? {};
             return { id, inputs, outputs };
         };
         const stateBefore = await attachmentState();
@@ -228,7 +228,7 @@ describeWithCli("quickstart under the real Pulumi CLI", ({ binDir }) => {
         expect(destroy.output).toMatch(/2 deleted/);
     });
 
-    it("10. the backend's state files never hold the access key secret", async () => {
+    it("10. the backend's state files never hold the access key secret", () => {
         // The canary key signed every call above (the emulator accepts no other key for it).
         const backend = stack.backendText();
         expect(backend.length).toBeGreaterThan(1000);
