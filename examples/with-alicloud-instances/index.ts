@@ -40,7 +40,7 @@ for (let i = 0; i < count; i++) {
 // The attachment owns the binding (the instances are created without `keyName`), so rotating the key
 // later is an in-place update with a rolling restart, not a replacement of the instances.
 const attachment = new KeyPairAttachment("ops-key-attachment", {
-    keyPairName: opsKey.keyPairName.apply((name) => name!),
+    keyPairName: opsKey.keyPairName,
     instanceIds: web.map((instance) => instance.id),
     restart: { batchSize: 2 },
 });
