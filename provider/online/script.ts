@@ -93,6 +93,11 @@ function encodePublicKey(publicKey: string, role: string): string {
     return Buffer.from(line, "utf8").toString("base64");
 }
 
+/** Characters in the Base64 of `bytes` bytes (with padding). */
+function base64Length(bytes: number): number {
+    return 4 * Math.ceil(bytes / 3);
+}
+
 /** The parameter values for one change; throws when a user name or a key cannot be sent safely. */
 export function authorizedKeysParameters(change: AuthorizedKeysChange): AuthorizedKeysParameters {
     const users = change.users === undefined || change.users.length === 0 ? DEFAULT_ONLINE_USERS : change.users;
@@ -120,7 +125,7 @@ export function authorizedKeysParameters(change: AuthorizedKeysChange): Authoriz
 export function buildAuthorizedKeysCommand(change: AuthorizedKeysChange): AuthorizedKeysCommand {
     const parameters = authorizedKeysParameters(change);
     const commandContent = Buffer.from(AUTHORIZED_KEYS_SCRIPT, "utf8").toString("base64");
-    const size = commandContent.length + Buffer.byteLength(Buffer.from(JSON.stringify(parameters), "utf8").toString("base64"));
+    const size = commandContent.length + base64Length(Buffer.byteLength(JSON.stringify(parameters), "utf8"));
     if (size > MAX_COMMAND_AND_PARAMETERS_BASE64_BYTES) {
         throw new Error(
             `the Cloud Assistant command for users ${parameters.users} would be ${size} bytes in Base64, over RunCommand's ` +

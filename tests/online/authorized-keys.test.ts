@@ -3,7 +3,19 @@
  * temporary /root and /home and a passwd/group copy that knows the test users (tests/online/sandbox.ts).
  * Every file is compared byte for byte.
  */
-import { chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+    chownSync,
+    existsSync,
+    lstatSync,
+    mkdirSync,
+    mkdtempSync,
+    readdirSync,
+    readFileSync,
+    rmSync,
+    statSync,
+    symlinkSync,
+    writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 
@@ -80,7 +92,8 @@ const cases: FileCase[] = [
     },
     {
         name: "comments, blank lines and other keys untouched; the removed key matched by body whatever its comment",
-        before: () => `# managed by hand\n\n   \n${C.line}\n#${A.line}\n${A.type} ${A.body} another comment\n  ${C.type}\t${C.body}   spaced  comment \n`,
+        before: () =>
+            `# managed by hand\n\n   \n${C.line}\n#${A.line}\n${A.type} ${A.body} another comment\n  ${C.type}\t${C.body}   spaced  comment \n`,
         change: () => ({ addPublicKey: B.line, removePublicKeys: [A.line] }),
         after: () => `# managed by hand\n\n   \n${C.line}\n#${A.line}\n  ${C.type}\t${C.body}   spaced  comment \n${B.line}\n`,
         result: "added=yes removed=1 file=updated",
@@ -225,7 +238,11 @@ describe("authorized-keys.sh on a real filesystem", () => {
         const before = `# root's keys\n${A.line}\n`;
         writeKeys(ROOT_KEYS, before);
 
-        const { status, stdout, stderr } = run({ users: ["root", "nobody-here", "alice"], addPublicKey: B.line, removePublicKeys: [A.line] });
+        const { status, stdout, stderr } = run({
+            users: ["root", "nobody-here", "alice"],
+            addPublicKey: B.line,
+            removePublicKeys: [A.line],
+        });
 
         expect({ status, stdout }).toEqual({ status: 2, stdout: "" });
         expect(stderr).toBe("authorized-keys: user nobody-here does not exist on this instance; nothing was changed\n");
@@ -239,7 +256,11 @@ describe("authorized-keys.sh on a real filesystem", () => {
         const hostile = `${B.type} ${B.body} ${comment}`;
         writeKeys(ROOT_KEYS, `${A.type} ${A.body} $(touch ${markers[0]}) 'x'\n`);
 
-        const { status, stdout, stderr } = run({ users: ["root", "alice"], addPublicKey: hostile, removePublicKeys: [`${A.type} ${A.body} \`touch ${markers[1]}\``] });
+        const { status, stdout, stderr } = run({
+            users: ["root", "alice"],
+            addPublicKey: hostile,
+            removePublicKeys: [`${A.type} ${A.body} \`touch ${markers[1]}\``],
+        });
 
         expect({ status, stdout, stderr }).toEqual({
             status: 0,
@@ -269,16 +290,56 @@ describe("authorized-keys.sh on a real filesystem", () => {
 describe("authorized-keys.sh refuses values outside its alphabet even when the sender does not", () => {
     const b64 = (text: string): string => Buffer.from(text, "utf8").toString("base64");
     const refusals: { name: string; parameters: () => Record<string, string>; reason: string }[] = [
-        { name: "a user name with a shell metacharacter", parameters: () => ({ users: `root;touch ${sandbox.base}/pwned`, addKey: b64(B.line), removeKeys: "" }), reason: "users must be user names" },
-        { name: "a user name starting with a hyphen", parameters: () => ({ users: "-x", addKey: b64(B.line), removeKeys: "" }), reason: "invalid user name '-x'" },
-        { name: "an empty user in the list", parameters: () => ({ users: "root,,alice", addKey: b64(B.line), removeKeys: "" }), reason: "invalid user name ''" },
-        { name: "addKey outside Base64", parameters: () => ({ users: "root", addKey: "$(id)", removeKeys: "" }), reason: "addKey must be Base64" },
-        { name: "addKey encoding two lines", parameters: () => ({ users: "root", addKey: b64(`${B.line}\n${C.line}`), removeKeys: "" }), reason: "addKey must be the Base64 of exactly one line" },
-        { name: "addKey encoding a trailing newline", parameters: () => ({ users: "root", addKey: b64(`${B.line}\n`), removeKeys: "" }), reason: "addKey must be the Base64 of exactly one line" },
-        { name: "addKey that is not a public key", parameters: () => ({ users: "root", addKey: b64("hello world"), removeKeys: "" }), reason: "addKey is not a public key line" },
-        { name: "addKey with options", parameters: () => ({ users: "root", addKey: b64(`no-pty ${B.line}`), removeKeys: "" }), reason: "addKey is not a public key line" },
-        { name: "removeKeys outside Base64", parameters: () => ({ users: "root", addKey: "", removeKeys: `${b64(A.line)};` }), reason: "removeKeys must be Base64 values" },
-        { name: "a removeKeys value that is not Base64", parameters: () => ({ users: "root", addKey: "", removeKeys: "abc" }), reason: "a removeKeys value is not valid Base64" },
+        {
+            name: "a user name with a shell metacharacter",
+            parameters: () => ({ users: `root;touch ${sandbox.base}/pwned`, addKey: b64(B.line), removeKeys: "" }),
+            reason: "users must be user names",
+        },
+        {
+            name: "a user name starting with a hyphen",
+            parameters: () => ({ users: "-x", addKey: b64(B.line), removeKeys: "" }),
+            reason: "invalid user name '-x'",
+        },
+        {
+            name: "an empty user in the list",
+            parameters: () => ({ users: "root,,alice", addKey: b64(B.line), removeKeys: "" }),
+            reason: "invalid user name ''",
+        },
+        {
+            name: "addKey outside Base64",
+            parameters: () => ({ users: "root", addKey: "$(id)", removeKeys: "" }),
+            reason: "addKey must be Base64",
+        },
+        {
+            name: "addKey encoding two lines",
+            parameters: () => ({ users: "root", addKey: b64(`${B.line}\n${C.line}`), removeKeys: "" }),
+            reason: "addKey must be the Base64 of exactly one line",
+        },
+        {
+            name: "addKey encoding a trailing newline",
+            parameters: () => ({ users: "root", addKey: b64(`${B.line}\n`), removeKeys: "" }),
+            reason: "addKey must be the Base64 of exactly one line",
+        },
+        {
+            name: "addKey that is not a public key",
+            parameters: () => ({ users: "root", addKey: b64("hello world"), removeKeys: "" }),
+            reason: "addKey is not a public key line",
+        },
+        {
+            name: "addKey with options",
+            parameters: () => ({ users: "root", addKey: b64(`no-pty ${B.line}`), removeKeys: "" }),
+            reason: "addKey is not a public key line",
+        },
+        {
+            name: "removeKeys outside Base64",
+            parameters: () => ({ users: "root", addKey: "", removeKeys: `${b64(A.line)};` }),
+            reason: "removeKeys must be Base64 values",
+        },
+        {
+            name: "a removeKeys value that is not Base64",
+            parameters: () => ({ users: "root", addKey: "", removeKeys: "abc" }),
+            reason: "a removeKeys value is not valid Base64",
+        },
     ];
 
     test.each(refusals)("$name", ({ parameters, reason }) => {
