@@ -32,6 +32,9 @@
 #   user=<name> added=<yes|present|none> removed=<count> file=<created|updated|unchanged>
 # Exit status: 0 when every user is done; 2 when an input or a user is refused
 # (nothing changed, reason on stderr); other non-zero on an unexpected failure.
+# Everything below needs bash (4.2 or later: CentOS 7); re-run with it when
+# started by sh.
+if [ -z "${BASH_VERSION:-}" ]; then exec /bin/bash "$0" "$@"; fi
 set -euo pipefail
 export LC_ALL=C
 umask 077
@@ -106,10 +109,13 @@ fi
 
 # Check every user before changing anything.
 IFS=, read -r -a requested_users <<<"${users_param:-root}"
+# (No expansion of an empty array below: bash before 4.4 calls it unbound.)
+declare -A seen=()
 users=() homes=() owners=()
 for user in "${requested_users[@]}"; do
     [[ "$user" =~ ^[A-Za-z0-9._][A-Za-z0-9._-]{0,31}$ ]] || fail "invalid user name '$user'; nothing was changed"
-    [[ " ${users[*]} " != *" $user "* ]] || continue
+    [[ -z "${seen[$user]+set}" ]] || continue
+    seen[$user]=1
     entry=$(getent passwd -- "$user") || fail "user $user does not exist on this instance; nothing was changed"
     IFS=: read -r _ _ uid gid _ home _ <<<"$entry"
     [[ "$home" == /* && -d "$home" ]] || fail "home directory '$home' of user $user does not exist; nothing was changed"

@@ -272,6 +272,18 @@ describe("authorized-keys.sh on a real filesystem", () => {
         expect(markers.filter((marker) => existsSync(marker))).toEqual([]);
     });
 
+    test("started by sh (dash), it re-runs itself with bash; a user listed twice is handled once", () => {
+        writeKeys(ROOT_KEYS, `${A.line}\n`);
+
+        const { status, stdout, stderr } = sandbox.runScript(
+            authorizedKeysParameters({ users: ["root", "root"], addPublicKey: B.line, removePublicKeys: [A.line] }),
+            "/bin/sh",
+        );
+
+        expect({ status, stdout, stderr }).toEqual({ status: 0, stdout: "user=root added=yes removed=1 file=updated\n", stderr: "" });
+        expect(readKeys(ROOT_KEYS)).toBe(`${B.line}\n`);
+    });
+
     test("a symbolic link as authorized_keys is refused and neither the link nor its target changes", () => {
         const secret = path.join(sandbox.base, "root", "secret");
         writeFileSync(secret, "not yours\n");

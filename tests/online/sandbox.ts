@@ -91,11 +91,11 @@ export class Sandbox {
      * Runs authorized-keys.sh inside the namespace, with `parameters` substituted as Cloud Assistant does
      * (null: the text as stored, placeholders and all).
      */
-    runScript(parameters: Readonly<Record<string, string>> | null): SpawnSyncReturns<string> {
+    runScript(parameters: Readonly<Record<string, string>> | null, interpreter = "bash"): SpawnSyncReturns<string> {
         const scriptPath = path.join(this.base, "rendered-authorized-keys.sh");
         const text = parameters === null ? AUTHORIZED_KEYS_SCRIPT : substituteCloudAssistantParameters(AUTHORIZED_KEYS_SCRIPT, parameters);
         writeFileSync(scriptPath, text, { mode: 0o700 });
-        const [command, ...args] = this.namespaceArgv(["bash", scriptPath]);
+        const [command, ...args] = this.namespaceArgv([interpreter, scriptPath]);
         const result = spawnSync(command, args, { encoding: "utf8" });
         if (result.error !== undefined) {
             throw result.error;
