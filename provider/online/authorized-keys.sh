@@ -32,6 +32,7 @@
 #   user=<name> added=<yes|present|none> removed=<count> file=<created|updated|unchanged>
 # Exit status: 0 when every user is done; 2 when an input or a user is refused
 # (nothing changed, reason on stderr); other non-zero on an unexpected failure.
+
 # Everything below needs bash (4.2 or later: CentOS 7); re-run with it when
 # started by sh.
 if [ -z "${BASH_VERSION:-}" ]; then exec /bin/bash "$0" "$@"; fi

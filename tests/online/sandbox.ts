@@ -100,6 +100,9 @@ export class Sandbox {
         if (result.error !== undefined) {
             throw result.error;
         }
+        if (result.status !== 0 && result.stderr.startsWith("unshare:")) {
+            throw new Error(`tests/online need root and a private mount namespace (unshare --mount): ${result.stderr}`);
+        }
         return result;
     }
 

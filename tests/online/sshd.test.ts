@@ -2,7 +2,7 @@
  * A real sshd (Debian's openssh-server) reads the authorized_keys that authorized-keys.sh wrote: key A
  * logs on before the change, and after the script installs key B replacing A, B logs on and A is refused.
  * sshd runs in the sandbox's mount namespace (tests/online/sandbox.ts) so it sees the test user alice and
- * her home; it listens on loopback only. StrictModes is on, so the modes and owners the script sets count.
+ * her home (and bob, who has no ~/.ssh yet); it listens on loopback only. StrictModes is on, so the modes and owners the script sets count.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chownSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -10,7 +10,7 @@ import * as net from "node:net";
 import * as path from "node:path";
 
 import { authorizedKeysParameters } from "../../provider/online/script";
-import { ALICE, generateKey, Sandbox, type GeneratedKey } from "./sandbox";
+import { ALICE, BOB, generateKey, Sandbox, type GeneratedKey } from "./sandbox";
 
 const SSHD = "/usr/sbin/sshd";
 const ENSURE_SSHD = path.resolve(__dirname, "..", "..", "scripts", "ensure-sshd.sh");
@@ -71,7 +71,7 @@ async function waitForSshd(): Promise<void> {
     }
 }
 
-function sshAs(key: GeneratedKey): { status: number | null; stderr: string } {
+function sshAs(key: GeneratedKey, user = ALICE.name): { status: number | null; stderr: string } {
     const result = spawnSync(
         "ssh",
         [
@@ -93,7 +93,7 @@ function sshAs(key: GeneratedKey): { status: number | null; stderr: string } {
             "UserKnownHostsFile=/dev/null",
             "-o",
             "ConnectTimeout=20",
-            `${ALICE.name}@127.0.0.1`,
+            `${user}@127.0.0.1`,
             "true",
         ],
         { encoding: "utf8" },
@@ -143,7 +143,7 @@ beforeAll(async () => {
             "PubkeyAuthentication yes",
             "AuthorizedKeysFile .ssh/authorized_keys",
             "StrictModes yes",
-            `AllowUsers ${ALICE.name}`,
+            `AllowUsers ${ALICE.name} ${BOB.name}`,
             "LogLevel VERBOSE",
             "",
         ].join("\n"),
@@ -182,4 +182,13 @@ test("after authorized-keys.sh installs B replacing A, B logs on and A is refuse
     const refused = sshAs(A);
     expect(refused.status).toBe(255);
     expect(refused.stderr).toContain("Permission denied (publickey)");
+});
+
+test("for a user without ~/.ssh, the directory and file the script creates satisfy sshd's StrictModes", () => {
+    expect(sshAs(B, BOB.name).status).toBe(255);
+
+    const { status, stdout, stderr } = sandbox.runScript(authorizedKeysParameters({ users: [BOB.name], addPublicKey: B.line }));
+    expect({ status, stdout, stderr }).toEqual({ status: 0, stdout: "user=bob added=yes removed=0 file=created\n", stderr: "" });
+
+    expect(sshAs(B, BOB.name).status).toBe(0);
 });
