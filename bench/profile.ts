@@ -20,6 +20,7 @@ const CATEGORIES: { category: string; test: (name: string, url: string) => boole
     { category: "idle", test: (name) => name === "(idle)" },
     { category: "garbage collection", test: (name) => name === "(garbage collector)" },
     { category: "V8/native (program)", test: (name) => name === "(program)" },
+    { category: "the CPU profiler itself (node:inspector)", test: (_, url) => url === "node:inspector" },
     {
         category: "SDK: build and sign the request",
         test: (name, url) =>

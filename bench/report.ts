@@ -61,7 +61,7 @@ const BREAKDOWN_HEADERS = [
     "poll lag",
     "poll rounds",
     "tail",
-    "steps (calls/rounds/max in flight)",
+    "steps (calls/rounds/max in flight/ids per call)",
     "loop p99/max ms",
     "emulator loop p99 ms",
     "http mean/p99 ms",
@@ -70,10 +70,13 @@ const BREAKDOWN_HEADERS = [
 function breakdownCells(r: BenchResult): string[] {
     const e = r.excessParts;
     const steps = [
-        ...r.breakdown.steps.map((s) => `${s.step} ${s.calls}/${s.rounds}/${s.maxInFlight}`),
+        ...r.breakdown.steps.map((s) => `${s.step} ${s.calls}/${s.rounds}/${s.maxInFlight}/${s.meanBatch}`),
         ...r.breakdown.waves
             .slice(0, 1)
-            .map((w) => `reboot ${w.rebootRounds} rounds/${w.rebootMaxInFlight}, polls ≤ ${w.pollMaxInFlight} in flight`),
+            .map(
+                (w) =>
+                    `RebootInstances ${w.rebootCalls}/${w.rebootRounds}/${w.rebootMaxInFlight}/${w.rebootMeanBatch}, polls ≤ ${w.pollMaxInFlight} in flight`,
+            ),
     ].join(", ");
     return [
         r.scenario,

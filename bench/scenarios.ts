@@ -130,7 +130,7 @@ function record(context: RowContext, measured: PhaseMeasurement): BenchResult {
     const timing = context.timing ?? TIMING;
     const failures = measured.results.filter((r): r is Extract<OperationResult, { ok: false }> => !r.ok);
     const wallMs = Math.round(measured.wallMs);
-    const timeline = readTimeline(measured.callLog, timing, measured);
+    const timeline = readTimeline(measured.callLog, timing, measured, limit.waves);
     return {
         scenario,
         phase,

@@ -18,6 +18,8 @@ export interface StepTiming {
     rounds: number;
     /** The most calls of the step in flight at once at the emulator (arrival → answer). */
     maxInFlight: number;
+    /** Instance ids per call, on average (the API takes 100 or 50). */
+    meanBatch: number;
     /** The previous step's last answer (or the phase's start) → this step's first call: the provider's own time. */
     gapMs: number;
     /** This step's first call → its last answer. */
@@ -27,6 +29,9 @@ export interface StepTiming {
 export interface WaveTiming {
     /** The step before's last answer → the first RebootInstances. */
     gapMs: number;
+    rebootCalls: number;
+    /** Instance ids per RebootInstances call, on average (the API takes 100). */
+    rebootMeanBatch: number;
     /** First → last RebootInstances of the wave (rounds of reboot calls). */
     rebootSpreadMs: number;
     rebootRounds: number;
@@ -113,6 +118,7 @@ function steps(calls: readonly ApiCall[], startMs: number, latencyMs: number): {
             calls: ofStep.length,
             rounds: rounds(ofStep, latencyMs),
             maxInFlight: maxInFlight(ofStep, latencyMs),
+            meanBatch: Math.round((ofStep.reduce((sum, c) => sum + c.instanceIds.length, 0) / ofStep.length) * 10) / 10,
             gapMs: first - previousAnswerAt,
             spanMs: lastAnswer - first,
         };
@@ -146,6 +152,8 @@ function waveTiming(wave: readonly ApiCall[], previousAnswerAt: number, restartM
     const firstAfterOver = polls.find((c) => c.at >= overAt)?.at ?? overAt;
     const lastPoll = polls.length ? polls[polls.length - 1].at : firstAfterOver;
     return {
+        rebootCalls: reboots.length,
+        rebootMeanBatch: Math.round((reboots.reduce((sum, c) => sum + c.instanceIds.length, 0) / reboots.length) * 10) / 10,
         gapMs: firstReboot - previousAnswerAt,
         rebootSpreadMs: lastReboot - firstReboot,
         rebootRounds: rounds(reboots, latencyMs),
@@ -160,13 +168,21 @@ export function readTimeline(
     calls: readonly ApiCall[],
     timing: { restartMs: number; latencyMs: number },
     phase: { startedAtEpochMs: number; endedAtEpochMs: number },
+    expectedWaves = 1,
 ): Timeline {
     const { restartMs, latencyMs } = timing;
     const round = (ms: number) => Math.round(ms);
     const firstReboot = calls.findIndex((c) => c.action === "RebootInstances");
-    const beforeReboots = firstReboot < 0 ? calls : calls.slice(0, firstReboot);
-    const chain = steps(beforeReboots, phase.startedAtEpochMs, latencyMs);
-    const waveCalls = firstReboot < 0 ? [] : waves(calls.slice(firstReboot));
+    const isRestartCall = (c: ApiCall, index: number) =>
+        firstReboot >= 0 && index >= firstReboot && (c.action === "RebootInstances" || c.action === "DescribeInstances");
+    // One wave (all at once; many attachments of a fleet reboot side by side): every reboot and every
+    // later poll belong to it, and the other calls to the steps, wherever they fall. Rolling: the
+    // steps are what comes before the first reboot, and a reboot after a poll starts the next wave.
+    const oneWave = expectedWaves <= 1;
+    const stepCalls = oneWave ? calls.filter((c, i) => !isRestartCall(c, i)) : firstReboot < 0 ? calls : calls.slice(0, firstReboot);
+    const restartCalls = oneWave ? calls.filter(isRestartCall) : firstReboot < 0 ? [] : calls.slice(firstReboot);
+    const chain = steps(stepCalls, phase.startedAtEpochMs, latencyMs);
+    const waveCalls = restartCalls.length === 0 ? [] : oneWave ? [restartCalls] : waves(restartCalls);
     let previousAnswerAt = chain.lastAnswerAt;
     const waveTimings = waveCalls.map((wave) => {
         const t = waveTiming(wave, previousAnswerAt, restartMs, latencyMs);
@@ -178,6 +194,8 @@ export function readTimeline(
         beforeFirstCallMs: round((calls[0]?.at ?? phase.endedAtEpochMs) - phase.startedAtEpochMs),
         steps: chain.steps.map((s) => ({ ...s, gapMs: round(s.gapMs), spanMs: round(s.spanMs) })),
         waves: waveTimings.map((w) => ({
+            rebootCalls: w.rebootCalls,
+            rebootMeanBatch: w.rebootMeanBatch,
             gapMs: round(w.gapMs),
             rebootSpreadMs: round(w.rebootSpreadMs),
             rebootRounds: w.rebootRounds,
