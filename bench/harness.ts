@@ -48,6 +48,8 @@ export interface PhaseMeasurement {
     loopDelay: LoopDelay;
     /** The emulator's (this process's) event loop during the phase: a slow emulator delays answers. */
     emulatorLoopDelay: LoopDelay;
+    /** This process's CPU time during the phase: the emulator's work (it does nothing else meanwhile). */
+    emulatorCpuMs: number;
     /** The SDK's HTTP calls seen from the child. */
     client: ClientCalls;
     profile?: ProfileSummary;
@@ -144,6 +146,7 @@ export async function startSession(emulatorOptions: EmulatorOptions): Promise<Se
             const reply = nextMessage(child, "phase-done", timeoutMs, output);
             const loop = monitorEventLoopDelay({ resolution: 1 });
             loop.enable();
+            const cpuBefore = process.cpuUsage();
             child.send({ type: "phase", operations, profile: options.profile });
             let done: PhaseReply;
             try {
@@ -170,6 +173,10 @@ export async function startSession(emulatorOptions: EmulatorOptions): Promise<Se
                 endedAtEpochMs: done.endedAtEpochMs,
                 loopDelay: done.loopDelay,
                 emulatorLoopDelay: loopDelayMs(loop),
+                emulatorCpuMs: (() => {
+                    const used = process.cpuUsage(cpuBefore);
+                    return Math.round((used.user + used.system) / 1000);
+                })(),
                 client: done.client,
                 ...(done.profile ? { profile: done.profile } : {}),
             };

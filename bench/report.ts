@@ -63,7 +63,7 @@ const BREAKDOWN_HEADERS = [
     "tail",
     "steps (calls/rounds/max in flight/ids per call)",
     "loop p99/max ms",
-    "emulator loop p99 ms",
+    "emulator loop p99 ms / cpu ms",
     "http mean/p99 ms",
 ];
 
@@ -93,7 +93,7 @@ function breakdownCells(r: BenchResult): string[] {
         String(e.tailMs),
         steps,
         `${r.loopDelay.p99Ms.toFixed(1)}/${r.loopDelay.maxMs.toFixed(0)}`,
-        r.emulatorLoopDelay.p99Ms.toFixed(1),
+        `${r.emulatorLoopDelay.p99Ms.toFixed(1)} / ${r.emulatorCpuMs}`,
         `${r.client.meanMs.toFixed(1)}/${r.client.p99Ms.toFixed(0)}`,
     ];
 }

@@ -68,6 +68,8 @@ export interface BenchResult {
     /** The provider process's event loop during the phase, and the emulator's (the parent's). */
     loopDelay: LoopDelay;
     emulatorLoopDelay: LoopDelay;
+    /** CPU time of the emulator (the benchmark process) during the phase. */
+    emulatorCpuMs: number;
     /** The SDK's HTTP calls seen from the provider process (request → response headers). */
     client: ClientCalls;
     cpuMs: number;
@@ -154,6 +156,7 @@ function record(context: RowContext, measured: PhaseMeasurement): BenchResult {
         excessParts: excessParts(timeline.breakdown, timing.latencyMs),
         loopDelay: measured.loopDelay,
         emulatorLoopDelay: measured.emulatorLoopDelay,
+        emulatorCpuMs: measured.emulatorCpuMs,
         client: measured.client,
         cpuMs: Math.round(measured.cpuMs),
         rssMb: Math.round(measured.rssMb * 10) / 10,
