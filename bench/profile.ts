@@ -99,3 +99,47 @@ export function loopDelayMs(histogram: { mean: number; max: number; percentile(p
     const above = (ns: number) => round2(Math.max(0, ns * MS_PER_NS - 1));
     return { meanMs: above(histogram.mean), p99Ms: above(histogram.percentile(99)), maxMs: above(histogram.max) };
 }
+
+/** `HeapProfiler.stopSampling`'s tree: bytes allocated (sampled) by each call site. */
+export interface HeapSamplingProfile {
+    head: HeapNode;
+}
+
+interface HeapNode {
+    callFrame: Frame;
+    selfSize: number;
+    children: HeapNode[];
+}
+
+const roundMb = (bytes: number) => Math.round(bytes / 1e5) / 10;
+
+/** Allocations by category and by function; native frames charged to their JavaScript caller, as above. */
+export function summarizeAllocations(
+    profile: HeapSamplingProfile,
+): Pick<ProfileSummary, "allocatedMb" | "allocatedByCategory" | "topAllocators"> {
+    const byCategory = new Map<string, number>();
+    const byFunction = new Map<string, number>();
+    let total = 0;
+    const where = (f: Frame) => `${f.functionName || "(anonymous)"} (${shortUrl(f.url) || "native"}:${f.lineNumber + 1})`;
+    const walk = (node: HeapNode, jsCaller: Frame | undefined) => {
+        const own = node.callFrame.url ? node.callFrame : jsCaller;
+        if (node.selfSize > 0) {
+            total += node.selfSize;
+            const frame = own ?? node.callFrame;
+            const category = categorize(frame.functionName, frame.url);
+            byCategory.set(category, (byCategory.get(category) ?? 0) + node.selfSize);
+            const fn = node.callFrame.url || !own ? where(node.callFrame) : `${node.callFrame.functionName || "(native)"} ← ${where(own)}`;
+            byFunction.set(fn, (byFunction.get(fn) ?? 0) + node.selfSize);
+        }
+        for (const child of node.children) walk(child, own);
+    };
+    walk(profile.head, undefined);
+    return {
+        allocatedMb: roundMb(total),
+        allocatedByCategory: Object.fromEntries([...byCategory].sort((a, b) => b[1] - a[1]).map(([k, bytes]) => [k, roundMb(bytes)])),
+        topAllocators: [...byFunction]
+            .sort((a, b) => b[1] - a[1])
+            .slice(0, TOP_FUNCTIONS)
+            .map(([fn, bytes]) => ({ fn, mb: roundMb(bytes) })),
+    };
+}

@@ -50,6 +50,13 @@ export interface ProfileSummary {
     byCategory: Record<string, number>;
     /** The functions with the most self time: "name (file:line)" → ms. */
     topFunctions: { fn: string; ms: number }[];
+    /**
+     * Memory allocated during the phase (V8 sampling heap profiler, objects later collected
+     * included), by the same categories and by function, in MB.
+     */
+    allocatedMb?: number;
+    allocatedByCategory?: Record<string, number>;
+    topAllocators?: { fn: string; mb: number }[];
 }
 
 /** Child → parent, once the lifecycle module is loaded. */

@@ -23,7 +23,7 @@ import type {
     ProcessUsage,
     State,
 } from "./protocol";
-import { loopDelayMs, summarizeProfile, type CpuProfile } from "./profile";
+import { loopDelayMs, summarizeAllocations, summarizeProfile, type CpuProfile, type HeapSamplingProfile } from "./profile";
 
 /**
  * The hooks the benchmark calls, as the lifecycle module exports them. Stated here rather than taken
@@ -122,6 +122,13 @@ async function runPhase(request: PhaseRequest): Promise<PhaseReply> {
         await post("Profiler.enable");
         await post("Profiler.setSamplingInterval", { interval: 500 });
         await post("Profiler.start");
+        await post("HeapProfiler.enable");
+        // Objects collected before the end count too: what the phase allocated, not what it kept.
+        await post("HeapProfiler.startSampling", {
+            samplingInterval: 32_768,
+            includeObjectsCollectedByMajorGC: true,
+            includeObjectsCollectedByMinorGC: true,
+        });
     }
     callDurations = [];
     const loop = monitorEventLoopDelay({ resolution: 1 });
@@ -132,8 +139,16 @@ async function runPhase(request: PhaseRequest): Promise<PhaseReply> {
     const wallMs = performance.now() - startedAt;
     const endedAtEpochMs = epochNow();
     loop.disable();
-    const profile = request.profile ? summarizeProfile((await post<{ profile: CpuProfile }>("Profiler.stop")).profile) : undefined;
-    if (request.profile) await post("Profiler.disable");
+    const profile = request.profile
+        ? {
+              ...summarizeProfile((await post<{ profile: CpuProfile }>("Profiler.stop")).profile),
+              ...summarizeAllocations((await post<{ profile: HeapSamplingProfile }>("HeapProfiler.stopSampling")).profile),
+          }
+        : undefined;
+    if (request.profile) {
+        await post("Profiler.disable");
+        await post("HeapProfiler.disable");
+    }
     const results = settled.map((s): OperationResult =>
         s.status === "fulfilled" ? s.value : { ok: false, error: String((s.reason as Error | undefined)?.message ?? s.reason) },
     );

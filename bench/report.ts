@@ -130,6 +130,10 @@ function profileLines(rows: BenchResult[]): string[] {
                   ...Object.entries(r.profile.byCategory).map(([category, ms]) => `  ${category}: ${ms} ms`),
                   "  top functions:",
                   ...r.profile.topFunctions.map((f) => `    ${f.ms} ms  ${f.fn}`),
+                  `  allocated during the phase (sampling heap profiler, collected objects included): ${r.profile.allocatedMb ?? "?"} MB`,
+                  ...Object.entries(r.profile.allocatedByCategory ?? {}).map(([category, mb]) => `    ${category}: ${mb} MB`),
+                  "  top allocators:",
+                  ...(r.profile.topAllocators ?? []).map((f) => `    ${f.mb} MB  ${f.fn}`),
               ]
             : [],
     );
