@@ -15,7 +15,7 @@ import { EcsError } from "./errors";
 import type { FaultInjector, FaultRule } from "./faults";
 import type { EcsModel } from "./model";
 import { parseSeed, type Seed, type SeedInstance } from "./seed";
-import type { ApiCall } from "./server";
+import { type ApiCall, countByAction } from "./calls";
 import { parseUrlEncoded } from "./signature";
 
 export interface ControlTarget {
@@ -118,10 +118,4 @@ function instanceCommand(model: EcsModel, [id, command]: string[], json: Json): 
 function faultRuleOf(json: Json): FaultRule {
     const forever = json.times === null || json.times === "Infinity";
     return { ...(json as FaultRule), ...(forever ? { times: Infinity } : {}) };
-}
-
-export function countByAction(calls: readonly ApiCall[]): Record<string, number> {
-    const counts: Record<string, number> = {};
-    for (const call of calls) counts[call.action] = (counts[call.action] ?? 0) + 1;
-    return counts;
 }

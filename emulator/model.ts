@@ -7,7 +7,7 @@
  * walks a reboot step by step without sleeping.
  */
 import type { Clock } from "./clock";
-import { EcsError, errors } from "./errors";
+import { errors } from "./errors";
 import { DEFAULT_REGION, type InstanceStatus, type Seed, type SeedInstance } from "./seed";
 
 export interface Durations {
@@ -229,26 +229,14 @@ export class EcsModel {
         this.checkKeyPairChange(record);
         if (record.keyPairName === undefined) return;
         if (keyPairName !== undefined && record.keyPairName !== keyPairName) {
-            throw new EcsError("InvalidKeyPairName.NotMatch", 400, `The instance ${id} is bound to another key pair, not ${keyPairName}.`);
+            throw errors.keyPairNotMatch(id, keyPairName);
         }
         record.keyPairName = undefined;
     }
 
     private checkKeyPairChange(record: InstanceRecord): void {
-        if (record.osType === "windows") {
-            throw new EcsError(
-                "DependencyViolation.WindowsInstance",
-                403,
-                `The instance creating is windows, cannot use ssh key pair to login (${record.id}).`,
-            );
-        }
-        if (!record.ioOptimized) {
-            throw new EcsError(
-                "DependencyViolation.IoOptimize",
-                400,
-                `The specified parameter InstanceIds is not valid: ${record.id} is not I/O optimized.`,
-            );
-        }
+        if (record.osType === "windows") throw errors.windowsInstance(record.id);
+        if (!record.ioOptimized) throw errors.notIoOptimized(record.id);
         if (record.lockedForSecurity) throw errors.lockedForSecurity(record.id);
         const status = this.statusOf(record);
         if (status !== "Running" && status !== "Stopped") throw errors.incorrectStatus(record.id, status);

@@ -3,7 +3,7 @@
  * with repeat lists (`InstanceId.1`, `InstanceId.2`) and JSON-array strings (`InstanceIds`).
  * Every accessor throws the `EcsError` ECS gives for a missing or malformed value.
  */
-import { EcsError, errors } from "./errors";
+import { type EcsError, errors, missingParameter } from "./errors";
 
 export class Params {
     constructor(readonly values: Readonly<Record<string, string>>) {}
@@ -15,7 +15,7 @@ export class Params {
 
     required(name: string): string {
         const value = this.optional(name);
-        if (value === undefined) throw errors.missingParameter(name);
+        if (value === undefined) throw missingParameter(name);
         return value;
     }
 

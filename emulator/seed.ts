@@ -74,5 +74,5 @@ export function parseSeed(value: unknown, source = "seed"): Seed {
             throw new Error(`${source}: every key pair needs a string "name"`);
         }
     }
-    return seed as Seed;
+    return seed;
 }

@@ -1,5 +1,5 @@
 /** What every action receives, and the parameter rules several actions share. */
-import { EcsError, errors } from "../errors";
+import { errors } from "../errors";
 import type { InstanceFailure } from "../faults";
 import type { EcsModel, InstanceView } from "../model";
 import type { Params } from "../params";
@@ -26,9 +26,8 @@ export function pageOf<T>(ctx: ActionContext, items: T[], maxPageSize: number) {
     const pageNumber = ctx.params.int("PageNumber", { min: 1, max: Number.MAX_SAFE_INTEGER, default: 1 });
     const pageSize = ctx.params.int("PageSize", { min: 1, max: maxPageSize, default: 10 });
     return {
-        pageNumber,
-        pageSize,
-        totalCount: items.length,
+        /** The paging fields of the response body. */
+        body: { PageNumber: pageNumber, PageSize: pageSize, TotalCount: items.length },
         items: items.slice((pageNumber - 1) * pageSize, pageNumber * pageSize),
     };
 }
@@ -36,7 +35,7 @@ export function pageOf<T>(ctx: ActionContext, items: T[], maxPageSize: number) {
 export function regionOf(ctx: ActionContext): string {
     const region = ctx.params.required("RegionId");
     if (!ctx.model.isKnownRegion(region)) {
-        throw new EcsError("InvalidRegionId.NotFound", 404, `The specified RegionId does not exist. (${region})`);
+        throw errors.regionNotFound(region);
     }
     return region;
 }

@@ -1,5 +1,5 @@
 /** DescribeInstances, DescribeInstanceStatus (ecs-api.md §2.3, §2.4). */
-import { EcsError, errors } from "../errors";
+import { errors } from "../errors";
 import type { InstanceView } from "../model";
 import { ecsMinuteTime, matchesWildcard, type Params } from "../params";
 import { INSTANCE_STATUSES, type InstanceStatus } from "../seed";
@@ -7,15 +7,11 @@ import { type ActionBody, type ActionContext, INSTANCE_ID_MAX, commonInstanceFie
 
 export function DescribeInstances(ctx: ActionContext): ActionBody {
     const region = regionOf(ctx);
-    const ids = ctx.params.jsonStringArray(
-        "InstanceIds",
-        // Emulator choice: the current doc names no code for a malformed InstanceIds here.
-        () => new EcsError("InvalidInstanceIds.Malformed", 400, "The specified parameter InstanceIds is not valid."),
-    );
+    const ids = ctx.params.jsonStringArray("InstanceIds", errors.instanceIdsMalformed);
     if (ids && ids.length > INSTANCE_ID_MAX) throw errors.tooManyInstanceIds();
     const status = ctx.params.optional("Status");
     if (status !== undefined && !INSTANCE_STATUSES.includes(status as InstanceStatus)) {
-        throw new EcsError("InvalidStatus.NotFound", 404, `The specified Status is not valid. (${status})`);
+        throw errors.statusNotFound(status);
     }
     const keyPairName = ctx.params.optional("KeyPairName");
     const namePattern = ctx.params.optional("InstanceName");
@@ -104,9 +100,7 @@ export function DescribeInstanceStatus(ctx: ActionContext): ActionBody {
         .filter((instance) => zoneId === undefined || instance.zoneId === zoneId);
     const page = pageOf(ctx, matching, 50);
     return {
-        PageNumber: page.pageNumber,
-        PageSize: page.pageSize,
-        TotalCount: page.totalCount,
+        ...page.body,
         InstanceStatuses: {
             InstanceStatus: page.items.map((instance) => ({ InstanceId: instance.id, Status: instance.status })),
         },

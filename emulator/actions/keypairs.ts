@@ -1,6 +1,6 @@
 /** AttachKeyPair, DetachKeyPair, DescribeKeyPairs (ecs-api.md §2.1, §2.2). */
 import { createHash } from "node:crypto";
-import { EcsError, errors } from "../errors";
+import { EcsError, errors, missingParameter } from "../errors";
 import { ecsMinuteTime, matchesWildcard } from "../params";
 import { type ActionBody, type ActionContext, KEY_PAIR_BATCH_MAX, pageOf, regionOf } from "./context";
 
@@ -20,13 +20,10 @@ export function DetachKeyPair(ctx: ActionContext): ActionBody {
 function keyPairBatch(ctx: ActionContext, apply: (id: string, keyPairName: string) => void): ActionBody {
     const region = regionOf(ctx);
     const keyPairName = ctx.params.required("KeyPairName");
-    const malformed = () => new EcsError("InvalidInstanceIds.ValueNotSupported", 400, "The specified parameter InstanceIds is not valid.");
-    const ids = ctx.params.jsonStringArray("InstanceIds", malformed);
-    if (ids === undefined) throw errors.missingParameter("InstanceIds");
-    if (ids.length === 0) throw malformed();
-    if (ids.length > KEY_PAIR_BATCH_MAX) {
-        throw new EcsError("InstanceKeyPairLimitExceeded", 403, "The specified instances are beyond the permitted range.");
-    }
+    const ids = ctx.params.jsonStringArray("InstanceIds", errors.instanceIdsNotSupported);
+    if (ids === undefined) throw missingParameter("InstanceIds");
+    if (ids.length === 0) throw errors.instanceIdsNotSupported();
+    if (ids.length > KEY_PAIR_BATCH_MAX) throw errors.keyPairLimitExceeded();
     if (!ctx.model.hasKeyPair(keyPairName, region)) throw errors.keyPairNotFound(keyPairName);
 
     const results = ids.map((id) => {
@@ -70,10 +67,5 @@ export function DescribeKeyPairs(ctx: ActionContext): ActionBody {
         }))
         .filter((keyPair) => fingerPrint === undefined || keyPair.KeyPairFingerPrint === fingerPrint);
     const page = pageOf(ctx, matching, 50);
-    return {
-        PageNumber: page.pageNumber,
-        PageSize: page.pageSize,
-        TotalCount: page.totalCount,
-        KeyPairs: { KeyPair: page.items },
-    };
+    return { ...page.body, KeyPairs: { KeyPair: page.items } };
 }

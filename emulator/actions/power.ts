@@ -5,10 +5,6 @@
 import { EcsError, errors } from "../errors";
 import { type ActionBody, type ActionContext, INSTANCE_ID_MAX, regionOf, requireInstance } from "./context";
 
-/** Batch APIs (DRYRUN.SUCCESS) and single-instance APIs (DryRunOperation) use different codes. */
-const batchDryRun = () => new EcsError("DRYRUN.SUCCESS", 400, "This request is a dryrun request with successful result.");
-const singleDryRun = () => new EcsError("DryRunOperation", 400, "Request validation has been passed with DryRun flag set.");
-
 interface PowerOperation {
     check(id: string): void;
     apply(id: string): void;
@@ -54,7 +50,8 @@ function singleInstance(ctx: ActionContext, operation: PowerOperation): ActionBo
     const { id } = requireInstance(ctx);
     if (ctx.params.bool("DryRun")) {
         operation.check(id);
-        throw singleDryRun();
+        // Single-instance APIs answer DryRunOperation, batch APIs DRYRUN.SUCCESS.
+        throw errors.dryRunSingle();
     }
     operation.apply(id);
     return {};
@@ -68,7 +65,7 @@ function singleInstance(ctx: ActionContext, operation: PowerOperation): ActionBo
 function batch(ctx: ActionContext, operation: PowerOperation): ActionBody {
     const region = regionOf(ctx);
     const ids = ctx.params.repeatList("InstanceId");
-    if (ids.length === 0) throw new EcsError("InvalidInstanceId.NotFound", 403, "InstanceId should not be null.");
+    if (ids.length === 0) throw errors.instanceIdMissing();
     if (ids.length > INSTANCE_ID_MAX) throw errors.tooManyInstanceIds();
     const mode = ctx.params.optional("BatchOptimization") ?? "AllTogether";
     if (mode !== "AllTogether" && mode !== "SuccessFirst") throw errors.invalidParameter("BatchOptimization");
@@ -77,7 +74,7 @@ function batch(ctx: ActionContext, operation: PowerOperation): ActionBody {
 
     if (mode === "SuccessFirst") {
         // D-RBS: "With SuccessFirst, DryRun only ever returns DRYRUN.SUCCESS."
-        if (dryRun) throw batchDryRun();
+        if (dryRun) throw errors.dryRunBatch();
         return instanceResponses(
             ids.map((id) => {
                 const previous = statusOf(id);
@@ -94,11 +91,9 @@ function batch(ctx: ActionContext, operation: PowerOperation): ActionBody {
     }
 
     const missing = ids.filter((id) => statusOf(id) === undefined);
-    if (missing.length > 0) {
-        throw new EcsError("InvalidInstanceIds.NotFound", 404, `The specified InstanceIds does not exist. (${missing.join(", ")})`);
-    }
+    if (missing.length > 0) throw errors.instanceIdsNotFound(missing);
     ids.forEach((id) => operation.check(id));
-    if (dryRun) throw batchDryRun();
+    if (dryRun) throw errors.dryRunBatch();
     const previous = new Map(ids.map((id) => [id, statusOf(id)]));
     ids.forEach((id) => operation.apply(id));
     return instanceResponses(
