@@ -15,7 +15,7 @@ import { handleApi } from "./http/api";
 import { answerClientError, requestListener } from "./http/routing";
 import { Sleeper } from "./http/sleeper";
 import { DEFAULT_DURATIONS, type Durations, EcsModel } from "./model";
-import { DEFAULT_ACCESS_KEY, type Seed, type SeedAccessKey } from "./seed";
+import { DEFAULT_ACCESS_KEY, type Seed, type SeedAccessKey, type SeedSettings } from "./seed";
 
 export type { ApiCall } from "./calls";
 
@@ -39,6 +39,8 @@ export interface EmulatorOptions {
     clock?: Clock;
     /** Default true. */
     verifySignatures?: boolean;
+    /** Real-ECS behaviours: initialization window, lag (also settable by the seed and `POST /_emulator/settings`). */
+    settings?: SeedSettings;
 }
 
 export interface Emulator {
@@ -58,7 +60,7 @@ export interface Emulator {
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
     const clock = options.clock ?? systemClock;
     const model = new EcsModel(
-        { clock, timeScale: options.timeScale ?? 1, durations: { ...DEFAULT_DURATIONS, ...options.durations } },
+        { clock, timeScale: options.timeScale ?? 1, durations: { ...DEFAULT_DURATIONS, ...options.durations }, settings: options.settings },
         options.seed,
     );
     const faults = new FaultInjector(systemClock);

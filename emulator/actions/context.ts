@@ -68,3 +68,18 @@ export function commonInstanceFields(instance: InstanceView) {
         PublicIpAddress: { IpAddress: [] },
     };
 }
+
+/**
+ * With `initializingAnswer: "ServiceUnavailable"`, a request naming an instance still in its
+ * initialization window fails as a whole with 503 (what packer users see on fresh instances);
+ * otherwise the model refuses such instances one by one with `IncorrectInstanceStatus.Initializing`.
+ */
+export function refuseWhileInitializing(ctx: ActionContext, region: string, ids: readonly string[]): void {
+    if (ctx.model.settings().initializingAnswer !== "ServiceUnavailable") return;
+    if (ids.some((id) => ctx.model.instanceIn(region, id) !== undefined && ctx.model.isInitializing(id))) throw errors.serviceUnavailable();
+}
+
+/** Tags as DescribeInstances and DescribeKeyPairs give them. */
+export function tagsBody(tags: Readonly<Record<string, string>>) {
+    return { Tag: Object.entries(tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })) };
+}

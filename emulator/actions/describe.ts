@@ -3,7 +3,7 @@ import { errors } from "../errors";
 import type { InstanceView } from "../model";
 import { ecsMinuteTime, matchesWildcard, type Params } from "../params";
 import { INSTANCE_STATUSES, type InstanceStatus } from "../seed";
-import { type ActionBody, type ActionContext, INSTANCE_ID_MAX, commonInstanceFields, pageOf, regionOf } from "./context";
+import { type ActionBody, type ActionContext, INSTANCE_ID_MAX, commonInstanceFields, pageOf, regionOf, tagsBody } from "./context";
 
 export function DescribeInstances(ctx: ActionContext): ActionBody {
     const region = regionOf(ctx);
@@ -16,14 +16,16 @@ export function DescribeInstances(ctx: ActionContext): ActionBody {
     const keyPairName = ctx.params.optional("KeyPairName");
     const namePattern = ctx.params.optional("InstanceName");
     const zoneId = ctx.params.optional("ZoneId");
+    const tags = ctx.params.objectList("Tag", ["Key", "Value"] as const);
     const matching = ctx.model
-        .instances(region)
+        .describedInstances(region)
         // Unknown ids are left out silently, not reported as errors (ecs-api.md §11).
         .filter((instance) => ids === undefined || ids.includes(instance.id))
         .filter((instance) => keyPairName === undefined || instance.keyPairName === keyPairName)
         .filter((instance) => status === undefined || instance.status === status)
         .filter((instance) => namePattern === undefined || matchesWildcard(namePattern, instance.name))
-        .filter((instance) => zoneId === undefined || instance.zoneId === zoneId);
+        .filter((instance) => zoneId === undefined || instance.zoneId === zoneId)
+        .filter((instance) => tags.every((tag) => hasTag(instance.tags, tag)));
 
     const page = describeInstancesPage(ctx.params, matching.length);
     return {
@@ -77,11 +79,10 @@ function describeInstancesItem(instance: InstanceView) {
         // REAL captures leave KeyPairName out entirely when no key pair is bound (§2.3).
         ...(instance.keyPairName !== undefined ? { KeyPairName: instance.keyPairName } : {}),
         IoOptimized: instance.ioOptimized,
-        ImageId:
-            instance.osType === "windows" ? "win2022_21H2_x64_dtc_en-us_40G_alibase_20250101.vhd" : "aliyun_3_x64_20G_alibase_20250101.vhd",
+        ImageId: instance.imageId,
         CreationTime: ecsMinuteTime(instance.creationTime),
         StartTime: ecsMinuteTime(instance.startTime),
-        Tags: { Tag: [] },
+        Tags: tagsBody(instance.tags),
     };
 }
 
@@ -105,4 +106,10 @@ export function DescribeInstanceStatus(ctx: ActionContext): ActionBody {
             InstanceStatus: page.items.map((instance) => ({ InstanceId: instance.id, Status: instance.status })),
         },
     };
+}
+
+/** A `Tag.N` filter: the key must be there; the value too, when the filter gives one. */
+function hasTag(tags: Readonly<Record<string, string>>, { Key, Value }: { Key?: string; Value?: string }): boolean {
+    if (Key === undefined) return true;
+    return Object.hasOwn(tags, Key) && (Value === undefined || tags[Key] === Value);
 }

@@ -3,15 +3,17 @@
  * transitions; this file owns the request rules: id limits, DryRun, and the two batch modes.
  */
 import { EcsError, errors } from "../errors";
-import { type ActionBody, type ActionContext, INSTANCE_ID_MAX, regionOf, requireInstance } from "./context";
+import { type ActionBody, type ActionContext, INSTANCE_ID_MAX, refuseWhileInitializing, regionOf, requireInstance } from "./context";
 
 interface PowerOperation {
     check(id: string): void;
     apply(id: string): void;
+    /** Reboots of fresh instances may be refused as a whole (refuseWhileInitializing). */
+    refusesInitializing?: boolean;
 }
 
 function rebootOperation(ctx: ActionContext, force: boolean): PowerOperation {
-    return { check: (id) => ctx.model.checkRebootable(id), apply: (id) => ctx.model.rebootInstance(id, force) };
+    return { check: (id) => ctx.model.checkRebootable(id), apply: (id) => ctx.model.rebootInstance(id, force), refusesInitializing: true };
 }
 
 function startOperation(ctx: ActionContext): PowerOperation {
@@ -47,7 +49,8 @@ export function StopInstances(ctx: ActionContext): ActionBody {
 }
 
 function singleInstance(ctx: ActionContext, operation: PowerOperation): ActionBody {
-    const { id } = requireInstance(ctx);
+    const { id, region } = requireInstance(ctx);
+    if (operation.refusesInitializing) refuseWhileInitializing(ctx, region, [id]);
     if (ctx.params.bool("DryRun")) {
         operation.check(id);
         // Single-instance APIs answer DryRunOperation, batch APIs DRYRUN.SUCCESS.
@@ -69,6 +72,7 @@ function batch(ctx: ActionContext, operation: PowerOperation): ActionBody {
     if (ids.length > INSTANCE_ID_MAX) throw errors.tooManyInstanceIds();
     const mode = ctx.params.optional("BatchOptimization") ?? "AllTogether";
     if (mode !== "AllTogether" && mode !== "SuccessFirst") throw errors.invalidParameter("BatchOptimization");
+    if (operation.refusesInitializing) refuseWhileInitializing(ctx, region, ids);
     const dryRun = ctx.params.bool("DryRun");
     const statusOf = (id: string) => ctx.model.instanceIn(region, id)?.status;
 

@@ -43,6 +43,11 @@ test("reset, out-of-band changes and state (passwords only as passwordSet)", asy
 
     const refused = await controlCall(emulator, "POST", "instances/i-1/start");
     expect(refused).toMatchObject({ status: 403, json: { Code: "IncorrectInstanceStatus" } });
+    expect(await controlCall(emulator, "DELETE", "keypairs/ops-2027")).toMatchObject({
+        status: 400,
+        json: { Code: "InvalidParameter.KeypairAlreadyAttachedInstance" },
+    });
+    await controlCall(emulator, "POST", "instances/i-1/detach");
     expect((await controlCall(emulator, "DELETE", "keypairs/ops-2027")).json).toEqual({ removed: true });
     expect(emulator.model.instance("i-1")?.keyPairName).toBeUndefined();
 });

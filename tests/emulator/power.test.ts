@@ -211,7 +211,9 @@ describe("model transitions and out-of-band changes", () => {
         }
     });
 
-    test("deleting a key pair unbinds it; the guest keeps it until the next boot", () => {
+    test("a bound key pair cannot be deleted; once unbound it can, and the guest keeps it until the next boot", () => {
+        expect(thrownCode(() => emulator.model.deleteKeyPair("ops-2026"))).toBe("InvalidParameter.KeypairAlreadyAttachedInstance");
+        emulator.model.detachKeyPair("i-a");
         expect(emulator.model.deleteKeyPair("ops-2026")).toBe(true);
         expect(emulator.model.instance("i-a")).toMatchObject({ keyPairName: undefined, effectiveKeyPairName: "ops-2026" });
         expect(emulator.model.keyPairs().map((k) => k.name)).toEqual(["ops-2027"]);
