@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { Clock } from "./clock";
+import { CloudAssistant, type KnownScripts } from "./cloudassistant";
 import { errors } from "./errors";
 import { DEFAULT_USER, Guest } from "./guest";
 import { fingerprintOf, generateOpenSshKeyPair, keyOf } from "./publickeys";
@@ -26,6 +27,8 @@ export interface ModelOptions {
     timeScale: number;
     durations: Durations;
     settings?: Partial<ModelSettings>;
+    /** Scripts Cloud Assistant recognises (by SHA-256) and applies to the model; default none. */
+    knownScripts?: KnownScripts;
 }
 
 /** What a test (or an action) sees of an instance at the current clock time. */
@@ -117,12 +120,20 @@ export class EcsModel {
     /** Every public key ever held, to name the key pair behind an authorized_keys line (even once deleted). */
     private readonly keyPairOfKey = new Map<string, string>();
     private settingsValue: ModelSettings;
+    /** Cloud Assistant invocations; they change guests, so every read of an instance settles them first. */
+    readonly cloudAssistant: CloudAssistant;
 
     constructor(
         private readonly options: ModelOptions,
         seed: Seed = {},
     ) {
         this.settingsValue = { ...DEFAULT_SETTINGS, ...options.settings };
+        this.cloudAssistant = new CloudAssistant(
+            options.clock,
+            options.timeScale,
+            (id) => this.instancesById.get(id)?.guest,
+            options.knownScripts ?? new Map(),
+        );
         this.reset(seed);
     }
 
@@ -130,9 +141,15 @@ export class EcsModel {
     reset(seed: Seed): void {
         this.instancesById.clear();
         this.keyPairsByKey.clear();
+        this.cloudAssistant.clear();
         if (seed.settings) this.updateSettings(seed.settings);
         for (const keyPair of seed.keyPairs ?? []) this.addKeyPair(keyPair.name, keyPair.region, keyPair.publicKey);
         for (const instance of seed.instances ?? []) this.addInstance(instance);
+    }
+
+    /** The model's clock time (transitions, invocations, heartbeats). */
+    now(): number {
+        return this.options.clock.now();
     }
 
     settings(): ModelSettings {
@@ -506,6 +523,7 @@ export class EcsModel {
     }
 
     private view(record: InstanceRecord): InstanceView {
+        this.cloudAssistant.settle();
         const status = this.statusOf(record);
         const rootKeys = record.guest.keys();
         const effectiveKey = rootKeys.reverse().find((key) => this.keyPairOfKey.has(key));
