@@ -53,9 +53,9 @@ const SCRIPT_CANDIDATES = [
 ];
 
 /** The default registry: the package's own script (when it is there) with the effect above. */
-export function packageKnownScripts(): KnownScripts {
+export function packageKnownScripts(candidates: readonly string[] = SCRIPT_CANDIDATES): KnownScripts {
     const scripts = new Map<string, ScriptEffect>();
-    const path = SCRIPT_CANDIDATES.find((candidate) => existsSync(candidate));
+    const path = candidates.find((candidate) => existsSync(candidate));
     if (path !== undefined) scripts.set(scriptHash(readFileSync(path, "utf8")), authorizedKeysEffect());
     return scripts;
 }
