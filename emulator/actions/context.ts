@@ -1,5 +1,5 @@
 /** What every action receives, and the parameter rules several actions share. */
-import { EcsError, errors } from "../errors";
+import { errors } from "../errors";
 import type { InstanceFailure } from "../faults";
 import type { EcsModel, InstanceView } from "../model";
 import type { Params } from "../params";
@@ -7,7 +7,7 @@ import type { Params } from "../params";
 export interface ActionContext {
     model: EcsModel;
     params: Params;
-    /** Injected per-instance failures for AttachKeyPair/DetachKeyPair (see faults.ts). */
+    /** Injected per-instance failures for AttachKeyPair/DetachKeyPair and RunCommand (see faults.ts). */
     instanceFailures: readonly InstanceFailure[];
 }
 
@@ -18,25 +18,10 @@ export const KEY_PAIR_BATCH_MAX = 50;
 /** ecs-api.md §2.3/§2.4/§2.7: batch and Describe id lists take at most 100 ids. */
 export const INSTANCE_ID_MAX = 100;
 
-/**
- * PageNumber/PageSize paging (DescribeKeyPairs and DescribeInstanceStatus: PageSize 1..50, default
- * 10). Out-of-range values are refused, not clamped, so a client bug shows up in tests.
- */
-export function pageOf<T>(ctx: ActionContext, items: T[], maxPageSize: number) {
-    const pageNumber = ctx.params.int("PageNumber", { min: 1, max: Number.MAX_SAFE_INTEGER, default: 1 });
-    const pageSize = ctx.params.int("PageSize", { min: 1, max: maxPageSize, default: 10 });
-    return {
-        pageNumber,
-        pageSize,
-        totalCount: items.length,
-        items: items.slice((pageNumber - 1) * pageSize, pageNumber * pageSize),
-    };
-}
-
 export function regionOf(ctx: ActionContext): string {
     const region = ctx.params.required("RegionId");
     if (!ctx.model.isKnownRegion(region)) {
-        throw new EcsError("InvalidRegionId.NotFound", 404, `The specified RegionId does not exist. (${region})`);
+        throw errors.regionNotFound(region);
     }
     return region;
 }
@@ -68,4 +53,19 @@ export function commonInstanceFields(instance: InstanceView) {
         OperationLocks: { LockReason: operationLocks(instance) },
         PublicIpAddress: { IpAddress: [] },
     };
+}
+
+/**
+ * With `initializingAnswer: "ServiceUnavailable"`, a request naming an instance still in its
+ * initialization window fails as a whole with 503 (what packer users see on fresh instances);
+ * otherwise the model refuses such instances one by one with `IncorrectInstanceStatus.Initializing`.
+ */
+export function refuseWhileInitializing(ctx: ActionContext, region: string, ids: readonly string[]): void {
+    if (ctx.model.settings().initializingAnswer !== "ServiceUnavailable") return;
+    if (ids.some((id) => ctx.model.instanceIn(region, id) !== undefined && ctx.model.isInitializing(id))) throw errors.serviceUnavailable();
+}
+
+/** Tags as DescribeInstances and DescribeKeyPairs give them. */
+export function tagsBody(tags: Readonly<Record<string, string>>) {
+    return { Tag: Object.entries(tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })) };
 }
