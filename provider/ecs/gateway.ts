@@ -9,7 +9,6 @@ import { $OpenApiUtil } from "@alicloud/openapi-core";
 import * as dara from "@darabonba/typescript";
 import { ProviderSettings } from "../config";
 import { describeIds } from "../messages";
-import { chunk } from "../plan";
 import { InstanceFacts, InstanceFailure } from "./instance";
 import { Coalescer, Settled } from "./coalesce";
 import { RateLimiters } from "./rate-limiter";
