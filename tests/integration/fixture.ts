@@ -123,6 +123,35 @@ export function mutatingCalls(emulator: Emulator): string[] {
     return emulator.calls.map((c) => c.action).filter((a) => !a.startsWith("Describe"));
 }
 
+/**
+ * A clock that moves only when someone sleeps on it: a sleep passes at once (on the next turn of
+ * the event loop) and moves the time forward by what was asked. A wait of N seconds costs no real
+ * time, and how long the provider waited is exactly what it asked for. Give the same clock to the
+ * emulator and its transitions (a reboot taking 400 ms) progress with the provider's polls.
+ *
+ * `holdWhile`: while it returns true, sleeps do not pass (time stands still), so a test can change
+ * the world at an exact point of the provider's run and then let it go on.
+ */
+export interface SteppingClock extends Clock {
+    /** Milliseconds the clock has moved since it was made. */
+    elapsedMs(): number;
+}
+
+export function steppingClock(holdWhile: () => boolean = () => false): SteppingClock {
+    const start = Date.now();
+    let now = start;
+    const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+    return {
+        now: () => now,
+        sleep: async (ms) => {
+            while (holdWhile()) await new Promise((resolve) => setTimeout(resolve, 1));
+            now += ms;
+            await nextTurn();
+        },
+        elapsedMs: () => now - start,
+    };
+}
+
 /** Resolves once `condition` holds (polled every 2 ms); fails with `what` after a generous deadline. */
 export async function eventually(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
