@@ -84,7 +84,19 @@ export async function converge(
     const journaledNow = desired.instanceIds.filter((id) => owedInJournal.has(id));
     await deps.journal.settle(region, desired.keyPairName, unique([...owedIfInterrupted, ...journaledNow]));
 
-    const record: ConvergeRecord = { region, desired, previous, facts, ownKeys, unbound, bind, attached, bindRestart, owedRetried, restarts };
+    const record: ConvergeRecord = {
+        region,
+        desired,
+        previous,
+        facts,
+        ownKeys,
+        unbound,
+        bind,
+        attached,
+        bindRestart,
+        owedRetried,
+        restarts,
+    };
     return {
         outputs: convergedOutputs(record),
         // A failed password reset is reported in the outputs, not as a failure of the binding.

@@ -48,7 +48,12 @@ export function partialBindingMessage(keyPairName: string, failures: readonly In
 export function summary(
     id: string,
     verb: "created" | "updated",
-    outputs: { keyPairName: string; instanceIds: readonly string[]; restartedInstanceIds: readonly string[]; pendingRestartInstanceIds: readonly string[] },
+    outputs: {
+        keyPairName: string;
+        instanceIds: readonly string[];
+        restartedInstanceIds: readonly string[];
+        pendingRestartInstanceIds: readonly string[];
+    },
 ): string {
     const parts = [`${outputs.instanceIds.length} instance(s) hold key pair "${outputs.keyPairName}"`];
     if (outputs.restartedInstanceIds.length) parts.push(`restarted: ${describeIds(outputs.restartedInstanceIds)}`);

@@ -77,9 +77,12 @@ export function convergedOutputs(record: ConvergeRecord): KeyPairAttachmentOutpu
     // password) and that were not restarted in the end.
     const pendingBefore = (previous?.pendingRestartInstanceIds ?? []).filter((id) => !attachedSet.has(id));
     const restartNotFinished = [...restarts.failed.map((f) => f.instanceId), ...restarts.owed];
-    const pendingRestartInstanceIds = unique([...pendingBefore, ...record.bindRestart.pending, ...unbound.pending, ...restartNotFinished]).filter(
-        (id) => (bound.has(id) || passwordSet.has(id)) && !restarted.has(id),
-    );
+    const pendingRestartInstanceIds = unique([
+        ...pendingBefore,
+        ...record.bindRestart.pending,
+        ...unbound.pending,
+        ...restartNotFinished,
+    ]).filter((id) => (bound.has(id) || passwordSet.has(id)) && !restarted.has(id));
 
     // Reset needed: every instance this resource unbound without giving it a password, until it is
     // bound again (then password logon is off anyway) or a later unbind sets the password.
@@ -146,7 +149,8 @@ export function refreshedOutputs(props: KeyPairAttachmentOutputs, facts: Readonl
         pendingRestartInstanceIds: (props.pendingRestartInstanceIds ?? []).filter((id) => bound.has(id)),
         replacedKeyPairs: pick(props.replacedKeyPairs, bound),
         restartOwedInstanceIds: props.restartOwedInstanceIds?.filter((id) => bound.has(id)),
-        leftoverKeyPairs: leftover && Object.fromEntries(Object.entries(leftover).filter(([id, key]) => facts.get(id)?.keyPairName === key)),
+        leftoverKeyPairs:
+            leftover && Object.fromEntries(Object.entries(leftover).filter(([id, key]) => facts.get(id)?.keyPairName === key)),
     });
 }
 
