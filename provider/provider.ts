@@ -12,12 +12,13 @@ type Lifecycle = typeof import("./lifecycle");
 
 /** Loads the installed lifecycle module, at call time (captured by every hook, so serialized with them). */
 function lifecycle(): Lifecycle {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded by package name at call time: an `import` would be resolved (and serialized) with the provider
     return require("pulumi-alicloud-keypair-attachment/lifecycle") as Lifecycle;
 }
 
 export const keyPairAttachmentProvider = {
-    async configure(request: pulumi.dynamic.ConfigureRequest) {
-        lifecycle().configure(request);
+    configure(request: pulumi.dynamic.ConfigureRequest): Promise<void> {
+        return Promise.resolve(lifecycle().configure(request));
     },
     async check(olds: Inputs, news: Inputs) {
         return lifecycle().check(olds, news);
