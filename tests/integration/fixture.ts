@@ -16,6 +16,7 @@ import { DEFAULT_RETRY_OPTIONS, RetryBudget, RetryOptions } from "../../provider
 import { FileRestartJournal } from "../../provider/journal";
 import { KeyPairAttachmentHooks, createLifecycle } from "../../provider/lifecycle";
 import { RestartHistory } from "../../provider/restart";
+import type { KeyPairAttachmentInputs } from "../../provider/types";
 
 export const REGION = "cn-hangzhou";
 /** Reboots take (3000 + 5000) ms × 0.01 = 80 ms. */
@@ -103,19 +104,26 @@ export interface Fixture extends Omit<Wiring, "dispose"> {
 
 export async function startFixture(seed: Seed, options: FixtureOptions = {}): Promise<Fixture> {
     const emulator = await startEmulator({ timeScale: TIME_SCALE, ...options.emulator, seed });
-    const { dispose, ...wiring } = wireLifecycle(settingsFor(emulator.url, options.config, options.env), options);
+    const wiring = wireLifecycle(settingsFor(emulator.url, options.config, options.env), options);
     return {
-        ...wiring,
+        hooks: wiring.hooks,
+        settings: wiring.settings,
+        logs: wiring.logs,
+        journalDir: wiring.journalDir,
         emulator,
         close: async () => {
             await emulator.close();
-            await dispose();
+            await wiring.dispose();
         },
     };
 }
 
 /** The props the engine hands to create: the inputs plus the serialized provider. */
-export function inputs(keyPairName: string, instanceIds: string[], extra: Record<string, unknown> = {}) {
+export function inputs(
+    keyPairName: string,
+    instanceIds: string[],
+    extra: Partial<KeyPairAttachmentInputs> = {},
+): KeyPairAttachmentInputs & { __provider: string } {
     return { __provider: "serialized-provider-text", keyPairName, instanceIds, restart: FAST_RESTART, ...extra };
 }
 

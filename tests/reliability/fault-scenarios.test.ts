@@ -32,11 +32,11 @@ test("an instance stuck in Starting past restart.timeoutSeconds: a timeout error
     // Provider and emulator share a stepping clock: time moves only as the provider sleeps, and it
     // stands still from the moment the reboot was answered until the test has frozen i-b mid-reboot.
     let frozen = false;
-    let rig: Rig | undefined;
-    const rebootAnswered = () => rig!.emulator.calls.some((c) => c.action === "RebootInstances" && c.status === 200);
-    const clock = steppingClock(() => !frozen && rig !== undefined && rebootAnswered());
+    const holder: { rig?: Rig } = {};
+    const rebootAnswered = () => holder.rig!.emulator.calls.some((c) => c.action === "RebootInstances" && c.status === 200);
+    const clock = steppingClock(() => !frozen && holder.rig !== undefined && rebootAnswered());
     // Reboots take 40 s × 0.01 = 400 ms of that clock here.
-    rig = await startRig(TWO, { clock, emulator: { clock, durations: { stoppingMs: 20_000, startingMs: 20_000 } } });
+    const rig = (holder.rig = await startRig(TWO, { clock, emulator: { clock, durations: { stoppingMs: 20_000, startingMs: 20_000 } } }));
     try {
         const timeoutSeconds = 0.8;
         const pollIntervalSeconds = 0.02;
