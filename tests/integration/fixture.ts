@@ -16,7 +16,7 @@ import { DEFAULT_RETRY_OPTIONS, RetryBudget, RetryOptions } from "../../provider
 import { FileRestartJournal } from "../../provider/journal";
 import { KeyPairAttachmentHooks, createLifecycle } from "../../provider/lifecycle";
 import { RestartHistory } from "../../provider/restart";
-import type { KeyPairAttachmentInputs } from "../../provider/types";
+import type { KeyPairAttachmentInputs, KeyPairAttachmentOutputs } from "../../provider/types";
 
 export const REGION = "cn-hangzhou";
 /** Reboots take (3000 + 5000) ms × 0.01 = 80 ms. */
@@ -158,6 +158,19 @@ export function steppingClock(holdWhile: () => boolean = () => false): SteppingC
         },
         elapsedMs: () => now - start,
     };
+}
+
+/** What a hook throws: a PartialBindingError carries the recorded properties and the reasons. */
+export type HookError = Error & { id: string; properties: KeyPairAttachmentOutputs & Record<string, unknown>; reasons: string[] };
+
+/** What `run` rejected with; fails the test when it resolved instead. */
+export async function rejectionOf(run: Promise<unknown>): Promise<HookError> {
+    try {
+        await run;
+    } catch (error) {
+        return error as HookError;
+    }
+    throw new Error("the hook was expected to fail, but it succeeded");
 }
 
 /** Resolves once `condition` holds (polled every 2 ms); fails with `what` after a generous deadline. */
