@@ -7,13 +7,24 @@ import { randomBytes } from "crypto";
 import { ConfigSource, ProviderSettings, requireRegion, resolveSettings } from "./config";
 import { EcsGateway, SdkEcsGateway } from "./ecs/gateway";
 import { InstanceFacts, InstanceFailure } from "./ecs/instance";
-import { difference, findIneligibleInstances, planBind, planRestart, planUnbind, sameInstanceSet, transitionalInstanceIds } from "./plan";
+import {
+    difference,
+    findIneligibleInstances,
+    ownKeyPairNames,
+    planBind,
+    planRestart,
+    planUnbind,
+    sameInstanceSet,
+    trackedInstanceIds,
+    transitionalInstanceIds,
+} from "./plan";
 import { Clock, realClock } from "./clock";
-import { describeFailures, describeIds } from "./messages";
+import { describeFailures, describeIds, ineligibleInstancesMessage, missingKeyPairMessage } from "./messages";
 import { MIN_PLAUSIBLE_RESTART_MS, RestartHistory, RestartOutcome, restartInstances, waitUntilStable } from "./restart";
 import { FileRestartJournal, RestartJournal, defaultJournalDir } from "./journal";
 import { KeyPairAttachmentInputs, KeyPairAttachmentOutputs, RestartSettings, definedOnly, restartSettingsWithDefaults } from "./types";
 import { ValidationFailure, containsUnknown, validateInputs } from "./validate";
+import { BindingLookups, describeBinding, previewBinding } from "./preview";
 
 export interface LifecycleDependencies {
     settings: ProviderSettings;
@@ -25,6 +36,8 @@ export interface LifecycleDependencies {
     journal: RestartJournal;
     /** Where provider-side messages go: the dynamic provider's stdout, shown by the CLI as info lines. */
     log: (line: string) => void;
+    /** The preview's look-ups, kept briefly for the operation that follows (absent: every operation asks ECS). */
+    bindingLookups?: BindingLookups;
 }
 
 /**
@@ -53,11 +66,6 @@ function unique(ids: readonly string[]): string[] {
 
 function pick(map: Record<string, string> | undefined, keep: ReadonlySet<string>): Record<string, string> {
     return Object.fromEntries(Object.entries(map ?? {}).filter(([id]) => keep.has(id)));
-}
-
-/** The key pairs this resource may have bound: its key, and keys it failed to switch away from. */
-function ownKeyPairNames(outputs: Pick<KeyPairAttachmentOutputs, "keyPairName" | "leftoverKeyPairs"> | undefined): Set<string> {
-    return new Set(outputs ? [outputs.keyPairName, ...Object.values(outputs.leftoverKeyPairs ?? {})] : []);
 }
 
 function newResourceId(): string {
@@ -91,28 +99,20 @@ async function converge(
     const { gateway, clock } = deps;
     const restart = restartSettingsWithDefaults(desired.restart);
     const ownKeys = ownKeyPairNames(previous);
-    const tracked = previous ? unique([...previous.instanceIds, ...Object.keys(previous.leftoverKeyPairs ?? {})]) : [];
+    const tracked = trackedInstanceIds(previous);
     const removed = difference(tracked, desired.instanceIds);
     const involved = unique([...desired.instanceIds, ...removed]);
 
-    // Both checks are reads: ask them together.
-    const [described, keyPairExists] = await Promise.all([
-        gateway.describeInstances(region, involved),
-        gateway.keyPairExists(region, desired.keyPairName),
-    ]);
-    let facts = described;
+    // Both checks are reads, asked together — or answered by the look-up of the preceding check or diff.
+    const looked = await describeBinding(gateway, deps.bindingLookups, region, involved, desired.keyPairName);
+    let facts = looked.facts;
+    const keyPairExists = looked.keyPairExists;
     const ineligible = findIneligibleInstances(desired.instanceIds, facts, region);
     if (ineligible.length) {
-        throw new Error(
-            `Key pair "${desired.keyPairName}" cannot be bound: ${ineligible.length} instance(s) cannot use SSH key pairs — ` +
-                `${describeFailures(ineligible)}. Nothing was changed. Remove these instances from instanceIds and run again.`,
-        );
+        throw new Error(ineligibleInstancesMessage(desired.keyPairName, ineligible));
     }
     if (!keyPairExists) {
-        throw new Error(
-            `Key pair "${desired.keyPairName}" does not exist in region ${region}. Nothing was changed. ` +
-                "Create or import it first (ECS console → Key Pairs, or alicloud.ecs.EcsKeyPair), or fix keyPairName.",
-        );
+        throw new Error(missingKeyPairMessage(desired.keyPairName, region));
     }
     const waitOptions = { timeoutSeconds: restart.timeoutSeconds, pollIntervalSeconds: restart.pollIntervalSeconds };
     if (transitionalInstanceIds(involved, facts).length) {
@@ -290,6 +290,24 @@ function partialFailure(id: string, inputs: object, result: ConvergeResult): Err
     );
 }
 
+/** check of a new resource: the read-only look-up, as a check failure by property when `up` would refuse. */
+async function previewNewBinding(deps: LifecycleDependencies, news: KeyPairAttachmentInputs): Promise<ValidationFailure[]> {
+    if (containsUnknown(news.region)) return [];
+    const refused = await previewBinding(deps, "KeyPairAttachment (new)", requireRegion(deps.settings, news.region), news);
+    return refused ? [refused] : [];
+}
+
+/** diff of an existing resource whose binding changes: the read-only look-up; throws what `up` would throw. */
+async function previewChangedBinding(
+    deps: LifecycleDependencies,
+    id: string,
+    olds: KeyPairAttachmentOutputs,
+    news: KeyPairAttachmentInputs,
+): Promise<void> {
+    const refused = await previewBinding(deps, `KeyPairAttachment ${id}`, olds.region, news, olds);
+    if (refused) throw new Error(refused.reason);
+}
+
 function summarize(id: string, verb: string, outputs: KeyPairAttachmentOutputs): string {
     const parts = [`${outputs.instanceIds.length} instance(s) hold key pair "${outputs.keyPairName}"`];
     if (outputs.restartedInstanceIds.length) parts.push(`restarted: ${describeIds(outputs.restartedInstanceIds)}`);
@@ -316,9 +334,15 @@ export interface KeyPairAttachmentHooks {
 
 export function createLifecycle(dependencies: () => LifecycleDependencies): KeyPairAttachmentHooks {
     return {
-        /** Local validation only (no API call); unknown values are accepted anywhere during preview. */
-        async check(_olds, news) {
-            return { inputs: news, failures: validateInputs(news as unknown as Record<string, unknown>) };
+        /**
+         * Validates formats locally; unknown values are accepted anywhere during preview. For a new
+         * resource (no olds: the engine calls check but not diff at its preview) it then looks at ECS
+         * read-only, fails as `up` would fail, or prints what the create would do.
+         */
+        async check(olds, news) {
+            const failures = validateInputs(news as unknown as Record<string, unknown>);
+            if (failures.length || Object.keys(olds ?? {}).length) return { inputs: news, failures };
+            return { inputs: news, failures: await previewNewBinding(dependencies(), news) };
         },
 
         /**
@@ -326,21 +350,25 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
          * the resource, deleting first (the binding cannot move between regions); restart settings or
          * passwordOnUnbind alone are an update that makes no API call. Unknown values count as changes.
          */
-        async diff(_id, olds, news) {
+        async diff(id, olds, news) {
             const newRegion = news.region ?? dependencies().settings.defaultRegion;
             if (containsUnknown(news.region) || (newRegion !== undefined && olds.region !== undefined && newRegion !== olds.region)) {
                 return { changes: true, replaces: ["region"], deleteBeforeReplace: true };
             }
-            const changes =
+            const bindingChanges =
                 containsUnknown(news.keyPairName) ||
                 containsUnknown(news.instanceIds) ||
-                containsUnknown(news.restart) ||
                 news.keyPairName !== olds.keyPairName ||
                 !sameInstanceSet(olds.instanceIds ?? [], news.instanceIds ?? []) ||
+                hasUnfinishedWork(olds);
+            const changes =
+                bindingChanges ||
+                containsUnknown(news.restart) ||
                 normalizedRestart(news.restart) !== normalizedRestart(olds.restart) ||
                 containsUnknown(news.passwordOnUnbind) ||
-                news.passwordOnUnbind !== olds.passwordOnUnbind ||
-                hasUnfinishedWork(olds);
+                news.passwordOnUnbind !== olds.passwordOnUnbind;
+            // The preview states the cost of a binding change (and refuses what `up` would refuse).
+            if (bindingChanges) await previewChangedBinding(dependencies(), id, olds, news);
             return { changes };
         },
 
@@ -418,7 +446,7 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
          */
         async delete(id, props) {
             const deps = dependencies();
-            const tracked = unique([...(props.instanceIds ?? []), ...Object.keys(props.leftoverKeyPairs ?? {})]);
+            const tracked = trackedInstanceIds(props);
             const facts = await deps.gateway.describeInstances(props.region, tracked);
             const unbound = await unbindInstances(deps, props.region, ownKeyPairNames(props), tracked, facts, props);
             // What was unbound is finished (password, restart, notice) even when other instances failed.
@@ -485,6 +513,7 @@ function processDependencies(): LifecycleDependencies {
             restartHistory: new RestartHistory(MIN_PLAUSIBLE_RESTART_MS),
             journal: new FileRestartJournal(defaultJournalDir(), (line) => console.log(line)),
             log: (line) => console.log(line),
+            bindingLookups: new BindingLookups(realClock),
         };
     }
     return current;

@@ -14,3 +14,21 @@ export function describeFailures(failures: readonly InstanceFailure[]): string {
     }
     return [...groups].map(([reason, ids]) => `${describeIds(ids)}: ${reason}`).join("; ");
 }
+
+/**
+ * Why a binding is refused before anything is changed: instances that cannot use key pairs. One
+ * wording for `up` (converge) and the preview, so that what a preview refuses reads as `up` would.
+ */
+export function ineligibleInstancesMessage(keyPairName: string, ineligible: readonly InstanceFailure[]): string {
+    return (
+        `Key pair "${keyPairName}" cannot be bound: ${ineligible.length} instance(s) cannot use SSH key pairs — ` +
+        `${describeFailures(ineligible)}. Nothing was changed. Remove these instances from instanceIds and run again.`
+    );
+}
+
+export function missingKeyPairMessage(keyPairName: string, region: string): string {
+    return (
+        `Key pair "${keyPairName}" does not exist in region ${region}. Nothing was changed. ` +
+        "Create or import it first (ECS console → Key Pairs, or alicloud.ecs.EcsKeyPair), or fix keyPairName."
+    );
+}

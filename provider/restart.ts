@@ -127,6 +127,11 @@ export interface RestartOutcome {
     notRebooted: string[];
 }
 
+/** The waves of a restart: all at once (`batchSize` 0), or at most `batchSize` at a time. */
+export function restartWaves(instanceIds: readonly string[], batchSize: number): string[][] {
+    return batchSize > 0 ? chunk(instanceIds, batchSize) : instanceIds.length ? [[...instanceIds]] : [];
+}
+
 /**
  * Reboots the instances wave by wave and waits for each wave to be Running again. A rolling restart
  * stops at the first wave that does not come back, so a bad change never takes down more than one
@@ -141,7 +146,7 @@ export async function restartInstances(
     history: RestartHistory = new RestartHistory(),
 ): Promise<RestartOutcome> {
     const outcome: RestartOutcome = { restarted: [], failed: [], skipped: [], notRebooted: [] };
-    const waves = options.batchSize > 0 ? chunk(instanceIds, options.batchSize) : [[...instanceIds]];
+    const waves = restartWaves(instanceIds, options.batchSize);
     for (const [index, wave] of waves.entries()) {
         if (wave.length === 0) continue;
         const rebooted = await gateway.rebootInstances(region, wave, options.force);

@@ -3,7 +3,8 @@ import { DEFAULT_ACCESS_KEY, Emulator, EmulatorOptions, Seed, SeedInstance, star
 import { resolveSettings } from "../../provider/config";
 import { SdkEcsGateway } from "../../provider/ecs/gateway";
 import { DEFAULT_RETRY_OPTIONS, RetryBudget } from "../../provider/ecs/retry";
-import { KeyPairAttachmentHooks, createLifecycle } from "../../provider/lifecycle";
+import { KeyPairAttachmentHooks, LifecycleDependencies, createLifecycle } from "../../provider/lifecycle";
+import { BindingLookups } from "../../provider/preview";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -32,6 +33,8 @@ export async function startFixture(
     options: EmulatorOptions = {},
     config: Record<string, string> = {},
     journalDir?: string,
+    /** Replaces parts of the wiring (a manual clock, say), for the whole fixture. */
+    overrides: Partial<LifecycleDependencies> = {},
 ): Promise<Fixture> {
     const emulator = await startEmulator({ timeScale: TIME_SCALE, ...options, seed });
     const settings = resolveSettings(
@@ -51,6 +54,8 @@ export async function startFixture(
     const gateway = new SdkEcsGateway(settings, retry);
     const logs: string[] = [];
     const journal = new FileRestartJournal(journalDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "kpa-journal-")), (line) => logs.push(line));
+    // One per fixture, as one per provider process: the look-up of a check or diff serves the operation after it.
+    const bindingLookups = new BindingLookups(overrides.clock ?? realClock);
     const hooks = createLifecycle(() => ({
         settings,
         gateway,
@@ -58,6 +63,8 @@ export async function startFixture(
         restartHistory: new RestartHistory(),
         journal,
         log: (line) => logs.push(line),
+        bindingLookups,
+        ...overrides,
     }));
     return { emulator, hooks, logs, close: () => emulator.close() };
 }
