@@ -25,6 +25,7 @@ import { FileRestartJournal, RestartJournal, defaultJournalDir } from "./journal
 import { KeyPairAttachmentInputs, KeyPairAttachmentOutputs, RestartSettings, definedOnly, restartSettingsWithDefaults } from "./types";
 import { ValidationFailure, containsUnknown, validateInputs } from "./validate";
 import { BindingLookups, describeBinding, previewBinding } from "./preview";
+import { RestartProgress, waitProgress } from "./progress";
 
 export interface LifecycleDependencies {
     settings: ProviderSettings;
@@ -116,7 +117,9 @@ async function converge(
     }
     const waitOptions = { timeoutSeconds: restart.timeoutSeconds, pollIntervalSeconds: restart.pollIntervalSeconds };
     if (transitionalInstanceIds(involved, facts).length) {
-        await waitUntilStable(gateway, region, transitionalInstanceIds(involved, facts), waitOptions, clock);
+        const waiting = transitionalInstanceIds(involved, facts);
+        const onPoll = waitProgress(clock, deps.log, progressSubject(desired.keyPairName, region), waiting.length);
+        await waitUntilStable(gateway, region, waiting, { ...waitOptions, onPoll }, clock);
         facts = await gateway.describeInstances(region, involved);
     }
 
@@ -138,7 +141,7 @@ async function converge(
               (id) => bind.alreadyBound.includes(id) && running(id),
           )
         : [];
-    const restarts = await restartChanged(deps, region, restart, [...bindRestart.restart, ...owed], unbound.restart);
+    const restarts = await restartChanged(deps, region, desired.keyPairName, restart, [...bindRestart.restart, ...owed], unbound.restart);
 
     const attachedSet = new Set(attached.succeeded);
     const boundNow = desired.instanceIds.filter((id) => attachedSet.has(id) || bind.alreadyBound.includes(id));
@@ -244,6 +247,7 @@ async function unbindInstances(
 async function restartChanged(
     deps: LifecycleDependencies,
     region: string,
+    keyPairName: string,
     restart: Required<RestartSettings>,
     bound: readonly string[],
     unbound: readonly string[],
@@ -253,9 +257,10 @@ async function restartChanged(
         pollIntervalSeconds: restart.pollIntervalSeconds,
         batchSize: restart.batchSize,
     };
+    const progress = new RestartProgress(deps.clock, deps.log, progressSubject(keyPairName, region));
     const run = (ids: readonly string[], force: boolean) =>
         ids.length
-            ? restartInstances(deps.gateway, region, ids, { ...options, force }, deps.clock, deps.restartHistory)
+            ? restartInstances(deps.gateway, region, ids, { ...options, force }, deps.clock, deps.restartHistory, progress)
             : Promise.resolve(NO_RESTARTS);
     if (!restart.force) return run([...bound, ...unbound], false);
     const [forced, graceful] = [await run(bound, true), await run(unbound, false)];
@@ -306,6 +311,10 @@ async function previewChangedBinding(
 ): Promise<void> {
     const refused = await previewBinding(deps, `KeyPairAttachment ${id}`, olds.region, news, olds);
     if (refused) throw new Error(refused.reason);
+}
+
+function progressSubject(keyPairName: string, region: string): string {
+    return `KeyPairAttachment for key pair "${keyPairName}" in ${region}`;
 }
 
 function summarize(id: string, verb: string, outputs: KeyPairAttachmentOutputs): string {
@@ -454,7 +463,14 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
             if (unbound.detached.length) {
                 await deps.journal.settle(props.region, props.keyPairName, unbound.detached);
                 restartFailures = (
-                    await restartChanged(deps, props.region, restartSettingsWithDefaults(props.restart), [], unbound.restart)
+                    await restartChanged(
+                        deps,
+                        props.region,
+                        props.keyPairName,
+                        restartSettingsWithDefaults(props.restart),
+                        [],
+                        unbound.restart,
+                    )
                 ).failed;
                 deps.log(unbindNotice(id, props.keyPairName, unbound));
             }
