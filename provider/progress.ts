@@ -98,7 +98,10 @@ export class RestartProgress implements RestartObserver {
         this.lines.offer(() => {
             const elapsedMs = this.lines.elapsedMs();
             // A simple estimate: the rate so far, applied to the instances not yet done.
-            const left = event.done > 0 ? `, about ${formatDuration((elapsedMs / event.done) * (event.total - event.done))} left` : "";
+            const left =
+                event.done > 0 && event.done < event.total
+                    ? `, about ${formatDuration((elapsedMs / event.done) * (event.total - event.done))} left`
+                    : "";
             return `${this.subject}: ${what}; ${event.done} of ${event.total} instance(s) restarted; ${formatDuration(elapsedMs)} elapsed${left}.`;
         }, gapMs);
     }

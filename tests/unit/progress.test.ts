@@ -184,5 +184,7 @@ describe("restartInstances reports to its observer", () => {
             [3, "restart wave 3 of 3 ended"],
         ]);
         expect(lines[1].line).toBe("KPA: restart wave 1 of 3 ended; 2 of 6 instance(s) restarted; 23 s elapsed, about 46 s left.");
+        // Nothing left: no estimate.
+        expect(lines[3].line).toMatch(/; 6 of 6 instance\(s\) restarted; 1 min \d+ s elapsed\.$/);
     });
 });
