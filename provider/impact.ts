@@ -136,19 +136,15 @@ export function renderImpact(subject: string, request: ImpactRequest, impact: Im
     const lines: string[] = [];
     const item = (text: string) => lines.push(`    - ${text}`);
     if (request.unknownInstanceIds === "all") {
-        lines.push(`${subject}: would bind ${key} in ${request.region}; instanceIds is not known yet (computed in this run).`);
+        lines.push(`${subject}: ${key} in ${request.region} — instanceIds is not known yet (computed in this run).`);
         item("which instances get the key, and which are restarted, is not known yet: it is decided at `pulumi up`");
         return lines.join("\n");
     }
-    const changing = impact.attach.length + impact.unbind.length;
-    lines.push(
-        changing || request.unknownInstanceIds
-            ? `${subject}: would bind ${key} in ${request.region} — ${impact.attach.length} instance(s) would get the key` +
-                  (impact.attach.length ? `: ${describeIds(impact.attach)}` : "") +
-                  (impact.unbind.length ? `; ${impact.unbind.length} would be unbound` : "") +
-                  "."
-            : `${subject}: ${key} in ${request.region} — no instance changes its key.`,
-    );
+    const effects = [
+        impact.attach.length ? `${impact.attach.length} instance(s) would get the key: ${describeIds(impact.attach)}` : "",
+        impact.unbind.length ? `${impact.unbind.length} instance(s) would be unbound from it: ${describeIds(impact.unbind)}` : "",
+    ].filter(Boolean);
+    lines.push(`${subject}: ${key} in ${request.region} — ${effects.length ? effects.join("; ") : "no known instance changes its key"}.`);
     if (request.keyPairName === undefined) {
         item("the key pair name is not known yet (computed in this run): whether each instance already holds it is not known yet");
     }

@@ -61,9 +61,7 @@ describeWithCli("the preview states the cost (real Pulumi CLI)", ({ binDir }) =>
         const preview = await stack.preview();
 
         expect(preview.output).toMatch(/\+ 2 to create/);
-        expect(preview.output).toContain(
-            `would bind key pair "ops-2026" in cn-hangzhou — 4 instance(s) would get the key: ${FOUR.join(", ")}.`,
-        );
+        expect(preview.output).toContain(`: key pair "ops-2026" in cn-hangzhou — 4 instance(s) would get the key: ${FOUR.join(", ")}.`);
         expect(preview.output).toContain(
             `- restarted (Running; graceful reboot, in 2 waves of at most 2 (restart.batchSize)): ${RUNNING.join(", ")}`,
         );
@@ -95,7 +93,7 @@ describeWithCli("the preview states the cost (real Pulumi CLI)", ({ binDir }) =>
         const preview = await stack.preview(["--refresh", "--expect-no-changes"]);
 
         expect(preview.code).toBe(0);
-        expect(preview.output).not.toContain("would bind");
+        expect(preview.output).not.toContain("would get the key");
         expect(mutatingCalls(emulator.calls)).toEqual([]);
     });
 

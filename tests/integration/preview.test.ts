@@ -51,7 +51,7 @@ describe("preview of a new attachment (check)", () => {
         expect(result.failures).toEqual([]);
         expect(f.logs).toEqual([
             [
-                'KeyPairAttachment (new): would bind key pair "ops" in cn-hangzhou — 4 instance(s) would get the key: i-web1, i-web2, i-web3, i-batch1.',
+                'KeyPairAttachment (new): key pair "ops" in cn-hangzhou — 4 instance(s) would get the key: i-web1, i-web2, i-web3, i-batch1.',
                 "    - restarted (Running; graceful reboot, in 2 waves of at most 2 (restart.batchSize)): i-web1, i-web2, i-web3",
                 "    - not running: take the key at their next start (not started by this): i-batch1",
                 '    - another key pair would be replaced: "legacy" on i-web3',
@@ -149,7 +149,7 @@ describe("preview of a change (diff)", () => {
 
         expect(f.logs).toEqual([
             [
-                `KeyPairAttachment ${id}: would bind key pair "ops" in cn-hangzhou — 1 instance(s) would get the key: i-extra; 1 would be unbound.`,
+                `KeyPairAttachment ${id}: key pair "ops" in cn-hangzhou — 1 instance(s) would get the key: i-extra; 1 instance(s) would be unbound from it: i-web2.`,
                 "    - restarted (Running; graceful reboot, all at once): i-extra",
                 "    - unbound: i-web2 — reset their password before password logon (or set passwordOnUnbind)",
                 "    - already hold the key (nothing to do): i-web1, i-batch1",

@@ -184,7 +184,7 @@ describe("renderImpact", () => {
     test("the issue's case reads with counts, ids, waves, the stopped one and the replaced key", () => {
         const r = request({ instanceIds: ["i-1", "i-2", "i-3", "i-4"], restart: { batchSize: 2 } });
         expect(renderImpact("KeyPairAttachment (new)", r, planImpact(r, FOUR)).split("\n")).toEqual([
-            'KeyPairAttachment (new): would bind key pair "ops" in cn-hangzhou — 4 instance(s) would get the key: i-1, i-2, i-3, i-4.',
+            'KeyPairAttachment (new): key pair "ops" in cn-hangzhou — 4 instance(s) would get the key: i-1, i-2, i-3, i-4.',
             "    - restarted (Running; graceful reboot, in 2 waves of at most 2 (restart.batchSize)): i-1, i-2, i-3",
             "    - not running: take the key at their next start (not started by this): i-4",
             '    - another key pair would be replaced: "legacy" on i-3',
@@ -199,7 +199,7 @@ describe("renderImpact", () => {
             planImpact(r, facts(["i-1", { keyPairName: "ops" }], ["i-2", { keyPairName: "ops" }])),
         );
         expect(text.split("\n")).toEqual([
-            'KeyPairAttachment kpa-1: would bind key pair "ops" in cn-hangzhou — 0 instance(s) would get the key; 1 would be unbound.',
+            'KeyPairAttachment kpa-1: key pair "ops" in cn-hangzhou — 1 instance(s) would be unbound from it: i-2.',
             "    - unbound: i-2 — reset their password before password logon (or set passwordOnUnbind)",
             "    - already hold the key (nothing to do): i-1",
             "    - 2 instance id(s) not known yet (created in this run): whether they are restarted or take the key at their next start is not known yet",
@@ -209,7 +209,7 @@ describe("renderImpact", () => {
     test("a whole list not known yet says so and nothing else", () => {
         const r = request({ unknownInstanceIds: "all" });
         expect(renderImpact("KeyPairAttachment (new)", r, planImpact(r, new Map()))).toBe(
-            'KeyPairAttachment (new): would bind key pair "ops" in cn-hangzhou; instanceIds is not known yet (computed in this run).\n' +
+            'KeyPairAttachment (new): key pair "ops" in cn-hangzhou — instanceIds is not known yet (computed in this run).\n' +
                 "    - which instances get the key, and which are restarted, is not known yet: it is decided at `pulumi up`",
         );
     });
