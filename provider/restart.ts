@@ -7,7 +7,7 @@
 import { Clock } from "./clock";
 import { EcsGateway } from "./ecs/gateway";
 import { InstanceFacts, InstanceFailure, TRANSITIONAL_STATUSES } from "./ecs/instance";
-import { classifyError, errorCode } from "./ecs/retry";
+import { classifyError, errorCode, errorMessage } from "./ecs/retry";
 import { chunk } from "./plan";
 
 export interface WaitOptions {
@@ -117,7 +117,7 @@ export async function waitUntilStable(
     clock: Clock,
 ): Promise<void> {
     const { facts, unfinished, error } = await waitFor(gateway, region, instanceIds, isStable, options, clock);
-    if (error) throw error;
+    if (error) throw error instanceof Error ? error : new Error(errorMessage(error));
     if (unfinished.length) {
         const states = unfinished.map((id) => `${id} (${facts.get(id)?.status})`).join(", ");
         throw new Error(
@@ -138,13 +138,12 @@ export interface RestartOutcome {
     restarted: string[];
     /** Rebooted but refused, or not Running again within the timeout. */
     failed: InstanceFailure[];
-    /** Never rebooted because an earlier rolling wave failed: their change waits for a restart. */
-    skipped: string[];
     /**
-     * Not rebooted at all: the reboot was refused, or skipped. Only these are owed a restart later;
-     * an instance that was rebooted but not seen Running again is not rebooted a second time.
+     * Never rebooted: the reboot was refused, or an earlier rolling wave failed and cut it off. Only
+     * these are owed a restart later; an instance that was rebooted but not seen Running again is not
+     * rebooted a second time.
      */
-    notRebooted: string[];
+    owed: string[];
 }
 
 /** The waves of a restart: all at once (`batchSize` 0), or at most `batchSize` at a time. */
@@ -155,7 +154,7 @@ export function restartWaves(instanceIds: readonly string[], batchSize: number):
 /**
  * Reboots the instances wave by wave and waits for each wave to be Running again. A rolling restart
  * stops at the first wave that does not come back, so a bad change never takes down more than one
- * wave; the instances it did not reach are returned as skipped.
+ * wave; the instances it did not reach are returned as owed.
  */
 export async function restartInstances(
     gateway: EcsGateway,
@@ -166,7 +165,7 @@ export async function restartInstances(
     history: RestartHistory = new RestartHistory(),
     observer?: RestartObserver,
 ): Promise<RestartOutcome> {
-    const outcome: RestartOutcome = { restarted: [], failed: [], skipped: [], notRebooted: [] };
+    const outcome: RestartOutcome = { restarted: [], failed: [], owed: [] };
     const waves = restartWaves(instanceIds, options.batchSize);
     for (const [index, wave] of waves.entries()) {
         if (wave.length === 0) continue;
@@ -174,7 +173,7 @@ export async function restartInstances(
         observer?.waveStarted(event(outcome.restarted.length));
         const rebooted = await gateway.rebootInstances(region, wave, options.force);
         outcome.failed.push(...rebooted.failed);
-        outcome.notRebooted.push(...rebooted.failed.map((f) => f.instanceId));
+        outcome.owed.push(...rebooted.failed.map((f) => f.instanceId));
         const rebootedAt = clock.now();
         const firstPollAfterMs = history.firstPollAfterMs(options.pollIntervalSeconds * 1000);
         const { facts, unfinished, error } = await waitFor(
@@ -198,7 +197,7 @@ export async function restartInstances(
                     ? {
                           instanceId,
                           code: errorCode(error) ?? "StatusUnknown",
-                          message: `restarted, but its status could not be read: ${error instanceof Error ? error.message : String(error)}`,
+                          message: `restarted, but its status could not be read: ${errorMessage(error)}`,
                       }
                     : {
                           instanceId,
@@ -208,8 +207,7 @@ export async function restartInstances(
             );
         }
         if (outcome.failed.length && index < waves.length - 1) {
-            outcome.skipped.push(...waves.slice(index + 1).flat());
-            outcome.notRebooted.push(...waves.slice(index + 1).flat());
+            outcome.owed.push(...waves.slice(index + 1).flat());
             break;
         }
     }

@@ -5,6 +5,7 @@
  * passed and the action's rate limit has a slot. While a throttled action waits for its slot, more
  * items join the batch, so calls get fuller exactly when calls are scarce.
  */
+import type { Clock } from "../clock";
 
 export type Settled<R> = { ok: true; value: R | undefined } | { ok: false; error: unknown };
 
@@ -16,6 +17,8 @@ export interface CoalescerOptions {
     concurrency: number;
     /** Resolves when the key's action may send again (the rate limiter's slot). */
     ready: (key: string) => Promise<void>;
+    /** Waits out the window. */
+    clock: Pick<Clock, "sleep">;
 }
 
 interface Waiter<I, R> {
@@ -44,7 +47,7 @@ export class Coalescer<I, R> {
     /** Every item's result or error; resolves once all of the caller's items are settled. */
     request(key: string, items: readonly I[]): Promise<Map<I, Settled<R>>> {
         const unique = [...new Set(items)];
-        if (unique.length === 0) return Promise.resolve(new Map());
+        if (unique.length === 0) return Promise.resolve(new Map<I, Settled<R>>());
         let queue = this.queues.get(key);
         if (!queue) {
             queue = { pending: [], waiters: [], results: new Map(), draining: false };
@@ -60,7 +63,7 @@ export class Coalescer<I, R> {
 
     private async drain(key: string, queue: Queue<I, R>): Promise<void> {
         queue.draining = true;
-        await new Promise((resolve) => setTimeout(resolve, this.options.windowMs));
+        await this.options.clock.sleep(this.options.windowMs);
         const inFlight = new Set<Promise<void>>();
         while (queue.pending.length) {
             if (inFlight.size >= this.options.concurrency) await Promise.race(inFlight);

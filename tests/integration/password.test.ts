@@ -23,7 +23,7 @@ describe("passwordOnUnbind", () => {
     afterEach(async () => f.close());
 
     test("an update that removes instances sets the password on exactly those and restarts the running ones gracefully", async () => {
-        const { outs: after } = await f.hooks.update(id, outs, inputs("ops", ["i-keep"], { passwordOnUnbind: PASSWORD }) as any);
+        const { outs: after } = await f.hooks.update(id, outs, inputs("ops", ["i-keep"], { passwordOnUnbind: PASSWORD }));
         const model = f.emulator.model;
 
         for (const i of ["i-run1", "i-run2"]) {
@@ -59,7 +59,7 @@ describe("passwordOnUnbind", () => {
         await f.hooks.update(
             id,
             outs,
-            inputs("ops", ["i-keep"], { passwordOnUnbind: PASSWORD, restart: { ...FAST_RESTART, batchSize: 1 } }) as any,
+            inputs("ops", ["i-keep"], { passwordOnUnbind: PASSWORD, restart: { ...FAST_RESTART, batchSize: 1 } }),
         );
         expect(f.emulator.calls.filter((c) => c.action === "RebootInstances").map((c) => c.instanceIds)).toEqual([["i-run1"], ["i-run2"]]);
     });
@@ -69,7 +69,7 @@ describe("passwordOnUnbind", () => {
         const { outs: after } = await f.hooks.update(
             id,
             outs,
-            inputs("ops", ["i-keep", "i-new"], { passwordOnUnbind: PASSWORD, restart: { ...FAST_RESTART, force: true } }) as any,
+            inputs("ops", ["i-keep", "i-new"], { passwordOnUnbind: PASSWORD, restart: { ...FAST_RESTART, force: true } }),
         );
         expect(f.emulator.model.instance("i-new")).toMatchObject({ forcedRebootCount: 1 });
         expect(f.emulator.model.instance("i-run1")).toMatchObject({ rebootCount: 2, forcedRebootCount: 0, passwordEffective: true });
@@ -90,7 +90,7 @@ describe("passwordOnUnbind", () => {
         const { outs: after } = await f.hooks.update(
             id,
             outs,
-            inputs("ops", ["i-keep", "i-run2", "i-stop"], { passwordOnUnbind: PASSWORD }) as any,
+            inputs("ops", ["i-keep", "i-run2", "i-stop"], { passwordOnUnbind: PASSWORD }),
         );
         expect(after.passwordResetRequiredInstanceIds).toEqual(["i-run1"]);
         expect(after.passwordResetFailures).toEqual({ "i-run1": expect.stringMatching(/^IncorrectInstanceStatus: /) });
@@ -109,9 +109,9 @@ describe("passwordOnUnbind", () => {
     });
 
     test("changing only the password is an update with no API call", async () => {
-        const diff = await f.hooks.diff(id, outs, inputs("ops", all, { passwordOnUnbind: "Other-Pw-2026" }) as any);
+        const diff = await f.hooks.diff(id, outs, inputs("ops", all, { passwordOnUnbind: "Other-Pw-2026" }));
         expect(diff).toEqual({ changes: true });
-        const { outs: after } = await f.hooks.update(id, outs, inputs("ops", all, { passwordOnUnbind: "Other-Pw-2026" }) as any);
+        const { outs: after } = await f.hooks.update(id, outs, inputs("ops", all, { passwordOnUnbind: "Other-Pw-2026" }));
         expect(after.passwordOnUnbind).toBe("Other-Pw-2026");
         expect(f.emulator.calls).toEqual([]);
     });

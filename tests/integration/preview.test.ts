@@ -199,7 +199,7 @@ describe("the look-up is fresh for a few seconds only", () => {
         const clock: Clock = { now: () => now, sleep: () => Promise.resolve() };
         // Stopped instances only: the create restarts nothing, so the manual clock drives no wait.
         const stopped = linuxInstances(3, "i-stop", { status: "Stopped" });
-        const f = await startFixture({ keyPairs: [{ name: "ops" }], instances: stopped }, {}, {}, undefined, { clock });
+        const f = await startFixture({ keyPairs: [{ name: "ops" }], instances: stopped }, { clock });
         try {
             const ids = stopped.map((i) => i.id);
             await f.hooks.check(NEW, desired("ops", ids));

@@ -34,7 +34,7 @@ describe("with a created attachment", () => {
             ["an unknown instance id", { instanceIds: ["i-a", UNKNOWN_VALUE] }, { changes: true }, true],
             ["an unknown key", { keyPairName: UNKNOWN_VALUE }, { changes: true }, true],
         ])("%s", async (_name, change, expected, looksAtEcs) => {
-            const result = await f.hooks.diff(id, outs, { ...inputs("ops", ["i-a", "i-b", "i-stopped"]), ...change } as any);
+            const result = await f.hooks.diff(id, outs, { ...inputs("ops", ["i-a", "i-b", "i-stopped"]), ...change });
             expect(result).toEqual(expected);
             expect(mutatingCalls(f.emulator)).toEqual([]);
             expect(f.emulator.calls.length > 0).toBe(looksAtEcs);
@@ -74,7 +74,7 @@ describe("with a created attachment", () => {
     describe("update", () => {
         test("adds and removes: detaches only the removed, attaches only the added, restarts only the added", async () => {
             const news = inputs("ops", ["i-b", "i-stopped", "i-c"]);
-            const result = await f.hooks.update(id, outs, news as any);
+            const result = await f.hooks.update(id, outs, news);
 
             expect(result.outs.instanceIds).toEqual(["i-b", "i-stopped", "i-c"]);
             expect(result.outs.restartedInstanceIds).toEqual(["i-c"]);
@@ -90,14 +90,14 @@ describe("with a created attachment", () => {
 
         test("never detaches a removed instance that now holds another key", async () => {
             f.emulator.model.attachKeyPair("i-a", "someone-else");
-            const result = await f.hooks.update(id, outs, inputs("ops", ["i-b", "i-stopped"]) as any);
+            const result = await f.hooks.update(id, outs, inputs("ops", ["i-b", "i-stopped"]));
             expect(f.emulator.calls.filter((c) => c.action === "DetachKeyPair")).toEqual([]);
             expect(f.emulator.model.instance("i-a")!.keyPairName).toBe("someone-else");
             expect(result.outs.passwordResetRequiredInstanceIds).toEqual([]);
         });
 
         test("a key change is in place: attach the new key everywhere, no detach, one restart per running instance", async () => {
-            const result = await f.hooks.update(id, outs, inputs("ops-next", ["i-a", "i-b", "i-stopped"]) as any);
+            const result = await f.hooks.update(id, outs, inputs("ops-next", ["i-a", "i-b", "i-stopped"]));
 
             expect(result.outs.keyPairName).toBe("ops-next");
             expect(result.outs.instanceIds).toEqual(["i-a", "i-b", "i-stopped"]);
@@ -115,13 +115,13 @@ describe("with a created attachment", () => {
         });
 
         test("restart settings alone make no API call", async () => {
-            const result = await f.hooks.update(id, outs, inputs("ops", ["i-stopped", "i-a", "i-b"], { restart: { batchSize: 1 } }) as any);
+            const result = await f.hooks.update(id, outs, inputs("ops", ["i-stopped", "i-a", "i-b"], { restart: { batchSize: 1 } }));
             expect(f.emulator.calls).toEqual([]);
             expect(result.outs.restart).toEqual({ batchSize: 1 });
             const unset = await f.hooks.update(id, result.outs, {
                 ...inputs("ops", ["i-a", "i-b", "i-stopped"]),
                 restart: undefined,
-            } as any);
+            });
             expect("restart" in unset.outs).toBe(false);
             expect(result.outs.instanceIds).toEqual(outs.instanceIds);
         });
@@ -129,7 +129,7 @@ describe("with a created attachment", () => {
         test("re-binds an instance that drifted (after a refresh dropped it)", async () => {
             f.emulator.model.detachKeyPair("i-a");
             const { props } = await f.hooks.read(id, outs);
-            const result = await f.hooks.update(id, props, inputs("ops", ["i-a", "i-b", "i-stopped"]) as any);
+            const result = await f.hooks.update(id, props, inputs("ops", ["i-a", "i-b", "i-stopped"]));
             expect(result.outs.instanceIds).toEqual(["i-a", "i-b", "i-stopped"]);
             expect(f.emulator.calls.filter((c) => c.action === "AttachKeyPair").flatMap((c) => c.instanceIds)).toEqual(["i-a"]);
             expect(f.emulator.model.instance("i-a")!.keyPairName).toBe("ops");

@@ -21,7 +21,7 @@ function scripted(statusAt: (ms: number) => string) {
                         osType: "linux",
                         ioOptimized: true,
                         lockedForSecurity: false,
-                    } as InstanceFacts,
+                    },
                 ]),
             );
         },
