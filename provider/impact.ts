@@ -183,3 +183,8 @@ export function renderImpact(subject: string, request: ImpactRequest, impact: Im
     }
     return lines.join("\n");
 }
+
+/** The preview of a binding whose region is computed in the same run: nothing can be looked up yet. */
+export function regionNotKnownYet(subject: string): string {
+    return `${subject}: the region is not known yet (computed in this run): what the binding would do is not known yet; it is decided at \`pulumi up\`.`;
+}

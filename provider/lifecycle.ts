@@ -19,6 +19,7 @@ import {
 } from "./messages";
 import { refreshedOutputs, settingsOnlyOutputs } from "./outputs";
 import { sameInstanceSet, trackedInstanceIds } from "./plan";
+import { regionNotKnownYet } from "./impact";
 import { BindingLookups, previewBinding } from "./preview";
 import { MIN_PLAUSIBLE_RESTART_MS, RestartHistory } from "./restart";
 import { KeyPairAttachmentInputs, KeyPairAttachmentOutputs, RestartSettings, restartSettingsWithDefaults } from "./types";
@@ -72,7 +73,10 @@ function convergeFailure(id: string, inputs: object, result: ConvergeResult): Er
 
 /** check of a new resource: the read-only look-up, as a check failure by property when `up` would refuse. */
 async function previewNewBinding(deps: LifecycleDependencies, news: KeyPairAttachmentInputs): Promise<ValidationFailure[]> {
-    if (containsUnknown(news.region)) return [];
+    if (containsUnknown(news.region)) {
+        deps.log(regionNotKnownYet("KeyPairAttachment (new)"));
+        return [];
+    }
     const refused = await previewBinding(deps, "KeyPairAttachment (new)", requireRegion(deps.settings, news.region), news);
     return refused ? [refused] : [];
 }

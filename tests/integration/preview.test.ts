@@ -101,6 +101,14 @@ describe("preview of a new attachment (check)", () => {
         expect(f.logs[0]).toContain("instanceIds is not known yet");
     });
 
+    test("a region not known yet: no call, and said to be not known yet", async () => {
+        await f.hooks.check(NEW, desired("ops", FOUR, { region: UNKNOWN_VALUE }));
+        expect(f.emulator.calls).toEqual([]);
+        expect(f.logs).toEqual([
+            "KeyPairAttachment (new): the region is not known yet (computed in this run): what the binding would do is not known yet; it is decided at `pulumi up`.",
+        ]);
+    });
+
     test("an existing resource's check makes no call (its diff speaks for it)", async () => {
         const news = desired("ops", FOUR);
         await f.hooks.check(news, news);
