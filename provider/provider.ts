@@ -10,11 +10,16 @@ import type { KeyPairAttachmentInputs as Inputs, KeyPairAttachmentOutputs as Out
 
 type Lifecycle = typeof import("./lifecycle");
 
-/** Loads the installed lifecycle module, at call time (captured by every hook, so serialized with them). */
+/**
+ * Loads the installed lifecycle module, at call time (captured by every hook, so serialized with
+ * them). A `require` by package name, not an `import`: an import would be resolved, and its module
+ * serialized, with the provider. (Comments inside a function body are serialized too: keep them out.)
+ */
+/* eslint-disable @typescript-eslint/no-require-imports -- see above */
 function lifecycle(): Lifecycle {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded by package name at call time: an `import` would be resolved (and serialized) with the provider
     return require("pulumi-alicloud-keypair-attachment/lifecycle") as Lifecycle;
 }
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export const keyPairAttachmentProvider = {
     configure(request: pulumi.dynamic.ConfigureRequest): Promise<void> {

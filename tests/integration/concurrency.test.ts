@@ -1,5 +1,5 @@
 /** Many attachments in one provider process share calls, the rate limit and the retry budget. */
-import { Fixture, inputs, linuxInstances, startFixture } from "./fixture";
+import { Fixture, inputs, linuxInstances, startFixture, rejectionOf } from "./fixture";
 
 describe("concurrent attachments in one provider process", () => {
     let f: Fixture;
@@ -46,7 +46,7 @@ describe("concurrent attachments in one provider process", () => {
     test("a batch whose every instance fails changes nothing and says so, without a partial state", async () => {
         f = await startFixture({ keyPairs: [{ name: "ops" }], instances: linuxInstances(3) });
         f.emulator.faults.add({ action: "AttachKeyPair", code: "InvalidParameter", status: 400, times: Infinity });
-        const error = await f.hooks.create(inputs("ops", ["i-run0000", "i-run0001", "i-run0002"])).catch((e) => e);
+        const error = await rejectionOf(f.hooks.create(inputs("ops", ["i-run0000", "i-run0001", "i-run0002"])));
         expect(error.constructor.name).toBe("Error");
         expect(error.message).toMatch(/i-run0000, i-run0001, i-run0002: InvalidParameter .*Nothing was changed/);
         expect(f.emulator.model.instances().every((i) => i.keyPairName === undefined)).toBe(true);

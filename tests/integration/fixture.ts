@@ -17,6 +17,7 @@ import { FileRestartJournal } from "../../provider/journal";
 import { KeyPairAttachmentHooks, createLifecycle } from "../../provider/lifecycle";
 import { BindingLookups } from "../../provider/preview";
 import { RestartHistory } from "../../provider/restart";
+import type { KeyPairAttachmentInputs, KeyPairAttachmentOutputs } from "../../provider/types";
 
 export const REGION = "cn-hangzhou";
 /** Reboots take (3000 + 5000) ms × 0.01 = 80 ms. */
@@ -106,19 +107,26 @@ export interface Fixture extends Omit<Wiring, "dispose"> {
 
 export async function startFixture(seed: Seed, options: FixtureOptions = {}): Promise<Fixture> {
     const emulator = await startEmulator({ timeScale: TIME_SCALE, ...options.emulator, seed });
-    const { dispose, ...wiring } = wireLifecycle(settingsFor(emulator.url, options.config, options.env), options);
+    const wiring = wireLifecycle(settingsFor(emulator.url, options.config, options.env), options);
     return {
-        ...wiring,
+        hooks: wiring.hooks,
+        settings: wiring.settings,
+        logs: wiring.logs,
+        journalDir: wiring.journalDir,
         emulator,
         close: async () => {
             await emulator.close();
-            await dispose();
+            await wiring.dispose();
         },
     };
 }
 
 /** The props the engine hands to create: the inputs plus the serialized provider. */
-export function inputs(keyPairName: string, instanceIds: string[], extra: Record<string, unknown> = {}) {
+export function inputs(
+    keyPairName: string,
+    instanceIds: string[],
+    extra: Partial<KeyPairAttachmentInputs> = {},
+): KeyPairAttachmentInputs & { __provider: string } {
     return { __provider: "serialized-provider-text", keyPairName, instanceIds, restart: FAST_RESTART, ...extra };
 }
 
@@ -153,6 +161,19 @@ export function steppingClock(holdWhile: () => boolean = () => false): SteppingC
         },
         elapsedMs: () => now - start,
     };
+}
+
+/** What a hook throws: a PartialBindingError carries the recorded properties and the reasons. */
+export type HookError = Error & { id: string; properties: KeyPairAttachmentOutputs & Record<string, unknown>; reasons: string[] };
+
+/** What `run` rejected with; fails the test when it resolved instead. */
+export async function rejectionOf(run: Promise<unknown>): Promise<HookError> {
+    try {
+        await run;
+    } catch (error) {
+        return error as HookError;
+    }
+    throw new Error("the hook was expected to fail, but it succeeded");
 }
 
 /** Resolves once `condition` holds (polled every 2 ms); fails with `what` after a generous deadline. */

@@ -1,5 +1,6 @@
 /** passwordOnUnbind: unbound instances get a password and a graceful restart, so nobody is locked out. */
-import { FAST_RESTART, Fixture, inputs, startFixture } from "./fixture";
+import type { KeyPairAttachmentOutputs } from "../../provider/types";
+import { FAST_RESTART, Fixture, inputs, startFixture, rejectionOf } from "./fixture";
 
 const PASSWORD = "Canary-Pw-7f3a9c";
 
@@ -11,7 +12,7 @@ const fleet = {
 describe("passwordOnUnbind", () => {
     let f: Fixture;
     let id: string;
-    let outs: any;
+    let outs: KeyPairAttachmentOutputs;
     const all = ["i-keep", "i-run1", "i-run2", "i-stop"];
 
     beforeEach(async () => {
@@ -93,7 +94,7 @@ describe("passwordOnUnbind", () => {
             inputs("ops", ["i-keep", "i-run2", "i-stop"], { passwordOnUnbind: PASSWORD }),
         );
         expect(after.passwordResetRequiredInstanceIds).toEqual(["i-run1"]);
-        expect(after.passwordResetFailures).toEqual({ "i-run1": expect.stringMatching(/^IncorrectInstanceStatus: /) });
+        expect(after.passwordResetFailures).toEqual({ "i-run1": expect.stringMatching(/^IncorrectInstanceStatus: /) as unknown });
         expect(f.emulator.model.instance("i-run1")).toMatchObject({ keyPairName: undefined, rebootCount: 1 });
         expect(f.emulator.model.instance("i-run1")!.password).toBeUndefined();
         expect(f.logs.join("\n")).toMatch(/Setting the password failed: i-run1: IncorrectInstanceStatus.*Reset the password of i-run1/);
@@ -101,8 +102,8 @@ describe("passwordOnUnbind", () => {
 
     test("the password never appears in logs, errors or the emulator's call log", async () => {
         f.emulator.faults.add({ action: "RebootInstances", code: "InternalError", status: 500, times: Infinity });
-        const error = await f.hooks.update(id, outs, inputs("ops", ["i-keep"], { passwordOnUnbind: PASSWORD }) as any).catch((e) => e);
-        await f.hooks.delete(id, { ...outs, instanceIds: ["i-keep"] }).catch((e) => e);
+        const error = await rejectionOf(f.hooks.update(id, outs, inputs("ops", ["i-keep"], { passwordOnUnbind: PASSWORD })));
+        await f.hooks.delete(id, { ...outs, instanceIds: ["i-keep"] }).catch(() => undefined);
         const seen = JSON.stringify({ logs: f.logs, error: String(error), reasons: error?.reasons, calls: f.emulator.calls });
         expect(seen).not.toContain(PASSWORD);
         expect(error.message).toMatch(/InternalError/);

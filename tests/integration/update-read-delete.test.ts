@@ -1,6 +1,7 @@
 /** diff, read, update and delete against the emulator through the real SDK. */
+import type { KeyPairAttachmentOutputs } from "../../provider/types";
 import { UNKNOWN_VALUE } from "../../provider/validate";
-import { FAST_RESTART, Fixture, inputs, mutatingCalls, startFixture } from "./fixture";
+import { FAST_RESTART, Fixture, inputs, mutatingCalls, startFixture, rejectionOf } from "./fixture";
 
 const fleet = {
     keyPairs: [{ name: "ops" }, { name: "ops-next" }, { name: "someone-else" }],
@@ -10,7 +11,7 @@ const fleet = {
 describe("with a created attachment", () => {
     let f: Fixture;
     let id: string;
-    let outs: any;
+    let outs: KeyPairAttachmentOutputs;
 
     beforeEach(async () => {
         f = await startFixture(fleet);
@@ -41,7 +42,7 @@ describe("with a created attachment", () => {
         });
 
         test("work an earlier run left unfinished (an owed restart, a key to release) is a change", async () => {
-            const same = inputs("ops", ["i-a", "i-b", "i-stopped"]) as any;
+            const same = inputs("ops", ["i-a", "i-b", "i-stopped"]);
             expect(await f.hooks.diff(id, { ...outs, restartOwedInstanceIds: ["i-a"] }, same)).toEqual({ changes: true });
             expect(await f.hooks.diff(id, { ...outs, leftoverKeyPairs: { "i-c": "ops-next" } }, same)).toEqual({ changes: true });
         });
@@ -178,7 +179,7 @@ describe("with a created attachment", () => {
 
         test("when some instances cannot be unbound, the others are finished and the delete fails naming the rest", async () => {
             f.emulator.faults.add({ action: "DetachKeyPair", instanceFailures: [{ instanceId: "i-b", code: "IncorrectInstanceStatus" }] });
-            const error = await f.hooks.delete(id, { ...outs, passwordOnUnbind: "Abcdef12" }).catch((e) => e);
+            const error = await rejectionOf(f.hooks.delete(id, { ...outs, passwordOnUnbind: "Abcdef12" }));
             expect(error.message).toMatch(
                 /could not be unbound from 1 instance\(s\): i-b: IncorrectInstanceStatus.*Unbound: i-a, i-stopped/,
             );

@@ -19,7 +19,7 @@ test("an instance deleted between validation and attach: partial state without i
         const result = await running;
 
         expect(result.error).toBeInstanceOf(PartialBindingError);
-        expect(result.error.message).toMatch(/i-b: InvalidInstanceId.NotFound/);
+        expect(result.error!.message).toMatch(/i-b: InvalidInstanceId.NotFound/);
         expect(result.outs!.instanceIds).toEqual(["i-a", "i-c"]);
         expect(result.outs!.restartedInstanceIds.sort()).toEqual(["i-a", "i-c"]);
         expectStateMatches(rig.emulator, before, result);
@@ -32,11 +32,11 @@ test("an instance stuck in Starting past restart.timeoutSeconds: a timeout error
     // Provider and emulator share a stepping clock: time moves only as the provider sleeps, and it
     // stands still from the moment the reboot was answered until the test has frozen i-b mid-reboot.
     let frozen = false;
-    let rig: Rig | undefined;
-    const rebootAnswered = () => rig!.emulator.calls.some((c) => c.action === "RebootInstances" && c.status === 200);
-    const clock = steppingClock(() => !frozen && rig !== undefined && rebootAnswered());
+    const holder: { rig?: Rig } = {};
+    const rebootAnswered = () => holder.rig!.emulator.calls.some((c) => c.action === "RebootInstances" && c.status === 200);
+    const clock = steppingClock(() => !frozen && holder.rig !== undefined && rebootAnswered());
     // Reboots take 40 s × 0.01 = 400 ms of that clock here.
-    rig = await startRig(TWO, { clock, emulator: { clock, durations: { stoppingMs: 20_000, startingMs: 20_000 } } });
+    const rig = (holder.rig = await startRig(TWO, { clock, emulator: { clock, durations: { stoppingMs: 20_000, startingMs: 20_000 } } }));
     try {
         const timeoutSeconds = 0.8;
         const pollIntervalSeconds = 0.02;
@@ -50,8 +50,8 @@ test("an instance stuck in Starting past restart.timeoutSeconds: a timeout error
         const waitedMs = clock.now() - rebootedAt;
 
         expect(result.error).toBeInstanceOf(PartialBindingError);
-        expect(result.error.message).toMatch(/i-b: RestartTimeout not Running 0.8 s after its restart \(status Starting\)/);
-        expect(result.error.message).not.toMatch(/i-a:/);
+        expect(result.error!.message).toMatch(/i-b: RestartTimeout not Running 0.8 s after its restart \(status Starting\)/);
+        expect(result.error!.message).not.toMatch(/i-a:/);
         // Given up at the timeout: the last sleep is cut to the deadline; the one poll after it adds
         // its coalescing window (2 ms).
         expect(waitedMs).toBeGreaterThanOrEqual(timeoutSeconds * 1000);
@@ -78,7 +78,7 @@ test("RebootInstances refuses one instance (IncorrectInstanceStatus: it was stop
         const result = await running;
 
         expect(result.error).toBeInstanceOf(PartialBindingError);
-        expect(result.error.reasons).toEqual([expect.stringMatching(/^i-b: IncorrectInstanceStatus/)]);
+        expect(result.error!.reasons).toEqual([expect.stringMatching(/^i-b: IncorrectInstanceStatus/)]);
         expect(result.outs).toMatchObject({
             instanceIds: ["i-a", "i-b"],
             restartedInstanceIds: ["i-a"],
@@ -98,7 +98,7 @@ test("RebootInstances refused for the whole request (403 IncorrectInstanceStatus
         const result = await settle(rig.hooks.create(inputs("ops", ["i-a", "i-b"])));
 
         expect(result.error).toBeInstanceOf(PartialBindingError);
-        expect(result.error.message).toMatch(/i-a, i-b: IncorrectInstanceStatus/);
+        expect(result.error!.message).toMatch(/i-a, i-b: IncorrectInstanceStatus/);
         expect(result.outs).toMatchObject({
             instanceIds: ["i-a", "i-b"],
             restartedInstanceIds: [],
