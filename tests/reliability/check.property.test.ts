@@ -5,6 +5,7 @@
  */
 import fc from "fast-check";
 import { createLifecycle } from "../../provider/lifecycle";
+import type { KeyPairAttachmentInputs } from "../../provider/types";
 import { UNKNOWN_VALUE, ValidationFailure, validateInputs } from "../../provider/validate";
 
 const RUNS = { numRuns: 1000 };
@@ -17,8 +18,8 @@ const RUNS = { numRuns: 1000 };
 const hooks = createLifecycle(() => {
     throw new Error("check must not resolve settings or call ECS");
 });
-const EXISTING = { keyPairName: "existing-key", instanceIds: ["i-existing"] };
-const check = (news: Record<string, unknown>) => hooks.check(EXISTING as any, news as any).then((r) => r.failures);
+const EXISTING: KeyPairAttachmentInputs = { keyPairName: "existing-key", instanceIds: ["i-existing"] };
+const check = (news: Record<string, unknown>) => hooks.check(EXISTING, news as unknown as KeyPairAttachmentInputs).then((r) => r.failures);
 
 // ---- generators --------------------------------------------------------------------------------
 
