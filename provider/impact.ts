@@ -21,6 +21,8 @@ export interface ImpactRequest {
     unknownInstanceIds: number | "all";
     /** Instances the resource tracks now but that are no longer desired (an update). */
     removed: readonly string[];
+    /** Tracked now and not among the known desired ids, while some desired ids are not known yet. */
+    undecidedRemovals: readonly string[];
     /** This resource's own key pairs (its previous key, and keys it failed to switch away from). */
     ownKeyPairNames: ReadonlySet<string>;
     restart: Required<RestartSettings>;
@@ -175,6 +177,12 @@ export function renderImpact(subject: string, request: ImpactRequest, impact: Im
         );
     }
     if (impact.alreadyBound.length) item(`already hold the key (nothing to do): ${describeIds(impact.alreadyBound)}`);
+    if (request.undecidedRemovals.length) {
+        item(
+            `bound now, and not among the known ids: ${describeIds(request.undecidedRemovals)} — ` +
+                "whether they are unbound is not known yet (the ids not known yet may name them)",
+        );
+    }
     if (typeof request.unknownInstanceIds === "number" && request.unknownInstanceIds > 0) {
         item(
             `${request.unknownInstanceIds} instance id(s) not known yet (created in this run): ` +

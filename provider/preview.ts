@@ -97,13 +97,16 @@ function knownRestart(restart: RestartSettings | undefined): Required<RestartSet
 /** What the engine says is desired, as the impact sees it; `previous` is the recorded outputs of an update. */
 export function impactRequest(region: string, news: KeyPairAttachmentInputs, previous?: KeyPairAttachmentOutputs): ImpactRequest {
     const desired = knownIds(news.instanceIds);
+    const notDesired = difference(trackedInstanceIds(previous), desired.known);
     return {
         keyPairName: isUnknown(news.keyPairName) ? undefined : news.keyPairName,
         region,
         instanceIds: desired.known,
         unknownInstanceIds: desired.unknown,
-        // While instanceIds is not known, nothing can be said to be removed.
-        removed: desired.unknown === "all" ? [] : difference(trackedInstanceIds(previous), desired.known),
+        // While any id is not known, an instance held now may still be among the desired ones:
+        // whether it is unbound is not known yet either.
+        removed: desired.unknown === 0 ? notDesired : [],
+        undecidedRemovals: desired.unknown === 0 ? [] : notDesired,
         ownKeyPairNames: ownKeyPairNames(previous),
         restart: knownRestart(news.restart),
         restartKnown: !containsUnknown(news.restart),

@@ -25,6 +25,7 @@ function request(overrides: RequestOverrides = {}): ImpactRequest {
         instanceIds: [],
         unknownInstanceIds: 0,
         removed: [],
+        undecidedRemovals: [],
         ownKeyPairNames: new Set(),
         passwordOnUnbind: false,
         owedRestarts: [],
@@ -141,6 +142,27 @@ describe("impactRequest reads the engine's inputs", () => {
     test("unknown elements are counted, not guessed", () => {
         const r = impactRequest(REGION, { keyPairName: "ops", instanceIds: ["i-1", UNKNOWN_VALUE, UNKNOWN_VALUE] });
         expect([r.instanceIds, r.unknownInstanceIds]).toEqual([["i-1"], 2]);
+    });
+
+    test("with ids not known yet, an instance held now is not said to be unbound", () => {
+        const r = impactRequest(
+            REGION,
+            { keyPairName: "ops", instanceIds: ["i-1", UNKNOWN_VALUE] },
+            {
+                keyPairName: "ops",
+                instanceIds: ["i-1", "i-2"],
+                region: REGION,
+                restartedInstanceIds: [],
+                pendingRestartInstanceIds: [],
+                passwordResetRequiredInstanceIds: [],
+                passwordResetFailures: {},
+                replacedKeyPairs: {},
+            },
+        );
+        expect([r.removed, r.undecidedRemovals]).toEqual([[], ["i-2"]]);
+        expect(renderImpact("KPA", r, planImpact(r, new Map()))).toContain(
+            "    - bound now, and not among the known ids: i-2 — whether they are unbound is not known yet (the ids not known yet may name them)",
+        );
     });
 
     test("a whole list not known yet", () => {
