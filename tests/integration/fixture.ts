@@ -130,6 +130,21 @@ export function inputs(
     return { __provider: "serialized-provider-text", keyPairName, instanceIds, restart: FAST_RESTART, ...extra };
 }
 
+/** Outputs as the state records them, with nothing owed, pending or flagged unless given. */
+export function recordedOutputs(
+    fields: Pick<KeyPairAttachmentOutputs, "keyPairName" | "instanceIds"> & Partial<KeyPairAttachmentOutputs>,
+): KeyPairAttachmentOutputs {
+    return {
+        region: REGION,
+        restartedInstanceIds: [],
+        pendingRestartInstanceIds: [],
+        passwordResetRequiredInstanceIds: [],
+        passwordResetFailures: {},
+        replacedKeyPairs: {},
+        ...fields,
+    };
+}
+
 export function mutatingCalls(emulator: Emulator): string[] {
     return emulator.calls.map((c) => c.action).filter((a) => !a.startsWith("Describe"));
 }

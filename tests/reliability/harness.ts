@@ -18,6 +18,7 @@ export {
     inputs,
     linuxInstances,
     quickRetry,
+    recordedOutputs,
     rejectionOf,
     settingsFor,
     steppingClock,
