@@ -13,6 +13,7 @@ import { chunk } from "../plan";
 import { InstanceFacts, InstanceFailure } from "./instance";
 import { Coalescer, Settled } from "./coalesce";
 import { RateLimiters } from "./rate-limiter";
+import { ExplainedEcsError, explainEcsError } from "./explain-error";
 import { DEFAULT_RETRY_OPTIONS, RetryOptions, classifyError, errorCode, isNetworkError, isTimeout, withRetries } from "./retry";
 
 // API limits (ecs-api.md §2, DESIGN §6).
@@ -43,8 +44,10 @@ export class EcsCallError extends Error {
         const detail = cause instanceof Error ? cause.message : String(cause);
         const subject = instanceIds.length ? ` for ${describeIds(instanceIds)}` : "";
         super(
-            `ECS ${action}${subject} failed: ${detail}${requestId && !detail.includes(requestId) ? ` (request id ${requestId})` : ""}. ` +
-                "It was retried where retrying is safe; fix what the ECS code names (credentials, permissions, region, endpoint) and run again.",
+            `ECS ${action}${subject} failed: ${detail}${requestId && !detail.includes(requestId) ? ` (request id ${requestId})` : ""}.` +
+                (cause instanceof ExplainedEcsError
+                    ? ""
+                    : " It was retried where retrying is safe; fix what the ECS code names (credentials, permissions, region, endpoint) and run again."),
         );
         this.name = "EcsCallError";
         this.code = code;
@@ -223,7 +226,8 @@ export class SdkEcsGateway implements EcsGateway {
                 facts.set(instanceId, outcome.value);
             }
         }
-        if (failed.length) throw new EcsCallError("DescribeInstances", failed, cause);
+        if (failed.length)
+            throw new EcsCallError("DescribeInstances", failed, explainEcsError(cause, this.settings, region, "DescribeInstances"));
         return facts;
     }
 
@@ -281,7 +285,11 @@ export class SdkEcsGateway implements EcsGateway {
             // A bare name is an exact match, but compare anyway: the API also does wildcard matching.
             return (response.body?.keyPairs?.keyPair ?? []).some((k) => k.keyPairName === keyPairName);
         } catch (error) {
-            throw new EcsCallError(`DescribeKeyPairs (key pair "${keyPairName}")`, [], error);
+            throw new EcsCallError(
+                `DescribeKeyPairs (key pair "${keyPairName}")`,
+                [],
+                explainEcsError(error, this.settings, region, "DescribeKeyPairs"),
+            );
         }
     }
 
