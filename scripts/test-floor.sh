@@ -51,6 +51,7 @@ npm install "${NPM_FLAGS[@]}" --no-save "@pulumi/pulumi@$floor" >&2
 # jest, the Pulumi language host and the dynamic-provider plugin all run this `node`.
 export PATH="$NODE_BIN_DIR:$PATH"
 export PULUMI_CLI_VERSION="$FLOOR_CLI_VERSION"
+export PULUMI_ENSURE_NO_PATH=1 # exactly this CLI, even if a newer pulumi is on PATH
 got_node="$(node --version)"
 got_sdk="$(node -p 'require("@pulumi/pulumi/package.json").version')"
 [ "${got_node%%.*}" = "v$FLOOR_NODE_MAJOR" ] || { log "ERROR: node is $got_node, expected v$FLOOR_NODE_MAJOR"; exit 1; }

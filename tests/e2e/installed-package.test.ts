@@ -11,6 +11,8 @@
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
@@ -201,6 +203,25 @@ describeWithCli("the packed package installed into a fresh Pulumi TypeScript pro
         const tsc = path.join(projectDir, "node_modules", "typescript", "bin", "tsc");
         // skipLibCheck stays off: the package's own .d.ts files are checked too.
         await expect(run(process.execPath, [tsc, "-p", path.join(dir, "tsconfig.json")], { cwd: dir })).resolves.toBeDefined();
+    });
+
+    it("an up against an endpoint nobody listens on fails saying what is wrong and how to fix it, changing nothing", async () => {
+        const s = stack!;
+        const closed = http.createServer();
+        await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+        const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+        await new Promise<void>((resolve) => closed.close(() => resolve()));
+        await s.setConfigObject("alicloud:endpoints", [{ ecs: url }]);
+        try {
+            const failed = await s.up([], { allowFailure: true });
+            expect(failed.code).not.toBe(0);
+            const oneLine = failed.output.replace(/\s*\n\s*/g, " ");
+            expect(oneLine).toContain(`Cannot reach the ECS endpoint ${url} (ECONNREFUSED), taken from stack config alicloud:endpoints`);
+            expect(oneLine).toContain("`npx ecs-emulator --port 8080 --seed demo`");
+        } finally {
+            await s.setConfigObject("alicloud:endpoints", [{ ecs: emulatorUrl }]);
+        }
+        expect(await keyOf(INSTANCES[0])).toBeUndefined();
     });
 
     it("preview, up, preview --refresh --expect-no-changes and destroy work against the installed ecs-emulator", async () => {
