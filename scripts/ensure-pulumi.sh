@@ -121,7 +121,8 @@ wrapper_fingerprint() {
 
 # The language host has no -version flag; its usage text names its own flags.
 langhost_runs() {
-  "$1" -h 2>&1 | grep -q -- '-nodeargs'
+  # grep without -q reads all the usage text: with -q it may exit first, and pipefail would see the host's SIGPIPE.
+  "$1" -h 2>&1 | grep -- '-nodeargs' >/dev/null
 }
 
 cached_build_ok() {

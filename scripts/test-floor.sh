@@ -3,7 +3,8 @@
 # layers (tests/engine, tests/e2e) on Node 20 with the OLDEST @pulumi/pulumi the package claims (the
 # floor of its peer range in package.json) and the Pulumi CLI v3.248.0.
 #
-# Usage: bash scripts/test-floor.sh [extra jest arguments]      (npm run test:floor)
+# Usage: bash scripts/test-floor.sh [jest options as --name=value] [test paths]   (npm run test:floor)
+#        (no paths: tests/engine and tests/e2e)
 #
 # The repository is copied (tracked and untracked-but-not-ignored files, no node_modules/dist) into
 # a temporary directory, installed there with `npm ci` (from npm's cache when warm), and the floor
@@ -61,6 +62,17 @@ log "node $got_node, @pulumi/pulumi $got_sdk; setup took $(($(date +%s) - start)
 node node_modules/typescript/bin/tsc -p tsconfig.json
 node scripts/link-self.js
 status=0
-node node_modules/jest/bin/jest.js tests/engine tests/e2e "$@" || status=$?
+# Arguments that are not options (paths or patterns) replace the default layers; options (write them
+# as --name=value) go to jest as they are.
+patterns=()
+options=()
+for arg in "$@"; do
+    case "$arg" in
+    -*) options+=("$arg") ;;
+    *) patterns+=("$arg") ;;
+    esac
+done
+[ "${#patterns[@]}" -gt 0 ] || patterns=(tests/engine tests/e2e)
+node node_modules/jest/bin/jest.js "${options[@]}" "${patterns[@]}" || status=$?
 log "floor pairing finished in $(($(date +%s) - start))s (exit $status)"
 exit "$status"
