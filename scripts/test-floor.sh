@@ -73,6 +73,6 @@ for arg in "$@"; do
     esac
 done
 [ "${#patterns[@]}" -gt 0 ] || patterns=(tests/engine tests/e2e)
-node node_modules/jest/bin/jest.js "${options[@]}" "${patterns[@]}" || status=$?
+node node_modules/jest/bin/jest.js ${options[@]+"${options[@]}"} "${patterns[@]}" || status=$?
 log "floor pairing finished in $(($(date +%s) - start))s (exit $status)"
 exit "$status"
