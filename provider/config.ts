@@ -25,6 +25,8 @@ export interface ProviderSettings {
     defaultRegion?: string;
     credentials: CredentialSource;
     endpoint?: EndpointSettings;
+    /** Where the region and endpoint came from, for error messages (e.g. "stack config alicloud:region"). */
+    origins?: { region?: string; endpoint?: string };
 }
 
 const NO_CONFIG: ConfigSource = { get: () => undefined };
@@ -84,12 +86,27 @@ function ecsEndpointFromConfig(config: ConfigSource): string | undefined {
     return undefined;
 }
 
+/** The name of the first source that is set, in the order given. */
+function originOf(sources: [string, string | undefined][]): string | undefined {
+    return sources.find(([, value]) => value !== undefined && value !== "")?.[0];
+}
+
 export function resolveSettings(config: ConfigSource = NO_CONFIG, env: NodeJS.ProcessEnv = process.env): ProviderSettings {
-    const endpoint = firstSet(ecsEndpointFromConfig(config), env.ALIBABA_CLOUD_ECS_ENDPOINT);
+    const endpointSources: [string, string | undefined][] = [
+        ["stack config alicloud:endpoints", ecsEndpointFromConfig(config)],
+        ["ALIBABA_CLOUD_ECS_ENDPOINT", env.ALIBABA_CLOUD_ECS_ENDPOINT],
+    ];
+    const regionSources: [string, string | undefined][] = [
+        ["stack config alicloud:region", config.get("alicloud:region")],
+        ["ALIBABA_CLOUD_REGION_ID", env.ALIBABA_CLOUD_REGION_ID],
+        ["ALICLOUD_REGION", env.ALICLOUD_REGION],
+    ];
+    const endpoint = firstSet(...endpointSources.map(([, value]) => value));
     return {
-        defaultRegion: firstSet(config.get("alicloud:region"), env.ALIBABA_CLOUD_REGION_ID, env.ALICLOUD_REGION),
+        defaultRegion: firstSet(...regionSources.map(([, value]) => value)),
         credentials: resolveCredentials(config, env),
         endpoint: endpoint ? parseEndpoint(endpoint) : undefined,
+        origins: { region: originOf(regionSources), endpoint: originOf(endpointSources) },
     };
 }
 
