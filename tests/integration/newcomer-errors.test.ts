@@ -17,7 +17,7 @@ import { DEFAULT_ACCESS_KEY, startEmulator, type Emulator } from "../../emulator
 import { resolveSettings } from "../../provider/config";
 import { EcsCallError, SdkEcsGateway } from "../../provider/ecs/gateway";
 import { CREDENTIAL_SOURCES, ENDPOINT_SOURCES, REGION_SOURCES } from "../../provider/ecs/explain-error";
-import { quickRetry } from "../reliability/harness";
+import { quickRetry } from "./fixture";
 
 const SET_KEYS =
     "`pulumi config set alicloud:accessKey <AccessKeyId>` and `pulumi config set --secret alicloud:secretKey <AccessKeySecret>`";
@@ -46,9 +46,9 @@ afterEach(() => emulator.faults.clear());
 /** The message of the error that DescribeInstances (the first call of every operation) fails with. */
 async function firstError(config: Record<string, string>, region = "cn-hangzhou"): Promise<string> {
     const settings = resolveSettings({ get: (key) => config[key] }, {});
-    const gateway = new SdkEcsGateway(settings, quickRetry({ maxAttempts: 2 }), {
-        connectTimeoutMs: 2_000,
-        readTimeoutMs: 5_000,
+    const gateway = new SdkEcsGateway(settings, {
+        retry: quickRetry({ maxAttempts: 2 }),
+        timeouts: { connectTimeoutMs: 2_000, readTimeoutMs: 5_000 },
     });
     const error = await gateway.describeInstances(region, [INSTANCE]).then(
         () => undefined,
