@@ -13,6 +13,11 @@ export type PropertyDiffKind = "add" | "delete" | "update" | "update-replace";
 export interface PropertyChange {
     path: string;
     kind: PropertyDiffKind;
+    /**
+     * The engine shows an entry against the old and new inputs (true) or outputs (false): additions
+     * index into the new inputs, removals into the recorded outputs (which a refresh may have changed).
+     */
+    inputDiff: boolean;
 }
 
 const COMPARED = ["keyPairName", "restart", "passwordOnUnbind"] as const;
@@ -28,29 +33,35 @@ function sameValue(a: unknown, b: unknown): boolean {
 export function detailedDiff(olds: KeyPairAttachmentOutputs, news: KeyPairAttachmentInputs, replaces: readonly string[]): PropertyChange[] {
     const changes: PropertyChange[] = [];
     if (replaces.includes("region") || (news.region !== undefined && news.region !== olds.region)) {
-        changes.push({ path: "region", kind: replaces.includes("region") ? "update-replace" : "update" });
+        changes.push({ path: "region", kind: replaces.includes("region") ? "update-replace" : "update", inputDiff: true });
     }
     for (const key of COMPARED) {
         const restartSame =
             key === "restart" && sameValue(restartSettingsWithDefaults(olds.restart), restartSettingsWithDefaults(news.restart));
-        if (containsUnknown(news[key]) || (!restartSame && !sameValue(olds[key], news[key]))) changes.push({ path: key, kind: "update" });
+        if (containsUnknown(news[key]) || (!restartSame && !sameValue(olds[key], news[key])))
+            changes.push({ path: key, kind: "update", inputDiff: true });
     }
     const oldIds = olds.instanceIds ?? [];
     const newIds = news.instanceIds ?? [];
     if (containsUnknown(newIds)) {
-        changes.push({ path: "instanceIds", kind: "update" });
+        changes.push({ path: "instanceIds", kind: "update", inputDiff: true });
     } else {
         const oldSet = new Set(oldIds);
         const newSet = new Set(newIds);
         newIds.forEach((id, index) => {
-            if (!oldSet.has(id) && newIds.indexOf(id) === index) changes.push({ path: `instanceIds[${index}]`, kind: "add" });
+            if (!oldSet.has(id) && newIds.indexOf(id) === index)
+                changes.push({ path: `instanceIds[${index}]`, kind: "add", inputDiff: true });
         });
         oldIds.forEach((id, index) => {
-            if (!newSet.has(id)) changes.push({ path: `instanceIds[${index}]`, kind: "delete" });
+            if (newSet.has(id)) return;
+            // A path is one entry: an id added at the index another was removed from shows as `old => new`.
+            const added = changes.find((c) => c.path === `instanceIds[${index}]`);
+            if (added) Object.assign(added, { kind: "update", inputDiff: false });
+            else changes.push({ path: `instanceIds[${index}]`, kind: "delete", inputDiff: false });
         });
     }
-    if ((olds.restartOwedInstanceIds ?? []).length) changes.push({ path: "restartOwedInstanceIds", kind: "update" });
-    if (Object.keys(olds.leftoverKeyPairs ?? {}).length) changes.push({ path: "leftoverKeyPairs", kind: "update" });
+    if ((olds.restartOwedInstanceIds ?? []).length) changes.push({ path: "restartOwedInstanceIds", kind: "update", inputDiff: false });
+    if (Object.keys(olds.leftoverKeyPairs ?? {}).length) changes.push({ path: "leftoverKeyPairs", kind: "update", inputDiff: false });
     return changes;
 }
 
@@ -65,6 +76,21 @@ export function instanceSetChange(olds: readonly string[], news: readonly string
  * Which instances an update restarts (those Running when it happens — the diff makes no API
  * call, so it cannot know which are), or undefined when it restarts none.
  */
+/** The plan of an update in words: the instance ids added and removed, and what restarts. */
+export function changeSummary(olds: KeyPairAttachmentOutputs, news: KeyPairAttachmentInputs): string | undefined {
+    const parts: string[] = [];
+    if (!containsUnknown(news.instanceIds)) {
+        const { added, removed } = instanceSetChange(olds.instanceIds ?? [], news.instanceIds ?? []);
+        if (added.length || removed.length) {
+            parts.push(`instanceIds: adds ${added.join(", ") || "none"}; removes ${removed.join(", ") || "none"}.`);
+        }
+    }
+    const forecast = restartForecast(olds, news);
+    if (forecast) parts.push(forecast);
+    else if (!containsUnknown(news.restart) && !containsUnknown(news.instanceIds)) parts.push("This update restarts no instance.");
+    return parts.length ? parts.join(" ") : undefined;
+}
+
 export function restartForecast(olds: KeyPairAttachmentOutputs, news: KeyPairAttachmentInputs): string | undefined {
     if (containsUnknown(news.instanceIds) || containsUnknown(news.keyPairName) || containsUnknown(news.restart)) return undefined;
     const restart = restartSettingsWithDefaults(news.restart);
@@ -84,4 +110,19 @@ export function restartForecast(olds: KeyPairAttachmentOutputs, news: KeyPairAtt
     if (!parts.length) return undefined;
     const waves = restart.batchSize > 0 ? `in waves of ${restart.batchSize}` : "all at once";
     return `This update restarts the instances among these that are Running: ${parts.join("; ")} — ${waves}.`;
+}
+
+const DECLARED = ["keyPairName", "instanceIds", "region", "restart", "passwordOnUnbind"] as const;
+
+/**
+ * Whether the program's inputs differ from those recorded: the engine also calls Diff during a
+ * refresh (to show what the refresh changed), with the recorded inputs as `news` — no restart is
+ * coming then, so the forecast is given only when the program changed something.
+ */
+export function programChanged(oldInputs: Partial<KeyPairAttachmentInputs>, news: Partial<KeyPairAttachmentInputs>): boolean {
+    return DECLARED.some((key) =>
+        key === "instanceIds"
+            ? !sameValue([...new Set(oldInputs.instanceIds ?? [])].sort(), [...new Set(news.instanceIds ?? [])].sort())
+            : !sameValue(oldInputs[key], news[key]),
+    );
 }

@@ -13,7 +13,7 @@ import { MIN_PLAUSIBLE_RESTART_MS, RestartHistory } from "../provider/restart";
 import type { KeyPairAttachmentInputs, KeyPairAttachmentOutputs } from "../provider/types";
 import type { ValidationFailure } from "../provider/validate";
 import { pluginConfigSource } from "./config";
-import { PropertyChange, detailedDiff, restartForecast } from "./diff";
+import { PropertyChange, detailedDiff, programChanged, changeSummary } from "./diff";
 import { importedOutputs, parseImportId } from "./import";
 import { Cancellation, OperationGateway } from "./operation-gateway";
 import { operationWarnings } from "./warnings";
@@ -51,6 +51,8 @@ export class KeyPairAttachmentPlugin {
     private config: ConfigSource = NO_CONFIG;
     private shared?: Shared;
     private readonly cancellation = new Cancellation();
+    /** Create, update and delete calls running now: a Cancel is reported only when it stops something. */
+    private inFlight = 0;
 
     constructor(private readonly deps: PluginDependencies) {}
 
@@ -63,6 +65,13 @@ export class KeyPairAttachmentPlugin {
     /** The engine's Cancel: no new restart wave starts from now on (see operation-gateway.ts). */
     cancel(): void {
         this.cancellation.cancel();
+        // The engine also sends Cancel when a deployment ends; that one stops nothing.
+        if (this.inFlight === 0) return;
+        this.deps.log(
+            "info",
+            "alicloud-keypair: cancel received — no new restart wave starts; the wave in flight finishes, and the restarts left out are recorded as owed (the next `pulumi up` does them).",
+            "",
+        );
     }
 
     private sharedDependencies(): Shared {
@@ -97,11 +106,14 @@ export class KeyPairAttachmentPlugin {
 
     /** Warnings of a partial result too: what did happen is in the state, and its warnings are due now. */
     private async warnAfter<T>(urn: string, before: Partial<KeyPairAttachmentOutputs> | undefined, run: () => Promise<T>): Promise<T> {
+        this.inFlight += 1;
         try {
             return await run();
         } catch (error) {
             if (error instanceof PartialBindingError) this.warn(urn, before, error.properties as unknown as KeyPairAttachmentOutputs);
             throw error;
+        } finally {
+            this.inFlight -= 1;
         }
     }
 
@@ -113,11 +125,18 @@ export class KeyPairAttachmentPlugin {
         return this.lifecycle(urn).hooks.check(olds, news);
     }
 
-    async diff(id: string, urn: string, olds: KeyPairAttachmentOutputs, news: KeyPairAttachmentInputs): Promise<DiffResult> {
+    /** `oldInputs`: the inputs recorded with `olds` (DiffRequest.oldInputs). */
+    async diff(
+        id: string,
+        urn: string,
+        olds: KeyPairAttachmentOutputs,
+        news: KeyPairAttachmentInputs,
+        oldInputs: Partial<KeyPairAttachmentInputs> = olds,
+    ): Promise<DiffResult> {
         const result = await this.lifecycle(urn).hooks.diff(id, olds, news);
         const replaces = result.replaces ?? [];
         if (!result.changes) return { changes: false, replaces: [], deleteBeforeReplace: false, detailedDiff: [] };
-        const forecast = replaces.length ? undefined : restartForecast(olds, news);
+        const forecast = replaces.length || !programChanged(oldInputs, news) ? undefined : changeSummary(olds, news);
         if (forecast) this.deps.log("info", forecast, urn);
         return {
             changes: true,
@@ -172,6 +191,6 @@ export class KeyPairAttachmentPlugin {
     }
 
     async delete(id: string, urn: string, props: KeyPairAttachmentOutputs): Promise<void> {
-        await this.lifecycle(urn).hooks.delete(id, props);
+        await this.warnAfter(urn, props, () => this.lifecycle(urn).hooks.delete(id, props));
     }
 }

@@ -187,6 +187,7 @@ export function providerService(
                 request.getUrn(),
                 plain(request.getOlds()) as unknown as KeyPairAttachmentOutputs,
                 plain(request.getNews()) as unknown as KeyPairAttachmentInputs,
+                plain(request.getOldInputs()),
             );
             const response = new providerProto.DiffResponse()
                 .setChanges(
@@ -199,7 +200,7 @@ export function providerService(
             for (const change of result.detailedDiff) {
                 response
                     .getDetaileddiffMap()
-                    .set(change.path, new providerProto.PropertyDiff().setKind(KIND[change.kind]).setInputdiff(false));
+                    .set(change.path, new providerProto.PropertyDiff().setKind(KIND[change.kind]).setInputdiff(change.inputDiff));
             }
             return response;
         }),
