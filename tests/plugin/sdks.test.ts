@@ -48,6 +48,8 @@ maybe("SDKs generated from schema.json", () => {
             [path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", path.join(sdk, "tsconfig.json")],
             { stdio: "pipe" },
         );
+        // As Pulumi's SDK builds do: the package is published from bin/, with its package.json (utilities.ts reads the version there).
+        fs.copyFileSync(path.join(sdk, "package.json"), path.join(sdk, "bin", "package.json"));
         const declarations = fs.readFileSync(path.join(sdk, "bin", "ecs", "keyPairAttachment.d.ts"), "utf8");
         expect(declarations).toMatch(/readonly restartOwedInstanceIds: pulumi\.Output<string\[\] \| undefined>/);
         expect(declarations).toMatch(/passwordOnUnbind\?: pulumi\.Input<string \| undefined>/);
