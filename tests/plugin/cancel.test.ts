@@ -6,10 +6,12 @@
  * wall clock); afterwards it runs on real time again.
  */
 import type { ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 import { startEmulator, type Clock, type Emulator } from "../../emulator";
 import { E2E_TIMEOUT_MS, PulumiStack, callsOf, waitFor } from "../e2e/harness";
-import { YamlProject, describeWithYaml, ensurePluginBuilt, pluginStack } from "./harness";
+import { PLUGIN_DIR, YamlProject, describeWithYaml, ensurePluginBuilt, pluginStack } from "./harness";
 
 jest.setTimeout(E2E_TIMEOUT_MS);
 
@@ -52,8 +54,13 @@ describeWithYaml("Cancel during a rolling restart, through the provider plugin",
                 instances: IDS.map((id, i) => ({ id, name: `can-${i + 1}` })),
             },
         });
+        // The plugin named by the project (the other documented way), not installed.
         project = new YamlProject(`name: kpa-plugin-cancel
 runtime: yaml
+plugins:
+  providers:
+    - name: alicloud-keypair
+      path: ${PLUGIN_DIR}
 resources:
   fleet:
     type: alicloud-keypair:ecs:KeyPairAttachment
@@ -64,7 +71,7 @@ resources:
         batchSize: 1
         pollIntervalSeconds: 0.05
 `);
-        stack = await pluginStack(binDir, yamlDir, project.dir, "plugin-cancel", emulator);
+        stack = await pluginStack(binDir, yamlDir, project.dir, "plugin-cancel", emulator, { install: false });
     });
 
     afterAll(async () => {
@@ -94,6 +101,7 @@ resources:
         await waitFor(() => printed.includes("cancel received"), 60_000, "the plugin to receive Cancel");
         clock.resumeAfter(60_000); // wave 1 finishes
         const result = await up;
+        expect(fs.existsSync(path.join(stack.homeDir, "plugins", "resource-alicloud-keypair-v0.1.0"))).toBe(false);
 
         expect(result.code).not.toBe(0);
         expect(reboots().reduce((a, b) => a + b, 0)).toBe(1);

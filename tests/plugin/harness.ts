@@ -79,16 +79,21 @@ export class YamlProject {
 }
 
 /** A stack of a project dir, with the YAML host on PATH and the plugin installed from dist/plugin-bin. */
+/**
+ * `install`: false when the project names the plugin folder in Pulumi.yaml (`plugins.providers`), the
+ * other documented way; then nothing is installed into PULUMI_HOME.
+ */
 export async function pluginStack(
     binDir: string,
     yamlDir: string,
     projectDir: string,
     name: string,
     emulator: Emulator,
+    { install = true }: { install?: boolean } = {},
 ): Promise<PulumiStack> {
     const stack = new PulumiStack(binDir, projectDir, name);
     stack.env.PATH = `${binDir}${path.delimiter}${yamlDir}${path.delimiter}${process.env.PATH ?? ""}`;
-    await stack.exec(["plugin", "install", "resource", "alicloud-keypair", VERSION, "--file", PLUGIN_DIR]);
+    if (install) await stack.exec(["plugin", "install", "resource", "alicloud-keypair", VERSION, "--file", PLUGIN_DIR]);
     await stack.init();
     await stack.setConfig("alicloud-keypair:region", "cn-hangzhou");
     await stack.setConfig("alicloud-keypair:accessKey", "plugin-e2e-key");
