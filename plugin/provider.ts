@@ -96,6 +96,7 @@ export class KeyPairAttachmentPlugin {
             gateway,
             clock: this.deps.clock ?? realClock,
             log: (line) => this.deps.log("info", line, urn),
+            warn: (line) => this.deps.log("warning", line, urn),
         };
         return { hooks: createLifecycle(() => dependencies), gateway };
     }

@@ -25,6 +25,8 @@ export interface LifecycleDependencies {
     journal: RestartJournal;
     /** Where provider-side messages go: the dynamic provider's stdout, shown by the CLI as info lines. */
     log: (line: string) => void;
+    /** Messages that ask the user to act (a delete's password resets, a failed restart); `log` when absent. */
+    warn?: (line: string) => void;
 }
 
 /**
@@ -428,7 +430,8 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
                 restartFailures = (
                     await restartChanged(deps, props.region, restartSettingsWithDefaults(props.restart), [], unbound.restart)
                 ).failed;
-                deps.log(unbindNotice(id, props.keyPairName, unbound));
+                const actNow = difference(unbound.detached, unbound.passwordSet).length > 0 || unbound.passwordFailures.length > 0;
+                (actNow ? (deps.warn ?? deps.log) : deps.log)(unbindNotice(id, props.keyPairName, unbound));
             }
             if (unbound.failed.length) {
                 throw new Error(
@@ -438,7 +441,7 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
             }
             if (restartFailures.length) {
                 // The unbind is done (a second destroy has nothing left to do); only the restart is missing.
-                deps.log(
+                (deps.warn ?? deps.log)(
                     `KeyPairAttachment ${id}: restarting after the unbind failed: ${describeFailures(restartFailures)}. ` +
                         "Restart these instances from the ECS console or API for the unbind (and any new password) to take effect.",
                 );

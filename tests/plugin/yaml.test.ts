@@ -195,8 +195,16 @@ describeWithYaml("a YAML program with the alicloud-keypair provider plugin", ({ 
     it("8. destroy unbinds every instance of both resources", async () => {
         // pulumi import protects what it adopts.
         await stack.pulumi(["state", "unprotect", "--all", "--yes"]);
-        await stack.destroy();
+        const destroy = await stack.destroy();
         expect(W.map(key)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+        // `adopted` has no passwordOnUnbind: its instances need a password reset — a warning on it, once.
+        const diag = diagnostics(destroy.output);
+        expect(
+            count(
+                diag,
+                /warning: KeyPairAttachment cn-hangzhou\/ops-2026: unbound key pair "ops-2026" from i-plugweb0001, i-plugweb0002\. Reset the password/,
+            ),
+        ).toBe(1);
         const state = await stack.exportState();
         expect((state.deployment.resources ?? []).filter((r) => r.type === "alicloud-keypair:ecs:KeyPairAttachment")).toEqual([]);
     });
