@@ -11,25 +11,12 @@ import * as path from "node:path";
 
 import { startEmulator, type Emulator } from "../../emulator";
 import { PulumiStack, REPO_ROOT, callsOf, describeWithCli, mutatingCalls } from "../e2e/harness";
-import { ensurePluginBuilt, pluginStack } from "./harness";
+import { ensurePluginBuilt, goTools, pluginStack } from "./harness";
 
 jest.setTimeout(10 * 60_000);
 
 const W = ["i-pluggo00001", "i-pluggo00002", "i-pluggo00003", "i-pluggo00004"];
 const GO_SDK_MODULE = "github.com/pulumi-alicloud-keypair-attachment/sdk/go/alicloudkeypair";
-
-function goTools(): { ok: true; dir: string } | { ok: false; reason: string } {
-    try {
-        const out = execFileSync("bash", [path.join(REPO_ROOT, "scripts", "ensure-pulumi-go.sh")], {
-            encoding: "utf8",
-            stdio: ["ignore", "pipe", "inherit"],
-            timeout: 30 * 60_000,
-        });
-        return { ok: true, dir: out.trim().split("\n").pop() ?? "" };
-    } catch (error) {
-        return { ok: false, reason: error instanceof Error ? error.message : String(error) };
-    }
-}
 
 const tools = goTools();
 const goEnv = { ...process.env, GOWORK: "off", GOFLAGS: "-mod=mod", CGO_ENABLED: "0" };

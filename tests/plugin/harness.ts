@@ -113,3 +113,39 @@ export function diagnostics(output: string): string {
 export function count(text: string, pattern: RegExp): number {
     return (text.match(new RegExp(pattern.source, pattern.flags.includes("g") ? pattern.flags : pattern.flags + "g")) ?? []).length;
 }
+
+/** The bin dir of scripts/ensure-pulumi-go.sh (pulumi-gen-sdk, pulumi-language-go), or why it failed. */
+export function goTools(): { ok: true; dir: string } | { ok: false; reason: string } {
+    try {
+        const out = execFileSync("bash", [path.join(REPO_ROOT, "scripts", "ensure-pulumi-go.sh")], {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "inherit"],
+            timeout: 30 * 60_000,
+        });
+        return { ok: true, dir: out.trim().split("\n").pop() ?? "" };
+    } catch (error) {
+        return { ok: false, reason: error instanceof Error ? error.message : String(error) };
+    }
+}
+
+/**
+ * Generates the TypeScript SDK into `dir`, builds it with this repository's TypeScript against its
+ * @pulumi/pulumi, and returns the built package (bin/, with its package.json, as Pulumi publishes SDKs).
+ */
+export function buildNodeSdk(genSdk: string, dir: string): string {
+    execFileSync(genSdk, ["nodejs", path.join(REPO_ROOT, "schema.json"), dir]);
+    fs.mkdirSync(path.join(dir, "node_modules", "@pulumi"), { recursive: true });
+    fs.mkdirSync(path.join(dir, "node_modules", "@types"), { recursive: true });
+    fs.symlinkSync(path.join(REPO_ROOT, "node_modules", "@pulumi", "pulumi"), path.join(dir, "node_modules", "@pulumi", "pulumi"));
+    fs.symlinkSync(path.join(REPO_ROOT, "node_modules", "@types", "node"), path.join(dir, "node_modules", "@types", "node"));
+    execFileSync(
+        process.execPath,
+        [path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", path.join(dir, "tsconfig.json")],
+        {
+            stdio: "pipe",
+        },
+    );
+    // utilities.ts reads the package version from the package.json next to it.
+    fs.copyFileSync(path.join(dir, "package.json"), path.join(dir, "bin", "package.json"));
+    return path.join(dir, "bin");
+}

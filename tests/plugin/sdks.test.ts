@@ -11,6 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 import { REPO_ROOT } from "../e2e/harness";
+import { buildNodeSdk } from "./harness";
 
 jest.setTimeout(10 * 60_000);
 
@@ -38,27 +39,13 @@ maybe("SDKs generated from schema.json", () => {
 
     it("TypeScript: compiles with tsc, and the built package exposes ecs.KeyPairAttachment and the provider", () => {
         const sdk = path.join(dir, "nodejs");
-        execFileSync(genSdk!, ["nodejs", path.join(REPO_ROOT, "schema.json"), sdk]);
-        fs.mkdirSync(path.join(sdk, "node_modules", "@pulumi"), { recursive: true });
-        fs.mkdirSync(path.join(sdk, "node_modules", "@types"), { recursive: true });
-        fs.symlinkSync(path.join(REPO_ROOT, "node_modules", "@pulumi", "pulumi"), path.join(sdk, "node_modules", "@pulumi", "pulumi"));
-        fs.symlinkSync(path.join(REPO_ROOT, "node_modules", "@types", "node"), path.join(sdk, "node_modules", "@types", "node"));
-        execFileSync(
-            process.execPath,
-            [path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", path.join(sdk, "tsconfig.json")],
-            { stdio: "pipe" },
-        );
-        // As Pulumi's SDK builds do: the package is published from bin/, with its package.json (utilities.ts reads the version there).
-        fs.copyFileSync(path.join(sdk, "package.json"), path.join(sdk, "bin", "package.json"));
-        const declarations = fs.readFileSync(path.join(sdk, "bin", "ecs", "keyPairAttachment.d.ts"), "utf8");
+        const built = buildNodeSdk(genSdk!, sdk);
+        const declarations = fs.readFileSync(path.join(built, "ecs", "keyPairAttachment.d.ts"), "utf8");
         expect(declarations).toMatch(/readonly restartOwedInstanceIds: pulumi\.Output<string\[\] \| undefined>/);
         expect(declarations).toMatch(/passwordOnUnbind\?: pulumi\.Input<string \| undefined>/);
         const listed = execFileSync(
             process.execPath,
-            [
-                "-e",
-                `const sdk = require(${JSON.stringify(path.join(sdk, "bin"))}); console.log(typeof sdk.ecs.KeyPairAttachment, typeof sdk.Provider)`,
-            ],
+            ["-e", `const sdk = require(${JSON.stringify(built)}); console.log(typeof sdk.ecs.KeyPairAttachment, typeof sdk.Provider)`],
             {
                 encoding: "utf8",
             },
