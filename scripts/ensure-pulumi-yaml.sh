@@ -14,7 +14,13 @@ CACHE_ROOT="${PULUMI_CLI_CACHE:-${HOME:?HOME is not set}/.cache/pulumi-alicloud-
 BIN_DIR="$CACHE_ROOT/pulumi-yaml-$YAML_VERSION/bin"
 log() { printf '[ensure-pulumi-yaml] %s\n' "$*" >&2; }
 
-runs() { [ -x "$BIN_DIR/pulumi-language-yaml" ] && "$BIN_DIR/pulumi-language-yaml" -h 2>&1 | grep -q -- '-root'; }
+# Output captured first: with pipefail, `grep -q` closing the pipe early would fail the check at random (SIGPIPE).
+runs() {
+  [ -x "$BIN_DIR/pulumi-language-yaml" ] || return 1
+  local usage
+  usage="$("$BIN_DIR/pulumi-language-yaml" -h 2>&1 || true)"
+  grep -q -- '-root' <<<"$usage"
+}
 
 if runs; then printf '%s\n' "$BIN_DIR"; exit 0; fi
 command -v go >/dev/null 2>&1 || { log "ERROR: Go is required to build pulumi-language-yaml"; exit 1; }
