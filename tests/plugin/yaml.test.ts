@@ -92,6 +92,9 @@ describeWithYaml("a YAML program with the alicloud-keypair provider plugin", ({ 
         expect(count(diag, /warning: Binding "deploy" replaced another key pair on i-plugweb0003 \(was "old-key"\)/)).toBe(1);
         // passwordOnUnbind is a secret in the state although the program passed it in plain text.
         expect(stack.backendText()).not.toContain(PASSWORD);
+        // Nor the provider's secretKey (a secret config key of the schema), nor in anything the CLI printed.
+        expect(stack.backendText()).not.toContain("plugin-e2e-secret");
+        expect(stack.outputsSeen().join("\n")).not.toContain("plugin-e2e-secret");
         const state = await stack.exportState();
         const fleet = state.deployment.resources!.find((r) => r.type === "alicloud-keypair:ecs:KeyPairAttachment")!;
         expect(fleet.outputs!.passwordOnUnbind).toMatchObject({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270" });
