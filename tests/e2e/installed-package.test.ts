@@ -155,14 +155,17 @@ describeWithCli("the packed package installed into a fresh Pulumi TypeScript pro
         if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
     });
 
-    it("the tarball holds the built package, its types, the demo seed and the docs, and no tests, sources or maps", () => {
+    it("the tarball holds the built package, its types, the demo seed, the online script and the docs, and no tests, sources or maps", () => {
         const paths = packed.map((f) => f.path).sort();
+        // Files the package reads at run time besides its JavaScript: the demo seed and the script that
+        // online activation sends through Cloud Assistant (provider/online/script.ts reads it).
+        const assets = ["emulator/seed.example.json", "provider/online/authorized-keys.sh"];
         for (const required of [
             "package.json",
             "README.md",
             "LICENSE",
             "CHANGELOG.md",
-            "emulator/seed.example.json",
+            ...assets,
             "dist/provider/index.js",
             "dist/provider/index.d.ts",
             "dist/provider/lifecycle.js",
@@ -173,7 +176,7 @@ describeWithCli("the packed package installed into a fresh Pulumi TypeScript pro
             expect(paths).toContain(required);
         const unexpected = paths.filter(
             (p) =>
-                !["package.json", "README.md", "LICENSE", "CHANGELOG.md", "emulator/seed.example.json"].includes(p) &&
+                !["package.json", "README.md", "LICENSE", "CHANGELOG.md", ...assets].includes(p) &&
                 !/^dist\/(provider|emulator)\/.+\.(js|d\.ts)$/.test(p),
         );
         expect(unexpected).toEqual([]);
