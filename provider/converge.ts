@@ -14,6 +14,7 @@ import { ConvergeRecord, UnbindOutcome, convergedOutputs, unique } from "./outpu
 import { BindPlan, difference, findIneligibleInstances, planBind, planRestart, planUnbind, transitionalInstanceIds } from "./plan";
 import { RestartHistory, RestartOutcome, restartInstances, waitUntilStable } from "./restart";
 import { KeyPairAttachmentInputs, KeyPairAttachmentOutputs, RestartSettings, restartSettingsWithDefaults } from "./types";
+import { NO_ONLINE_BIND, activateOnline, prepareOnlineBind, removeUnboundKeysOnline } from "./online/activate";
 
 export interface LifecycleDependencies {
     settings: ProviderSettings;
@@ -34,6 +35,8 @@ export interface ConvergeResult {
     failures: InstanceFailure[];
     /** False when every change failed: then there is no partial state to record. */
     changedAnything: boolean;
+    /** Extra parts of the summary line (online activation: fallbacks and their reasons). */
+    notes: string[];
 }
 
 const EMPTY_BATCH: BatchResult = { succeeded: [], failed: [] };
@@ -70,13 +73,25 @@ export async function converge(
     let facts = await describeAndValidate(deps, region, desired, involved);
     facts = await waitOutTransitions(deps, region, involved, facts, restart);
 
-    const unbound = await unbindInstances(deps, region, ownKeys, removed, facts, desired);
     const bind = planBind(desired.keyPairName, desired.instanceIds, facts, ownKeys);
+    // Online activation reads its public keys and agents before anything is sent (undefined: restart mode).
+    const onlinePreparation = await prepareOnlineBind(deps, region, desired, facts, bind.attach);
+    const onlineUnbind = await removeUnboundKeysOnline(
+        deps,
+        region,
+        desired,
+        await unbindInstances(deps, region, ownKeys, removed, facts, desired),
+        facts,
+    );
+    const unbound = onlineUnbind.unbound;
     // Restarts a dead run owes (see journal.ts), read before anything is sent.
     const owedInJournal = await deps.journal.owed(region, desired.keyPairName);
     const { attached, owedIfInterrupted } = await attachKeyPair(deps, region, desired.keyPairName, bind, facts, restart);
+    const online = onlinePreparation
+        ? await activateOnline(deps, region, desired.keyPairName, onlinePreparation, attached.succeeded, facts, restart)
+        : { ...NO_ONLINE_BIND, toRestartPlan: attached.succeeded };
 
-    const bindRestart = planRestart(attached.succeeded, facts, restart.enabled);
+    const bindRestart = planRestart(online.toRestartPlan, facts, restart.enabled);
     const owedRetried = restart.enabled ? owedByEarlierRuns(desired, previous, owedInJournal, bind, facts) : [];
     const restarts = await restartChanged(deps, region, restart, [...bindRestart.restart, ...owedRetried], unbound.restart);
 
@@ -84,13 +99,27 @@ export async function converge(
     const journaledNow = desired.instanceIds.filter((id) => owedInJournal.has(id));
     await deps.journal.settle(region, desired.keyPairName, unique([...owedIfInterrupted, ...journaledNow]));
 
-    const record: ConvergeRecord = { region, desired, previous, facts, ownKeys, unbound, bind, attached, bindRestart, owedRetried, restarts };
+    const record: ConvergeRecord = {
+        region,
+        desired,
+        previous,
+        facts,
+        ownKeys,
+        unbound,
+        bind,
+        attached,
+        online,
+        bindRestart,
+        owedRetried,
+        restarts,
+    };
     return {
         outputs: convergedOutputs(record),
         // A failed password reset is reported in the outputs, not as a failure of the binding.
-        failures: [...unbound.failed, ...attached.failed, ...restarts.failed],
+        failures: [...unbound.failed, ...onlineUnbind.failed, ...attached.failed, ...online.failed, ...restarts.failed],
         changedAnything: unbound.detached.length + attached.succeeded.length > 0,
         unbound,
+        notes: [...onlineUnbind.notes, ...online.notes],
     };
 }
 
@@ -238,13 +267,20 @@ export async function restartChanged(
 export async function unbindAll(
     deps: LifecycleDependencies,
     props: KeyPairAttachmentOutputs,
-): Promise<{ unbound: UnbindOutcome; restartFailures: InstanceFailure[] }> {
+): Promise<{ unbound: UnbindOutcome; restartFailures: InstanceFailure[]; onlineFailures: InstanceFailure[]; notes: string[] }> {
     const tracked = trackedInstanceIds(props);
     const facts = await deps.gateway.describeInstances(props.region, tracked);
-    const unbound = await unbindInstances(deps, props.region, ownKeyPairNames(props), tracked, facts, props);
-    if (unbound.detached.length === 0) return { unbound, restartFailures: [] };
+    const online = await removeUnboundKeysOnline(
+        deps,
+        props.region,
+        props,
+        await unbindInstances(deps, props.region, ownKeyPairNames(props), tracked, facts, props),
+        facts,
+    );
+    const { unbound } = online;
+    if (unbound.detached.length === 0) return { unbound, restartFailures: [], onlineFailures: [], notes: [] };
     // An unbound instance owes nothing any more: its key is gone.
     await deps.journal.settle(props.region, props.keyPairName, unbound.detached);
     const restarts = await restartChanged(deps, props.region, restartSettingsWithDefaults(props.restart), [], unbound.restart);
-    return { unbound, restartFailures: restarts.failed };
+    return { unbound, restartFailures: restarts.failed, onlineFailures: online.failed, notes: online.notes };
 }

@@ -17,6 +17,8 @@ import {
     unbindFailedMessage,
     unbindNotice,
 } from "./messages";
+import { onlineUnbindFailedMessage } from "./online/messages";
+import { normalizedActivation } from "./online/settings";
 import { refreshedOutputs, settingsOnlyOutputs } from "./outputs";
 import { sameInstanceSet } from "./plan";
 import { MIN_PLAUSIBLE_RESTART_MS, RestartHistory } from "./restart";
@@ -109,6 +111,9 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
                 news.keyPairName !== olds.keyPairName ||
                 !sameInstanceSet(olds.instanceIds ?? [], news.instanceIds ?? []) ||
                 normalizedRestart(news.restart) !== normalizedRestart(olds.restart) ||
+                containsUnknown(news.activation) ||
+                containsUnknown(news.online) ||
+                normalizedActivation(news) !== normalizedActivation(olds) ||
                 containsUnknown(news.passwordOnUnbind) ||
                 news.passwordOnUnbind !== olds.passwordOnUnbind ||
                 hasUnfinishedWork(olds);
@@ -126,7 +131,7 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
             const id = newResourceId(deps);
             const result = await converge(deps, region, inputs);
             if (result.failures.length) throw convergeFailure(id, inputs, result);
-            deps.log(summary(id, "created", result.outputs));
+            deps.log(summary(id, "created", result.outputs, result.notes));
             return { id, outs: result.outputs };
         },
 
@@ -157,7 +162,7 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
             const result = await converge(deps, olds.region, news, olds);
             if (result.failures.length) throw convergeFailure(id, news, result);
             if (result.unbound.detached.length) deps.log(unbindNotice(id, olds.keyPairName, result.unbound));
-            deps.log(summary(id, "updated", result.outputs));
+            deps.log(summary(id, "updated", result.outputs, result.notes));
             return { outs: result.outputs };
         },
 
@@ -168,9 +173,10 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
          */
         async delete(id, props) {
             const deps = dependencies();
-            const { unbound, restartFailures } = await unbindAll(deps, props);
-            if (unbound.detached.length) deps.log(unbindNotice(id, props.keyPairName, unbound));
+            const { unbound, restartFailures, onlineFailures, notes } = await unbindAll(deps, props);
+            if (unbound.detached.length) deps.log([unbindNotice(id, props.keyPairName, unbound), ...notes].join(" "));
             if (unbound.failed.length) throw new Error(unbindFailedMessage(props.keyPairName, unbound.failed, unbound.detached));
+            if (onlineFailures.length) throw new Error(onlineUnbindFailedMessage(props.keyPairName, onlineFailures));
             if (restartFailures.length) deps.log(restartAfterUnbindFailedNotice(id, restartFailures));
         },
     };
