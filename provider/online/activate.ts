@@ -332,7 +332,7 @@ export async function activateOnline(
             "(restart.batchSize). Fix the cause and run `pulumi up` again: it restarts these instances",
     }));
     const notes: string[] = [];
-    if (!failFallback && fallback.length) notes.push(fallbackNote(fallback));
+    if (!failFallback && fallback.length) notes.push(fallbackNote(fallback, restart.enabled));
     const kept = linesKept.filter((l) => activated.has(l.instanceId));
     if (kept.length) notes.push(lineNotRemovedNote(kept));
     return {
@@ -401,8 +401,9 @@ export async function removeUnboundKeysOnline(
     if (online.fallback === "fail") {
         return { unbound, removed: waves.succeeded, failed: [...fallback, ...cutOff], notes };
     }
-    if (fallback.length) notes.push(fallbackNote(fallback));
-    const restartNow = fallback.map((f) => f.instanceId);
+    const restartEnabled = settings.restart?.enabled ?? true;
+    if (fallback.length) notes.push(fallbackNote(fallback, restartEnabled));
+    const restartNow = restartEnabled ? fallback.map((f) => f.instanceId) : [];
     return {
         unbound: { ...unbound, restart: [...unbound.restart, ...restartNow] },
         removed: waves.succeeded,

@@ -2,9 +2,14 @@
 import type { InstanceFailure } from "../ecs/instance";
 import { describeFailures, describeIds } from "../messages";
 
-/** Instances where Cloud Assistant could not make the change and that are restarted instead, with each reason. */
-export function fallbackNote(failures: readonly InstanceFailure[]): string {
-    return `fell back to a restart (Cloud Assistant could not make the change): ${describeFailures(failures)}`;
+/**
+ * Instances where Cloud Assistant could not make the change, with each reason: restarted instead, or
+ * (restart.enabled false) left for their next start.
+ */
+export function fallbackNote(failures: readonly InstanceFailure[], restartEnabled = true): string {
+    return restartEnabled
+        ? `fell back to a restart (Cloud Assistant could not make the change): ${describeFailures(failures)}`
+        : `Cloud Assistant could not make the change and restart.enabled is false, so it takes effect at their next start: ${describeFailures(failures)}`;
 }
 
 /** The replaced key pair no longer exists: the new key is installed, the old line stays. */
