@@ -15,6 +15,7 @@
 import type { LifecycleDependencies } from "../converge";
 import { FINISHED_INVOCATION_STATUSES, InvocationResult, RUN_COMMAND_BATCH } from "../ecs/cloud-assistant";
 import type { InstanceFacts, InstanceFailure } from "../ecs/instance";
+import { classifyError, errorCode } from "../ecs/retry";
 import type { UnbindOutcome } from "../outputs";
 import { chunk } from "../plan";
 import type { KeyPairAttachmentInputs, RestartSettings } from "../types";
@@ -217,12 +218,19 @@ async function runWave(
             }
         }),
     );
-    const results = await awaitResults(deps, region, invocations, settings.timeoutSeconds, pollIntervalSeconds);
+    const { results, readErrors } = await awaitResults(deps, region, invocations, settings.timeoutSeconds, pollIntervalSeconds);
     const ok: string[] = [];
-    for (const { instanceIds } of invocations) {
+    for (const { invokeId, instanceIds } of invocations) {
+        const readError = readErrors.get(invokeId);
         for (const instanceId of instanceIds) {
             const result = results.get(instanceId);
             if (result && succeeded(result)) ok.push(instanceId);
+            else if (readError !== undefined && !(result && FINISHED_INVOCATION_STATUSES.includes(result.status)))
+                failed.push({
+                    instanceId,
+                    code: errorCode(readError) ?? ONLINE_FAILURE_CODES.noResult,
+                    message: `the result of Cloud Assistant invocation ${invokeId} could not be read: ${readError instanceof Error ? readError.message : JSON.stringify(readError)}`,
+                });
             else if (result && FINISHED_INVOCATION_STATUSES.includes(result.status))
                 failed.push({ instanceId, code: ONLINE_FAILURE_CODES.command, message: invocationFailureMessage(result) });
             else
@@ -238,16 +246,21 @@ async function runWave(
     return { succeeded: ok, failed };
 }
 
-/** Reads the invocations' results until every instance finished or the deadline passed; the last result of each instance. */
+/**
+ * Reads the invocations' results until every instance finished or the deadline passed: the last
+ * result of each instance, and the invocations whose results could not be read (a fatal error, such
+ * as a missing permission: waiting would not help).
+ */
 async function awaitResults(
     deps: LifecycleDependencies,
     region: string,
     invocations: readonly { invokeId: string; instanceIds: string[] }[],
     timeoutSeconds: number,
     pollIntervalSeconds: number,
-): Promise<Map<string, InvocationResult>> {
+): Promise<{ results: Map<string, InvocationResult>; readErrors: Map<string, unknown> }> {
     const results = new Map<string, InvocationResult>();
-    if (invocations.length === 0) return results;
+    const readErrors = new Map<string, unknown>();
+    if (invocations.length === 0) return { results, readErrors };
     const deadline = deps.clock.now() + timeoutSeconds * 1000 + RESULT_GRACE_MS;
     const intervalMs = Math.min(pollIntervalSeconds * 1000, MAX_RESULT_POLL_MS);
     const finished = (id: string) => FINISHED_INVOCATION_STATUSES.includes(results.get(id)?.status ?? "");
@@ -261,14 +274,15 @@ async function awaitResults(
                 try {
                     for (const [id, result] of await deps.gateway.cloudAssistant.invocationResults(region, invokeId))
                         results.set(id, result);
-                } catch {
-                    // The gateway has retried; a failed read just costs this poll (the deadline still holds).
+                } catch (error) {
+                    // The gateway has retried; a transient failure just costs this poll (the deadline still holds).
+                    if (classifyError(error) === "fatal") readErrors.set(invokeId, error);
                 }
             }),
         );
-        open = open.filter(({ instanceIds }) => !instanceIds.every(finished));
+        open = open.filter(({ invokeId, instanceIds }) => !readErrors.has(invokeId) && !instanceIds.every(finished));
     }
-    return results;
+    return { results, readErrors };
 }
 
 /**
