@@ -1,7 +1,8 @@
 /**
  * Online activation end to end (issue 12): the quickstart under the real Pulumi CLI with
  * `activation: "online"`, against an in-process emulator that opts in to running the received script
- * for real (cloudAssistant.execute) with bash inside a private mount namespace (tests/online/sandbox.ts).
+ * for real (a known-scripts registry whose effect runs it with bash inside a private mount namespace,
+ * tests/online/execute.ts and sandbox.ts).
  * A real sshd on loopback reads the same authorized_keys. After `pulumi up` the new key logs on with
  * ssh, the replaced key is refused, and the instance was not rebooted.
  */
@@ -9,7 +10,7 @@ import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import * as path from "node:path";
 
 import { startEmulator, type Emulator } from "../../emulator";
-import { sandboxExecutor } from "../online/execute";
+import { sandboxKnownScripts } from "../online/execute";
 import { ALICE, Sandbox, generateKey, type GeneratedKey } from "../online/sandbox";
 import { INSTALL_TIMEOUT_MS, SshdServer, ensureSshd, startSshd } from "../online/sshd-server";
 import { E2E_TIMEOUT_MS, PulumiStack, QUICKSTART_DIR, callsOf, describeWithCli, emulatorConfig, ensureBuiltAndLinked } from "./harness";
@@ -54,7 +55,8 @@ describeWithCli("online activation under the real Pulumi CLI, proven with a real
                     { id: INSTANCE, keyPairName: "ops-old", users: ["root", ALICE.name], authorizedKeys: { [ALICE.name]: [oldKey.line] } },
                 ],
             },
-            cloudAssistant: { execute: sandboxExecutor(sandbox) },
+            // Opt-in: the emulator runs the package's script (recognised by its SHA-256) for real, in the sandbox.
+            knownScripts: sandboxKnownScripts(sandbox),
         });
         stack = new PulumiStack(binDir, QUICKSTART_DIR, "e2e-online");
         await stack.init();

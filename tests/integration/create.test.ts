@@ -190,7 +190,10 @@ describe("create", () => {
 
     test("a run that died between AttachKeyPair and the reboots is finished by the next create (the state lost it)", async () => {
         // (pid 5000000 is above Linux's pid_max: the process that wrote the note is certainly gone)
-        f = await startFixture({ keyPairs: [{ name: "ops" }], instances: [{ id: "i-a" }, { id: "i-b" }, { id: "i-s", status: "Stopped" }] });
+        f = await startFixture({
+            keyPairs: [{ name: "ops" }],
+            instances: [{ id: "i-a" }, { id: "i-b" }, { id: "i-s", status: "Stopped" }],
+        });
         const journalDir = f.journalDir;
         // What the dead run left: the write-ahead note, then the binding; no reboot, nothing in the state.
         await new FileRestartJournal(journalDir, undefined, { pid: 5_000_000 }).note("cn-hangzhou", "ops", ["i-a", "i-b"]);

@@ -1,8 +1,4 @@
-/**
- * The emulator's side of online activation as the integration tests use it: what a guest's
- * authorized_keys holds, and the emulator options for Cloud Assistant faults.
- */
-import type { EmulatorOptions } from "../../emulator";
+/** The emulator's side of online activation as the integration tests read it: what a guest's authorized_keys holds. */
 import type { Fixture } from "./fixture";
 
 /** The lines of `user`'s authorized_keys on the emulated instance. */
@@ -10,12 +6,11 @@ export function keysOf(f: Fixture, instanceId: string, user = "root"): string[] 
     return f.emulator.model.instance(instanceId)?.authorizedKeys[user] ?? [];
 }
 
-export interface OnlineEmulatorOptions {
-    /** Instances on which every command runs past its timeout (the invocation ends Timeout). */
-    slowInstances?: string[];
-}
-
-export function onlineEmulator(options: OnlineEmulatorOptions = {}): EmulatorOptions {
-    void options;
-    return {};
+/** Every RunCommand on these instances times out (the invocation ends Timeout after RunCommand's Timeout). */
+export function commandsTimeOut(f: Fixture, instanceIds: readonly string[]): void {
+    f.emulator.faults.add({
+        action: "RunCommand",
+        instanceFailures: instanceIds.map((instanceId) => ({ instanceId, code: "ExecutionTimeout" })),
+        times: Infinity,
+    });
 }

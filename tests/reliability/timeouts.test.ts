@@ -6,7 +6,18 @@
 import { createServer, Server, Socket } from "node:net";
 import { Clock } from "../../provider/clock";
 import { CONNECT_TIMEOUT_MS, READ_TIMEOUT_MS, SdkEcsGateway } from "../../provider/ecs/gateway";
-import { REGION, expectStateMatches, inputs, quickRetry, settingsFor, settle, snapshot, startRig, wireLifecycle, eventually } from "./harness";
+import {
+    REGION,
+    expectStateMatches,
+    inputs,
+    quickRetry,
+    settingsFor,
+    settle,
+    snapshot,
+    startRig,
+    wireLifecycle,
+    eventually,
+} from "./harness";
 
 /** Accepts TCP connections and reads the requests, but never writes a byte back. */
 async function silentServer(): Promise<{ url: string; connections: () => number; close: () => Promise<void> }> {
@@ -133,7 +144,9 @@ test("waiting out a transitional state honours restart.timeoutSeconds: a clear e
         const before = snapshot(rig.emulator);
         const timeoutSeconds = 0.5;
         const pollIntervalSeconds = 0.02;
-        const result = await settle(rig.hooks.create(inputs("ops", ["i-a", "i-stuck"], { restart: { timeoutSeconds, pollIntervalSeconds } })));
+        const result = await settle(
+            rig.hooks.create(inputs("ops", ["i-a", "i-stuck"], { restart: { timeoutSeconds, pollIntervalSeconds } })),
+        );
 
         expect(result.error?.message).toMatch(
             /Timed out after 0.5 s waiting for instances to leave a transitional state: i-stuck \(Starting\)\. Nothing was changed/,
