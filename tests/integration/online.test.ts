@@ -134,7 +134,7 @@ describe("online activation", () => {
         const ids = fleet.map((i) => i.id);
         const { outs } = await f.hooks.create(inputs("new", ids, ONLINE));
 
-        expect(outs.onlineActivatedInstanceIds.sort()).toEqual([...ids].sort());
+        expect([...(outs.onlineActivatedInstanceIds ?? [])].sort()).toEqual([...ids].sort());
         expect(outs.restartedInstanceIds).toEqual([]);
         expect(
             callsOf(f, "RunCommand")
