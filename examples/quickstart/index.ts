@@ -21,7 +21,7 @@ const fleetKey = new KeyPairAttachment("fleet-key", {
     keyPairName: config.require("keyPairName"),
     instanceIds: config.requireObject<string[]>("instanceIds"),
     restart: config.getObject<RestartArgs>("restart"),
-    activation: config.get("activation") as Activation | undefined,
+    activation: config.get<Activation>("activation"),
     online: config.getObject<OnlineArgs>("online"),
     // Opt-in: unbound instances get this password and a graceful restart instead of being locked out.
     passwordOnUnbind: config.getSecret("passwordOnUnbind"),

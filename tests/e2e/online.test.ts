@@ -79,7 +79,7 @@ describeWithCli("online activation under the real Pulumi CLI, proven with a real
         expect(sshd.ssh(oldKey, ALICE.name).status).toBe(0);
         expect(sshd.ssh(newKey, ALICE.name)).toMatchObject({
             status: 255,
-            stderr: expect.stringContaining("Permission denied (publickey)"),
+            stderr: expect.stringContaining("Permission denied (publickey)") as unknown,
         });
     });
 
@@ -91,7 +91,7 @@ describeWithCli("online activation under the real Pulumi CLI, proven with a real
         expect(sshd.ssh(newKey, ALICE.name)).toMatchObject({ status: 0 });
         expect(sshd.ssh(oldKey, ALICE.name)).toMatchObject({
             status: 255,
-            stderr: expect.stringContaining("Permission denied (publickey)"),
+            stderr: expect.stringContaining("Permission denied (publickey)") as unknown,
         });
 
         expect(emulator.model.instance(INSTANCE)).toMatchObject({ keyPairName: "ops-new", rebootCount: 0, status: "Running" });

@@ -24,6 +24,7 @@ const KEY_PAIRS = [
 ];
 
 const rebootCount = (f: Fixture, id: string) => f.emulator.model.instance(id)?.rebootCount;
+const noError = () => new Error("expected a failure, but it succeeded");
 const callsOf = (f: Fixture, action: string) => f.emulator.calls.filter((c) => c.action === action);
 
 describe("online activation", () => {
@@ -112,7 +113,7 @@ describe("online activation", () => {
         f = await startFixture({ keyPairs: KEY_PAIRS, instances: [{ id: "i-ok" }, { id: "i-noagent", cloudAssistant: false }] });
         const error = await f.hooks
             .create(inputs("new", ["i-ok", "i-noagent"], { ...ONLINE, online: { fallback: "fail" } }))
-            .catch((e) => e);
+            .then(noError, (e: unknown) => e);
 
         expect(error).toBeInstanceOf(PartialBindingError);
         const partial = error as PartialBindingError;
@@ -167,7 +168,7 @@ describe("online activation", () => {
                     restart: { pollIntervalSeconds: 0.02, timeoutSeconds: 10, batchSize: 2 },
                 }),
             )
-            .catch((e) => e);
+            .then(noError, (e: unknown) => e);
 
         expect(error).toBeInstanceOf(PartialBindingError);
         expect(
@@ -244,7 +245,7 @@ describe("online activation", () => {
         const { id, outs } = await f.hooks.create(inputs("new", ["i-a"], settings));
         f.emulator.model.setCloudAssistant("i-a", false);
 
-        const error = await f.hooks.delete(id, outs).catch((e) => e);
+        const error = await f.hooks.delete(id, outs).then(noError, (e: unknown) => e);
         expect(error).toBeInstanceOf(Error);
         expect((error as Error).message).toMatch(
             /Key pair "new" was unbound, but its line could not be removed .*i-a: CloudAssistant.AgentNotRunning/,
