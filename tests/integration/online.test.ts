@@ -61,15 +61,22 @@ describe("online activation", () => {
                 .map((c) => c.params.KeyPairName)
                 .sort(),
         ).toEqual(["new", "old"]);
-        const [run] = callsOf(f, "RunCommand");
+        // One command per change: i-on1 also drops the replaced key's line, i-on2 had no key.
+        const runs = callsOf(f, "RunCommand");
         expect(actions.indexOf("RunCommand")).toBeGreaterThan(actions.indexOf("AttachKeyPair"));
-        expect(run.instanceIds.sort()).toEqual(["i-on1", "i-on2"].sort());
-        expect(run.params).toMatchObject({ Type: "RunShellScript", ContentEncoding: "Base64", EnableParameter: "true", Timeout: "60" });
-        expect(createHash("sha256").update(Buffer.from(run.params.CommandContent, "base64")).digest("hex")).toBe(
-            AUTHORIZED_KEYS_SCRIPT_SHA256,
-        );
-        // The public keys travel Base64-encoded as parameters, never in the script text.
-        expect(run.params.CommandContent).not.toContain("AAAAC3Nza");
+        expect(runs.map((c) => c.instanceIds).sort()).toEqual([["i-on1"], ["i-on2"]]);
+        for (const run of runs) {
+            expect(run.params).toMatchObject({ Type: "RunShellScript", ContentEncoding: "Base64", EnableParameter: "true", Timeout: "60" });
+            expect(createHash("sha256").update(Buffer.from(run.params.CommandContent, "base64")).digest("hex")).toBe(
+                AUTHORIZED_KEYS_SCRIPT_SHA256,
+            );
+            // The public keys travel Base64-encoded as parameters, never in the script text.
+            expect(Buffer.from(run.params.CommandContent, "base64").toString()).not.toContain("AAAAC3Nza");
+            expect(JSON.parse(run.params.Parameters)).toMatchObject({ addKey: Buffer.from(NEW_KEY).toString("base64") });
+        }
+        expect(JSON.parse(runs.find((c) => c.instanceIds[0] === "i-on1")!.params.Parameters)).toMatchObject({
+            removeKeys: Buffer.from(OLD_KEY).toString("base64"),
+        });
         expect(f.logs.join("\n")).toMatch(
             new RegExp(`${id} created: 3 instance\\(s\\).*in effect without a restart \\(Cloud Assistant\\): i-on1, i-on2`),
         );
