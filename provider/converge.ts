@@ -96,8 +96,8 @@ export async function converge(
     const restarts = await restartChanged(deps, region, restart, [...bindRestart.restart, ...owedRetried], unbound.restart);
 
     // From here on the state carries what is still owed (restartOwedInstanceIds).
-    const journaledNow = desired.instanceIds.filter((id) => owedInJournal.has(id));
-    await deps.journal.settle(region, desired.keyPairName, unique([...owedIfInterrupted, ...journaledNow]));
+    const owedPerJournal = desired.instanceIds.filter((id) => owedInJournal.has(id));
+    await deps.journal.settle(region, desired.keyPairName, unique([...owedIfInterrupted, ...owedPerJournal]));
 
     const record: ConvergeRecord = {
         region,

@@ -14,7 +14,16 @@ import { CloudAssistantGateway, SdkCloudAssistant } from "./cloud-assistant";
 import { InstanceFacts, InstanceFailure } from "./instance";
 import { Coalescer, Settled } from "./coalesce";
 import { RateLimiters } from "./rate-limiter";
-import { DEFAULT_RETRY_OPTIONS, RetryOptions, classifyError, errorCode, isNetworkError, isTimeout, withRetries } from "./retry";
+import {
+    DEFAULT_RETRY_OPTIONS,
+    RetryOptions,
+    classifyError,
+    errorCode,
+    errorMessage,
+    isNetworkError,
+    isTimeout,
+    withRetries,
+} from "./retry";
 
 // API limits (ecs-api.md §2, DESIGN §6).
 export const ATTACH_DETACH_BATCH = 50;
@@ -41,7 +50,7 @@ export class EcsCallError extends Error {
     constructor(action: string, instanceIds: readonly string[], cause: unknown) {
         const code = errorCode(cause);
         const requestId = (cause as { data?: { RequestId?: string } })?.data?.RequestId;
-        const detail = cause instanceof Error ? cause.message : String(cause);
+        const detail = errorMessage(cause);
         const subject = instanceIds.length ? ` for ${describeIds(instanceIds)}` : "";
         super(
             `ECS ${action}${subject} failed: ${detail}${requestId && !detail.includes(requestId) ? ` (request id ${requestId})` : ""}. ` +
@@ -100,7 +109,7 @@ type BatchOutcome = "ok" | InstanceFailure;
 
 /** A request-level error of one batch becomes a failure of each of its instances, so a partial result is never lost. */
 function batchFailure(error: unknown): Omit<InstanceFailure, "instanceId"> {
-    return { code: errorCode(error) ?? "RequestFailed", message: error instanceof Error ? error.message : String(error) };
+    return { code: errorCode(error) ?? "RequestFailed", message: errorMessage(error) };
 }
 
 function toBatchResult(instanceIds: readonly string[], settled: Map<string, Settled<BatchOutcome>>): BatchResult {
@@ -194,7 +203,7 @@ export class SdkEcsGateway implements EcsGateway {
             (region, ids) => this.describeBatch(region, ids),
         );
         this.keyPairCoalescer = coalescer(
-            (key) => JSON.parse(key)[0],
+            (key) => (JSON.parse(key) as [string])[0],
             ATTACH_DETACH_BATCH,
             (key, ids) => {
                 const [action, region, keyPairName] = JSON.parse(key) as ["AttachKeyPair" | "DetachKeyPair", string, string];
@@ -457,7 +466,7 @@ export class SdkEcsGateway implements EcsGateway {
                 instanceId,
                 accepted
                     ? "ok"
-                    : { instanceId, code: String(entry!.code), message: `${entry!.message ?? "reboot refused"} (request id ${requestId})` },
+                    : { instanceId, code: String(entry.code), message: `${entry.message ?? "reboot refused"} (request id ${requestId})` },
             );
         }
         return outcomes;

@@ -18,6 +18,7 @@ export {
     linuxInstances,
     quickRetry,
     settingsFor,
+    steppingClock,
     wireLifecycle,
 } from "../integration/fixture";
 

@@ -5,7 +5,7 @@ function recordingCoalescer(maxBatch = 3, fail?: (items: string[]) => boolean) {
     const batches: string[][] = [];
     const coalescer = new Coalescer<string, string>(
         // The window passes at once: requests made in the same tick still share it.
-        { maxBatch, windowMs: 1, concurrency: 2, ready: async () => undefined, clock: { sleep: () => Promise.resolve() } },
+        { maxBatch, windowMs: 1, concurrency: 2, ready: () => Promise.resolve(), clock: { sleep: () => Promise.resolve() } },
         async (key, items) => {
             batches.push(items);
             if (fail?.(items)) throw Object.assign(new Error("boom"), { code: "InternalError" });
@@ -44,7 +44,7 @@ describe("Coalescer", () => {
         const results = await coalescer.request("k", ["missing", "ok", "bad", "other"]);
         expect(results.get("missing")).toEqual({ ok: true, value: undefined });
         expect(results.get("ok")).toEqual({ ok: true, value: "k:ok" });
-        expect(results.get("bad")).toMatchObject({ ok: false, error: expect.objectContaining({ code: "InternalError" }) });
+        expect(results.get("bad")).toMatchObject({ ok: false, error: expect.objectContaining({ code: "InternalError" }) as unknown });
         expect(results.get("other")).toMatchObject({ ok: false });
     });
 
@@ -64,9 +64,10 @@ describe("AdaptiveRateLimiter", () => {
         return {
             clock: {
                 now: () => now,
-                sleep: async (ms: number) => {
+                sleep: (ms: number) => {
                     sleeps.push(ms);
                     now += ms;
+                    return Promise.resolve();
                 },
             },
             sleeps,

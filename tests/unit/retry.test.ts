@@ -21,8 +21,9 @@ function options(overrides: Partial<RetryOptions> = {}): RetryOptions & { delays
         random: fraction(1),
         clock: {
             now: () => 0,
-            sleep: async (ms) => {
+            sleep: (ms) => {
                 delays.push(ms);
+                return Promise.resolve();
             },
         },
         delays,
@@ -137,7 +138,7 @@ describe("withRetries", () => {
                     throw Object.assign(new Error("reset"), { code: "ECONNRESET" });
                 },
                 opts,
-                { beforeRetry: async () => "stop" },
+                { beforeRetry: () => Promise.resolve("stop" as const) },
             ),
         ).rejects.toThrow("reset");
         expect(calls).toBe(1);
