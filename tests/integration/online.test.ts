@@ -7,7 +7,7 @@
 import { PartialBindingError } from "../../provider/lifecycle";
 import { AUTHORIZED_KEYS_SCRIPT_SHA256 } from "../../provider/online/script";
 import { createHash } from "node:crypto";
-import { Fixture, inputs, linuxInstances, startFixture } from "./fixture";
+import { Fixture, inputs, linuxInstances, rejectionOf, startFixture } from "./fixture";
 import { commandsTimeOut, keysOf } from "./online-emulator";
 
 // Real ed25519 public keys (made once with ssh-keygen; the private halves were thrown away).
@@ -17,14 +17,13 @@ const OTHER_LINE = 'from="10.0.0.0/8" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBOExN
 const NASTY_KEY =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINClGu8v/byIg+faPMW07MJN44fMHUaY1JhaxtZjVtLc $(touch /tmp/kpa-pwned) `id` 'q' \"dq\"";
 
-const ONLINE = { activation: "online" };
+const ONLINE = { activation: "online" } as const;
 const KEY_PAIRS = [
     { name: "old", publicKey: OLD_KEY },
     { name: "new", publicKey: NEW_KEY },
 ];
 
 const rebootCount = (f: Fixture, id: string) => f.emulator.model.instance(id)?.rebootCount;
-const noError = () => new Error("expected a failure, but it succeeded");
 const callsOf = (f: Fixture, action: string) => f.emulator.calls.filter((c) => c.action === action);
 
 describe("online activation", () => {
@@ -118,9 +117,7 @@ describe("online activation", () => {
 
     test('fallback "fail": the failed instances fail with the reason; the partial state records them bound and pending, nothing restarted', async () => {
         f = await startFixture({ keyPairs: KEY_PAIRS, instances: [{ id: "i-ok" }, { id: "i-noagent", cloudAssistant: false }] });
-        const error = await f.hooks
-            .create(inputs("new", ["i-ok", "i-noagent"], { ...ONLINE, online: { fallback: "fail" } }))
-            .then(noError, (e: unknown) => e);
+        const error = await rejectionOf(f.hooks.create(inputs("new", ["i-ok", "i-noagent"], { ...ONLINE, online: { fallback: "fail" } })));
 
         expect(error).toBeInstanceOf(PartialBindingError);
         const partial = error as PartialBindingError;
@@ -167,15 +164,15 @@ describe("online activation", () => {
             ],
         });
         const ids = ["i-w1a", "i-w1b", "i-w2a", "i-w2b"];
-        const error = await f.hooks
-            .create(
+        const error = await rejectionOf(
+            f.hooks.create(
                 inputs("new", ids, {
                     ...ONLINE,
                     online: { users: ["deploy"] },
                     restart: { pollIntervalSeconds: 0.02, timeoutSeconds: 10, batchSize: 2 },
                 }),
-            )
-            .then(noError, (e: unknown) => e);
+            ),
+        );
 
         expect(error).toBeInstanceOf(PartialBindingError);
         expect(
@@ -248,11 +245,11 @@ describe("online activation", () => {
 
     test('online unbind with fallback "fail": the delete fails naming the instance whose line stays; a second delete completes', async () => {
         f = await startFixture({ keyPairs: KEY_PAIRS, instances: [{ id: "i-a" }] });
-        const settings = { ...ONLINE, online: { fallback: "fail" } };
+        const settings = { ...ONLINE, online: { fallback: "fail" as const } };
         const { id, outs } = await f.hooks.create(inputs("new", ["i-a"], settings));
         f.emulator.model.setCloudAssistant("i-a", false);
 
-        const error = await f.hooks.delete(id, outs).then(noError, (e: unknown) => e);
+        const error = await rejectionOf(f.hooks.delete(id, outs));
         expect(error).toBeInstanceOf(Error);
         expect((error as Error).message).toMatch(
             /Key pair "new" was unbound, but its line could not be removed .*i-a: CloudAssistant.AgentNotRunning/,
