@@ -193,6 +193,35 @@ describe("online activation", () => {
         expect(rebootCount(f, "i-w2a")).toBe(0);
     });
 
+    test("the new actions follow the gateway's rules: throttled and 503 answers are retried; RunCommand keeps its ClientToken", async () => {
+        f = await startFixture({ keyPairs: KEY_PAIRS, instances: [{ id: "i-a", keyPairName: "old" }] });
+        f.emulator.faults.add({ action: "DescribeCloudAssistantStatus", code: "Throttling", times: 1 });
+        f.emulator.faults.add({ action: "RunCommand", code: "ServiceUnavailable", times: 1 });
+        f.emulator.faults.add({ action: "DescribeInvocationResults", code: "InternalError", times: 1 });
+        const { outs } = await f.hooks.create(inputs("new", ["i-a"], ONLINE));
+
+        expect(outs.onlineActivatedInstanceIds).toEqual(["i-a"]);
+        expect(keysOf(f, "i-a")).toEqual([NEW_KEY]);
+        const runs = callsOf(f, "RunCommand");
+        expect(runs.map((c) => c.status)).toEqual([503, 200]);
+        expect(runs[0].params.ClientToken).toMatch(/^kpa-[0-9a-f]{32}$/);
+        expect(runs[1].params.ClientToken).toBe(runs[0].params.ClientToken);
+        expect(callsOf(f, "DescribeCloudAssistantStatus").map((c) => c.status)).toEqual([400, 200]);
+    });
+
+    test("concurrent online attachments share DescribeCloudAssistantStatus calls (50 ids a call)", async () => {
+        const fleet = linuxInstances(60, "i-co");
+        f = await startFixture({ keyPairs: KEY_PAIRS, instances: fleet });
+        const ids = fleet.map((i) => i.id);
+        const results = await Promise.all([
+            f.hooks.create(inputs("new", ids.slice(0, 30), ONLINE)),
+            f.hooks.create(inputs("new", ids.slice(30), ONLINE)),
+        ]);
+
+        expect(results.flatMap((r) => r.outs.onlineActivatedInstanceIds ?? []).sort()).toEqual(ids);
+        expect(callsOf(f, "DescribeCloudAssistantStatus").map((c) => c.instanceIds.length)).toEqual([50, 10]);
+    });
+
     test("the replaced key pair no longer exists: the new key is installed, the summary names the instance whose old line stays", async () => {
         f = await startFixture({ keyPairs: [{ name: "new", publicKey: NEW_KEY }], instances: [{ id: "i-a", keyPairName: "deleted-key" }] });
         const { outs } = await f.hooks.create(inputs("new", ["i-a"], ONLINE));
