@@ -49,6 +49,11 @@ function newResourceId(deps: LifecycleDependencies): string {
     return `kpa-${deps.random.hex(8)}`;
 }
 
+/** A summary part as a sentence of its own. */
+function sentence(part: string): string {
+    return `${part.charAt(0).toUpperCase()}${part.slice(1)}.`;
+}
+
 function normalizedRestart(restart: RestartSettings | undefined): string {
     return JSON.stringify(restartSettingsWithDefaults(restart));
 }
@@ -177,7 +182,7 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
         async delete(id, props) {
             const deps = dependencies();
             const { unbound, restartFailures, onlineFailures, notes } = await unbindAll(deps, props);
-            if (unbound.detached.length) deps.log([unbindNotice(id, props.keyPairName, unbound), ...notes].join(" "));
+            if (unbound.detached.length) deps.log([unbindNotice(id, props.keyPairName, unbound), ...notes.map(sentence)].join(" "));
             if (unbound.failed.length) throw new Error(unbindFailedMessage(props.keyPairName, unbound.failed, unbound.detached));
             if (onlineFailures.length) throw new Error(onlineUnbindFailedMessage(props.keyPairName, onlineFailures));
             if (restartFailures.length) deps.log(restartAfterUnbindFailedNotice(id, restartFailures));

@@ -38,6 +38,7 @@ const MUTATING = new Set([
     "StopInstance",
     "StopInstances",
     "ModifyInstanceAttribute",
+    "RunCommand",
 ]);
 
 const started = Date.now();
