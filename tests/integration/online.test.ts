@@ -268,7 +268,7 @@ describe("online activation", () => {
         // No agent on i-c: the fallback restarts it so that the removal takes effect.
         expect(rebootCount(f, "i-c")).toBe(2);
         expect(f.logs.join("\n")).toMatch(
-            /removed without a restart \(Cloud Assistant\) on i-a.*fell back to a restart.*i-c: CloudAssistant.AgentNotRunning/,
+            /removed without a restart \(Cloud Assistant\) on i-a\. Fell back to a restart.*i-c: CloudAssistant.AgentNotRunning/,
         );
     });
 
