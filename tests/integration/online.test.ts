@@ -7,7 +7,9 @@
 import { PartialBindingError } from "../../provider/lifecycle";
 import { AUTHORIZED_KEYS_SCRIPT_SHA256 } from "../../provider/online/script";
 import { createHash } from "node:crypto";
-import { Fixture, inputs, linuxInstances, rejectionOf, startFixture } from "./fixture";
+import { ManualClock } from "../../emulator";
+import { RESULT_GRACE_MS } from "../../provider/online/activate";
+import { Fixture, inputs, linuxInstances, rejectionOf, startFixture, steppingClock } from "./fixture";
 import { commandsTimeOut, keysOf } from "./online-emulator";
 
 // Real ed25519 public keys (made once with ssh-keygen; the private halves were thrown away).
@@ -220,6 +222,33 @@ describe("online activation", () => {
 
         expect(results.flatMap((r) => r.outs.onlineActivatedInstanceIds ?? []).sort()).toEqual(ids);
         expect(callsOf(f, "DescribeCloudAssistantStatus").map((c) => c.instanceIds.length)).toEqual([50, 10]);
+    });
+
+    test("a command whose result never comes goes to the fallback once its timeout plus the grace passed on the provider's clock", async () => {
+        // The emulator's clock stands still, so the invocation stays Pending; the provider's clock steps on every sleep.
+        const clock = steppingClock();
+        f = await startFixture({ keyPairs: KEY_PAIRS, instances: [{ id: "i-a" }] }, { emulator: { clock: new ManualClock() }, clock });
+        const error = await rejectionOf(
+            f.hooks.create(
+                inputs("new", ["i-a"], {
+                    ...ONLINE,
+                    online: { fallback: "fail", timeoutSeconds: 10 },
+                    restart: { pollIntervalSeconds: 1, timeoutSeconds: 10 },
+                }),
+            ),
+        );
+
+        expect(error.message).toMatch(
+            /i-a: CloudAssistant.NoResult the Cloud Assistant command did not finish within 10 s plus 30 s \(last status Pending\)/,
+        );
+        expect(error.properties).toMatchObject({
+            instanceIds: ["i-a"],
+            pendingRestartInstanceIds: ["i-a"],
+            onlineActivatedInstanceIds: [],
+        });
+        expect(clock.elapsedMs()).toBeGreaterThanOrEqual(10_000 + RESULT_GRACE_MS);
+        // One read a second until the deadline, not a tight loop.
+        expect(callsOf(f, "DescribeInvocationResults").length).toBeLessThanOrEqual((10_000 + RESULT_GRACE_MS) / 1000 + 1);
     });
 
     test("the replaced key pair no longer exists: the new key is installed, the summary names the instance whose old line stays", async () => {
