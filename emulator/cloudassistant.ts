@@ -7,6 +7,7 @@
  * the model's guest; any other script fails with an output saying so.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { INVOCATION_ERROR_CODES } from "./errors";
 import type { Guest } from "./guest";
 
 /** What a known script did on one instance. */
@@ -184,7 +185,8 @@ export class CloudAssistant {
 
     private runScript(instanceId: string, effect: ScriptEffect | undefined, parameters: Record<string, string>): ScriptResult | RunOutcome {
         const guest = this.guestOf(instanceId);
-        if (!guest) return { status: "Failed", errorCode: "InstanceReleased", errorInfo: "The instance was released." };
+        if (!guest)
+            return { status: "Failed", errorCode: INVOCATION_ERROR_CODES.instanceReleased, errorInfo: "The instance was released." };
         if (!effect) return { exitCode: 126, output: ARBITRARY_SCRIPT_OUTPUT };
         return effect(guest, parameters);
     }
@@ -203,7 +205,7 @@ function finish(run: InstanceRun, result: ScriptResult | RunOutcome): void {
     run.output = result.output;
     run.status = result.exitCode === 0 ? "Success" : "Failed";
     if (result.exitCode !== 0) {
-        run.errorCode = "ExitCodeNonzero";
+        run.errorCode = INVOCATION_ERROR_CODES.exitCodeNonzero;
         run.errorInfo = `The command exited with code ${result.exitCode}.`;
     }
 }

@@ -4,7 +4,7 @@
  * nothing here runs a command.
  */
 import type { InstanceRun, Invocation, RunOutcome } from "../cloudassistant";
-import { errors, missingParameter } from "../errors";
+import { errors, INVOCATION_ERROR_CODES, missingParameter } from "../errors";
 import type { InstanceView } from "../model";
 import { type ActionBody, type ActionContext, INSTANCE_ID_MAX, regionOf } from "./context";
 import { cursorPage } from "./paging";
@@ -132,15 +132,16 @@ function deliveryFailure(ctx: ActionContext, instance: InstanceView, type: strin
         errorInfo,
         undelivered: true,
     });
-    if (instance.status !== "Running") return undelivered("InstanceNotRunning", `The instance is ${instance.status}.`);
+    if (instance.status !== "Running") return undelivered(INVOCATION_ERROR_CODES.instanceNotRunning, `The instance is ${instance.status}.`);
     if ((type === "RunShellScript") !== (instance.osType === "linux")) {
-        return undelivered("CommandNotApplicable", `${type} does not apply to a ${instance.osType} instance.`);
+        return undelivered(INVOCATION_ERROR_CODES.commandNotApplicable, `${type} does not apply to a ${instance.osType} instance.`);
     }
-    if (!instance.cloudAssistant) return undelivered("ClientNotRunning", "The Cloud Assistant agent is not running.");
+    if (!instance.cloudAssistant) return undelivered(INVOCATION_ERROR_CODES.clientNotRunning, "The Cloud Assistant agent is not running.");
     // Injected faults: `ExecutionTimeout` times out after Timeout; any other code fails the run.
     const injected = ctx.instanceFailures.find((failure) => failure.instanceId === instance.id);
     if (!injected) return undefined;
-    if (injected.code === "ExecutionTimeout") return { status: "Timeout", errorCode: injected.code, errorInfo: "The command timed out." };
+    if (injected.code === INVOCATION_ERROR_CODES.executionTimeout)
+        return { status: "Timeout", errorCode: injected.code, errorInfo: "The command timed out." };
     return {
         status: "Failed",
         errorCode: injected.code,
