@@ -6,7 +6,7 @@
 import { ConfigSource, requireRegion, resolveSettings } from "./config";
 import { SdkEcsGateway } from "./ecs/gateway";
 import { realClock, realRandom } from "./clock";
-import { ConvergeResult, LifecycleDependencies, converge, trackedInstanceIds, unbindAll } from "./converge";
+import { ConvergeResult, LifecycleDependencies, converge, unbindAll } from "./converge";
 import { FileRestartJournal, defaultJournalDir } from "./journal";
 import {
     importNotSupportedMessage,
@@ -20,7 +20,9 @@ import {
 import { onlineUnbindFailedMessage } from "./online/messages";
 import { normalizedActivation } from "./online/settings";
 import { refreshedOutputs, settingsOnlyOutputs } from "./outputs";
-import { sameInstanceSet } from "./plan";
+import { sameInstanceSet, trackedInstanceIds } from "./plan";
+import { regionNotKnownYet } from "./impact";
+import { BindingLookups, previewBinding } from "./preview";
 import { MIN_PLAUSIBLE_RESTART_MS, RestartHistory } from "./restart";
 import { KeyPairAttachmentInputs, KeyPairAttachmentOutputs, RestartSettings, restartSettingsWithDefaults } from "./types";
 import { ValidationFailure, containsUnknown, validateInputs } from "./validate";
@@ -76,6 +78,27 @@ function convergeFailure(id: string, inputs: object, result: ConvergeResult): Er
     );
 }
 
+/** check of a new resource: the read-only look-up, as a check failure by property when `up` would refuse. */
+async function previewNewBinding(deps: LifecycleDependencies, news: KeyPairAttachmentInputs): Promise<ValidationFailure[]> {
+    if (containsUnknown(news.region)) {
+        deps.log(regionNotKnownYet("KeyPairAttachment (new)"));
+        return [];
+    }
+    const refused = await previewBinding(deps, "KeyPairAttachment (new)", requireRegion(deps.settings, news.region), news);
+    return refused ? [refused] : [];
+}
+
+/** diff of an existing resource whose binding changes: the read-only look-up; throws what `up` would throw. */
+async function previewChangedBinding(
+    deps: LifecycleDependencies,
+    id: string,
+    olds: KeyPairAttachmentOutputs,
+    news: KeyPairAttachmentInputs,
+): Promise<void> {
+    const refused = await previewBinding(deps, `KeyPairAttachment ${id}`, olds.region, news, olds);
+    if (refused) throw new Error(refused.reason);
+}
+
 /** The hooks as plain functions (no `this`), so that they can be exported one by one. */
 export interface KeyPairAttachmentHooks {
     check: (
@@ -95,10 +118,15 @@ export interface KeyPairAttachmentHooks {
 
 export function createLifecycle(dependencies: () => LifecycleDependencies): KeyPairAttachmentHooks {
     return {
-        /** Local validation only (no API call); unknown values are accepted anywhere during preview. */
-        // eslint-disable-next-line @typescript-eslint/require-await -- async so that a throw becomes a rejected promise, as the host expects
-        async check(_olds, news) {
-            return { inputs: news, failures: validateInputs(news as unknown as Record<string, unknown>) };
+        /**
+         * Validates formats locally; unknown values are accepted anywhere during preview. For a new
+         * resource (no olds: the engine calls check but not diff at its preview) it then looks at ECS
+         * read-only, fails as `up` would fail, or prints what the create would do.
+         */
+        async check(olds, news) {
+            const failures = validateInputs(news as unknown as Record<string, unknown>);
+            if (failures.length || Object.keys(olds ?? {}).length) return { inputs: news, failures };
+            return { inputs: news, failures: await previewNewBinding(dependencies(), news) };
         },
 
         /**
@@ -106,25 +134,28 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
          * the resource, deleting first (the binding cannot move between regions); restart settings or
          * passwordOnUnbind alone are an update that makes no API call. Unknown values count as changes.
          */
-        // eslint-disable-next-line @typescript-eslint/require-await -- async so that a throw (settings that cannot be resolved) becomes a rejected promise
-        async diff(_id, olds, news) {
+        async diff(id, olds, news) {
             const newRegion = news.region ?? dependencies().settings.defaultRegion;
             if (containsUnknown(news.region) || (newRegion !== undefined && olds.region !== undefined && newRegion !== olds.region)) {
                 return { changes: true, replaces: ["region"], deleteBeforeReplace: true };
             }
-            const changes =
+            const bindingChanges =
                 containsUnknown(news.keyPairName) ||
                 containsUnknown(news.instanceIds) ||
-                containsUnknown(news.restart) ||
                 news.keyPairName !== olds.keyPairName ||
                 !sameInstanceSet(olds.instanceIds ?? [], news.instanceIds ?? []) ||
+                hasUnfinishedWork(olds);
+            const changes =
+                bindingChanges ||
+                containsUnknown(news.restart) ||
                 normalizedRestart(news.restart) !== normalizedRestart(olds.restart) ||
                 containsUnknown(news.activation) ||
                 containsUnknown(news.online) ||
                 normalizedActivation(news) !== normalizedActivation(olds) ||
                 containsUnknown(news.passwordOnUnbind) ||
-                news.passwordOnUnbind !== olds.passwordOnUnbind ||
-                hasUnfinishedWork(olds);
+                news.passwordOnUnbind !== olds.passwordOnUnbind;
+            // The preview states the cost of a binding change (and refuses what `up` would refuse).
+            if (bindingChanges) await previewChangedBinding(dependencies(), id, olds, news);
             return { changes };
         },
 
@@ -210,6 +241,7 @@ function processDependencies(): LifecycleDependencies {
             restartHistory: new RestartHistory(MIN_PLAUSIBLE_RESTART_MS),
             journal: new FileRestartJournal(defaultJournalDir(), (line) => console.log(line)),
             log: (line) => console.log(line),
+            bindingLookups: new BindingLookups(realClock),
         };
     }
     return current;

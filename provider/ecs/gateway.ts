@@ -14,6 +14,7 @@ import { CloudAssistantGateway, SdkCloudAssistant } from "./cloud-assistant";
 import { InstanceFacts, InstanceFailure } from "./instance";
 import { Coalescer, Settled } from "./coalesce";
 import { RateLimiters } from "./rate-limiter";
+import { ExplainedEcsError, explainEcsError } from "./explain-error";
 import {
     DEFAULT_RETRY_OPTIONS,
     RetryOptions,
@@ -53,8 +54,10 @@ export class EcsCallError extends Error {
         const detail = errorMessage(cause);
         const subject = instanceIds.length ? ` for ${describeIds(instanceIds)}` : "";
         super(
-            `ECS ${action}${subject} failed: ${detail}${requestId && !detail.includes(requestId) ? ` (request id ${requestId})` : ""}. ` +
-                "It was retried where retrying is safe; fix what the ECS code names (credentials, permissions, region, endpoint) and run again.",
+            `ECS ${action}${subject} failed: ${detail}${requestId && !detail.includes(requestId) ? ` (request id ${requestId})` : ""}.` +
+                (cause instanceof ExplainedEcsError
+                    ? ""
+                    : " It was retried where retrying is safe; fix what the ECS code names (credentials, permissions, region, endpoint) and run again."),
         );
         this.name = "EcsCallError";
         this.code = code;
@@ -270,7 +273,8 @@ export class SdkEcsGateway implements EcsGateway {
                 facts.set(instanceId, outcome.value);
             }
         }
-        if (failed.length) throw new EcsCallError("DescribeInstances", failed, cause);
+        if (failed.length)
+            throw new EcsCallError("DescribeInstances", failed, explainEcsError(cause, this.settings, region, "DescribeInstances"));
         return facts;
     }
 
@@ -330,7 +334,11 @@ export class SdkEcsGateway implements EcsGateway {
             // A bare name is an exact match, but compare anyway: the API also does wildcard matching.
             return (response.body?.keyPairs?.keyPair ?? []).some((k) => k.keyPairName === keyPairName);
         } catch (error) {
-            throw new EcsCallError(`DescribeKeyPairs (key pair "${keyPairName}")`, [], error);
+            throw new EcsCallError(
+                `DescribeKeyPairs (key pair "${keyPairName}")`,
+                [],
+                explainEcsError(error, this.settings, region, "DescribeKeyPairs"),
+            );
         }
     }
 

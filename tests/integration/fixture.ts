@@ -15,6 +15,7 @@ import { CallTimeouts, SdkEcsGateway } from "../../provider/ecs/gateway";
 import { DEFAULT_RETRY_OPTIONS, RetryBudget, RetryOptions } from "../../provider/ecs/retry";
 import { FileRestartJournal } from "../../provider/journal";
 import { KeyPairAttachmentHooks, createLifecycle } from "../../provider/lifecycle";
+import { BindingLookups } from "../../provider/preview";
 import { RestartHistory } from "../../provider/restart";
 import type { KeyPairAttachmentInputs, KeyPairAttachmentOutputs } from "../../provider/types";
 
@@ -85,7 +86,9 @@ export function wireLifecycle(settings: ProviderSettings, options: WiringOptions
     const journalDir = fs.mkdtempSync(path.join(os.tmpdir(), "kpa-journal-"));
     const journal = new FileRestartJournal(journalDir, log);
     const restartHistory = new RestartHistory();
-    const hooks = createLifecycle(() => ({ settings, gateway, clock, random: realRandom, restartHistory, journal, log }));
+    // One per wiring, as one per provider process: the look-up of a check or diff serves the operation after it.
+    const bindingLookups = new BindingLookups(clock);
+    const hooks = createLifecycle(() => ({ settings, gateway, clock, random: realRandom, restartHistory, journal, log, bindingLookups }));
     return { hooks, settings, logs, journalDir, dispose: () => fs.promises.rm(journalDir, { recursive: true, force: true }) };
 }
 
@@ -125,6 +128,21 @@ export function inputs(
     extra: Partial<KeyPairAttachmentInputs> = {},
 ): KeyPairAttachmentInputs & { __provider: string } {
     return { __provider: "serialized-provider-text", keyPairName, instanceIds, restart: FAST_RESTART, ...extra };
+}
+
+/** Outputs as the state records them, with nothing owed, pending or flagged unless given. */
+export function recordedOutputs(
+    fields: Pick<KeyPairAttachmentOutputs, "keyPairName" | "instanceIds"> & Partial<KeyPairAttachmentOutputs>,
+): KeyPairAttachmentOutputs {
+    return {
+        region: REGION,
+        restartedInstanceIds: [],
+        pendingRestartInstanceIds: [],
+        passwordResetRequiredInstanceIds: [],
+        passwordResetFailures: {},
+        replacedKeyPairs: {},
+        ...fields,
+    };
 }
 
 export function mutatingCalls(emulator: Emulator): string[] {

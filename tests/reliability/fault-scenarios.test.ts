@@ -19,7 +19,7 @@ test("an instance deleted between validation and attach: partial state without i
         const result = await running;
 
         expect(result.error).toBeInstanceOf(PartialBindingError);
-        expect(result.error.message).toMatch(/i-b: InvalidInstanceId.NotFound/);
+        expect(result.error!.message).toMatch(/i-b: InvalidInstanceId.NotFound/);
         expect(result.outs!.instanceIds).toEqual(["i-a", "i-c"]);
         expect(result.outs!.restartedInstanceIds.sort()).toEqual(["i-a", "i-c"]);
         expectStateMatches(rig.emulator, before, result);
@@ -50,8 +50,8 @@ test("an instance stuck in Starting past restart.timeoutSeconds: a timeout error
         const waitedMs = clock.now() - rebootedAt;
 
         expect(result.error).toBeInstanceOf(PartialBindingError);
-        expect(result.error.message).toMatch(/i-b: RestartTimeout not Running 0.8 s after its restart \(status Starting\)/);
-        expect(result.error.message).not.toMatch(/i-a:/);
+        expect(result.error!.message).toMatch(/i-b: RestartTimeout not Running 0.8 s after its restart \(status Starting\)/);
+        expect(result.error!.message).not.toMatch(/i-a:/);
         // Given up at the timeout: the last sleep is cut to the deadline; the one poll after it adds
         // its coalescing window (2 ms).
         expect(waitedMs).toBeGreaterThanOrEqual(timeoutSeconds * 1000);
@@ -78,7 +78,7 @@ test("RebootInstances refuses one instance (IncorrectInstanceStatus: it was stop
         const result = await running;
 
         expect(result.error).toBeInstanceOf(PartialBindingError);
-        expect(result.error.reasons).toEqual([expect.stringMatching(/^i-b: IncorrectInstanceStatus/)]);
+        expect(result.error!.reasons).toEqual([expect.stringMatching(/^i-b: IncorrectInstanceStatus/)]);
         expect(result.outs).toMatchObject({
             instanceIds: ["i-a", "i-b"],
             restartedInstanceIds: ["i-a"],
@@ -98,7 +98,7 @@ test("RebootInstances refused for the whole request (403 IncorrectInstanceStatus
         const result = await settle(rig.hooks.create(inputs("ops", ["i-a", "i-b"])));
 
         expect(result.error).toBeInstanceOf(PartialBindingError);
-        expect(result.error.message).toMatch(/i-a, i-b: IncorrectInstanceStatus/);
+        expect(result.error!.message).toMatch(/i-a, i-b: IncorrectInstanceStatus/);
         expect(result.outs).toMatchObject({
             instanceIds: ["i-a", "i-b"],
             restartedInstanceIds: [],
@@ -176,7 +176,7 @@ describe("answers slower than the client's read timeout (300 ms here; 30 s in pr
 test("a reboot whose answer was lost after the reboot already finished is not sent again", async () => {
     // Reboot 80 ms; first retry backoff = random 0.99 × 200 ms ≈ 198 ms.
     const rig = await startRig(TWO, {
-        retry: { baseDelayMs: 200, maxDelayMs: 1000, random: { fraction: () => 0.99, hex: realRandom.hex } },
+        retry: { baseDelayMs: 200, maxDelayMs: 1000, random: { fraction: () => 0.99, hex: (bytes) => realRandom.hex(bytes) } },
     });
     try {
         rig.emulator.faults.add({ action: "RebootInstances", resetMidResponse: true });

@@ -16,6 +16,7 @@ import {
     startRig,
     steppingClock,
     wireLifecycle,
+    recordedOutputs,
     eventually,
 } from "./harness";
 
@@ -79,13 +80,14 @@ test("a server that accepts the connection and never answers: every hook fails a
         };
 
         // Read and delete first: each sends one action, so its connections are all its own.
-        const read = await connectionsFor(hooks.read("kpa-x", { keyPairName: "ops", instanceIds: ["i-a"], region: REGION } as any));
+        const recorded = recordedOutputs({ keyPairName: "ops", instanceIds: ["i-a"] });
+        const read = await connectionsFor(hooks.read("kpa-x", recorded));
         expect(read.error?.message).toMatch(/ECS DescribeKeyPairs/);
         expect(read.connections).toBe(maxAttempts);
         // The call really waited for the read timeout before giving up.
         expect(read.elapsedMs).toBeGreaterThanOrEqual(readTimeoutMs);
 
-        const del = await connectionsFor(hooks.delete("kpa-x", { keyPairName: "ops", instanceIds: ["i-a"], region: REGION } as any));
+        const del = await connectionsFor(hooks.delete("kpa-x", recorded));
         expect(del.error?.message).toMatch(/ECS DescribeInstances for i-a failed/);
         expect(del.connections).toBe(maxAttempts);
 

@@ -6,11 +6,12 @@ function recordingCoalescer(maxBatch = 3, fail?: (items: string[]) => boolean) {
     const coalescer = new Coalescer<string, string>(
         // The window passes at once: requests made in the same tick still share it.
         { maxBatch, windowMs: 1, concurrency: 2, ready: () => Promise.resolve(), clock: { sleep: () => Promise.resolve() } },
-        async (key, items) => {
-            batches.push(items);
-            if (fail?.(items)) throw Object.assign(new Error("boom"), { code: "InternalError" });
-            return new Map(items.filter((i) => i !== "missing").map((i) => [i, `${key}:${i}`]));
-        },
+        (key, items) =>
+            new Promise((resolve) => {
+                batches.push(items);
+                if (fail?.(items)) throw Object.assign(new Error("boom"), { code: "InternalError" });
+                resolve(new Map(items.filter((i) => i !== "missing").map((i) => [i, `${key}:${i}`])));
+            }),
     );
     return { coalescer, batches };
 }
