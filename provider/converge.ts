@@ -39,6 +39,8 @@ export interface LifecycleDependencies {
     journal: RestartJournal;
     /** Where provider-side messages go: the dynamic provider's stdout, shown by the CLI as info lines. */
     log: (line: string) => void;
+    /** Messages that ask the user to act (a delete's password resets, a failed restart); `log` when absent. */
+    warn?: (line: string) => void;
     /** The preview's look-ups, kept briefly for the operation that follows (absent: every operation asks ECS). */
     bindingLookups?: BindingLookups;
 }

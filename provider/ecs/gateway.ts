@@ -82,6 +82,8 @@ export interface EcsGateway {
     setInstancePasswords(region: string, instanceIds: readonly string[], password: string): Promise<BatchResult>;
     /** Online activation's calls (cloud-assistant.ts), under the same rate limits, retries and coalescing. */
     readonly cloudAssistant: CloudAssistantGateway;
+    /** Every instance of the region holding the key pair (for import); optional, so that test gateways need not have it. */
+    describeInstancesByKeyPair?(region: string, keyPairName: string): Promise<Map<string, InstanceFacts>>;
 }
 
 /** The SDK turns numbers and booleans into strings; accept both (DESIGN §6). */
@@ -106,6 +108,17 @@ function createClient(settings: ProviderSettings, region: string): EcsClient {
         config.protocol = settings.endpoint.protocol;
     }
     return new EcsClient(config);
+}
+
+function instanceFacts(instanceId: string, instance: ecs.DescribeInstancesResponseBodyInstancesInstance): InstanceFacts {
+    return {
+        instanceId,
+        status: instance.status ?? "Unknown",
+        osType: instance.OSType ?? "linux",
+        ioOptimized: truthy(instance.ioOptimized),
+        keyPairName: instance.keyPairName || undefined,
+        lockedForSecurity: (instance.operationLocks?.lockReason ?? []).some((l) => l.lockReason === "security"),
+    };
 }
 
 type BatchOutcome = "ok" | InstanceFailure;
@@ -291,18 +304,37 @@ export class SdkEcsGateway implements EcsGateway {
             });
             const response = await this.send("DescribeInstances", () => client.describeInstancesWithOptions(request, this.runtime));
             for (const instance of response.body?.instances?.instance ?? []) {
-                if (!instance.instanceId) continue;
-                facts.set(instance.instanceId, {
-                    instanceId: instance.instanceId,
-                    status: instance.status ?? "Unknown",
-                    osType: instance.OSType ?? "linux",
-                    ioOptimized: truthy(instance.ioOptimized),
-                    keyPairName: instance.keyPairName || undefined,
-                    lockedForSecurity: (instance.operationLocks?.lockReason ?? []).some((l) => l.lockReason === "security"),
-                });
+                if (instance.instanceId) facts.set(instance.instanceId, instanceFacts(instance.instanceId, instance));
             }
             nextToken = response.body?.nextToken || undefined;
         } while (nextToken);
+        return facts;
+    }
+
+    /** Every instance of the region that holds the key pair now (DescribeInstances with KeyPairName, paged): for import. */
+    async describeInstancesByKeyPair(region: string, keyPairName: string): Promise<Map<string, InstanceFacts>> {
+        const facts = new Map<string, InstanceFacts>();
+        const client = this.client(region);
+        let nextToken: string | undefined;
+        try {
+            do {
+                const request = new ecs.DescribeInstancesRequest({
+                    regionId: region,
+                    keyPairName,
+                    maxResults: DESCRIBE_INSTANCES_BATCH,
+                    nextToken,
+                });
+                const response = await this.send("DescribeInstances", () => client.describeInstancesWithOptions(request, this.runtime));
+                for (const instance of response.body?.instances?.instance ?? []) {
+                    // Compared anyway, as for DescribeKeyPairs: only an exact holder of the key counts.
+                    if (instance.instanceId && instance.keyPairName === keyPairName)
+                        facts.set(instance.instanceId, instanceFacts(instance.instanceId, instance));
+                }
+                nextToken = response.body?.nextToken || undefined;
+            } while (nextToken);
+        } catch (error) {
+            throw new EcsCallError(`DescribeInstances (instances holding key pair "${keyPairName}")`, [], error);
+        }
         return facts;
     }
 
