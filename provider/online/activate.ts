@@ -13,7 +13,7 @@
  * restarts them), so that a bad change never reaches more than one wave.
  */
 import type { LifecycleDependencies } from "../converge";
-import { FINISHED_INVOCATION_STATUSES, InvocationResult, RUN_COMMAND_BATCH } from "../ecs/cloud-assistant";
+import { FINISHED_INVOCATION_STATUSES, InvocationResult, RUN_COMMAND_BATCH } from "../ecs/cloud-assistant-api";
 import type { InstanceFacts, InstanceFailure } from "../ecs/instance";
 import { classifyError, errorCode } from "../ecs/retry";
 import type { UnbindOutcome } from "../outputs";
