@@ -14,11 +14,15 @@ export interface AuthorizedKeysParameters {
     users: string;
     /** Base64 of the public key line to install; may be empty (an unbind removes only). */
     addKey: string;
-    /** Base64 of the line of the key pair the binding replaced; may be empty. */
-    removeKey: string;
+    /**
+     * Base64 of the lines to remove (the key pair the binding replaced, or the unbound key), separated
+     * by commas as provider/online/authorized-keys.sh takes them; may be empty.
+     */
+    removeKeys: string;
 }
 
-export const DEFAULT_PARAMETER_NAMES: AuthorizedKeysParameters = { users: "users", addKey: "addKey", removeKey: "removeKey" };
+/** The parameter names of provider/online/authorized-keys.sh (script.ts AUTHORIZED_KEYS_PARAMETER_NAMES). */
+export const DEFAULT_PARAMETER_NAMES: AuthorizedKeysParameters = { users: "users", addKey: "addKey", removeKeys: "removeKeys" };
 
 /** Exit codes of the effect, as the script documents them (emulator choice where it does not). */
 export const EXIT_UNKNOWN_USER = 3;
@@ -26,19 +30,19 @@ export const EXIT_UNKNOWN_USER = 3;
 export function authorizedKeysEffect(names: AuthorizedKeysParameters = DEFAULT_PARAMETER_NAMES): ScriptEffect {
     return (guest, parameters) => {
         const users = (parameters[names.users] ?? "root").split(/[\s,]+/).filter(Boolean);
-        const decode = (name: string) =>
-            Buffer.from(parameters[name] ?? "", "base64")
+        const decode = (value: string | undefined) =>
+            Buffer.from(value ?? "", "base64")
                 .toString("utf8")
                 .trim();
-        const addKey = decode(names.addKey);
-        const removeKey = decode(names.removeKey);
+        const addKey = decode(parameters[names.addKey]);
+        const removeKeys = (parameters[names.removeKeys] ?? "").split(",").map(decode).filter(Boolean);
         const unknown = users.filter((user) => !guest.hasUser(user));
         if (unknown.length > 0) {
             return { exitCode: EXIT_UNKNOWN_USER, output: unknown.map((user) => `authorized-keys: no such user: ${user}\n`).join("") };
         }
         const lines: string[] = [];
         for (const user of users) {
-            if (removeKey !== "" && removeKey !== addKey) guest.removeKey(user, removeKey);
+            for (const removeKey of removeKeys) if (removeKey !== addKey) guest.removeKey(user, removeKey);
             if (addKey !== "") guest.addKey(user, addKey);
             lines.push(`authorized-keys: ${user}: done\n`);
         }

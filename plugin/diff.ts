@@ -6,6 +6,7 @@
 import type { KeyPairAttachmentInputs, KeyPairAttachmentOutputs } from "../provider/types";
 import { restartSettingsWithDefaults } from "../provider/types";
 import { containsUnknown } from "../provider/validate";
+import { isOnline, normalizedActivation } from "../provider/online/settings";
 
 export type PropertyDiffKind = "add" | "delete" | "update" | "update-replace";
 
@@ -20,7 +21,7 @@ export interface PropertyChange {
     inputDiff: boolean;
 }
 
-const COMPARED = ["keyPairName", "restart", "passwordOnUnbind"] as const;
+const COMPARED = ["keyPairName", "restart", "passwordOnUnbind", "activation", "online"] as const;
 
 function sameValue(a: unknown, b: unknown): boolean {
     return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
@@ -38,7 +39,9 @@ export function detailedDiff(olds: KeyPairAttachmentOutputs, news: KeyPairAttach
     for (const key of COMPARED) {
         const restartSame =
             key === "restart" && sameValue(restartSettingsWithDefaults(olds.restart), restartSettingsWithDefaults(news.restart));
-        if (containsUnknown(news[key]) || (!restartSame && !sameValue(olds[key], news[key])))
+        // activation and online compare with their defaults applied, as the lifecycle's diff does.
+        const activationSame = (key === "activation" || key === "online") && normalizedActivation(olds) === normalizedActivation(news);
+        if (containsUnknown(news[key]) || (!restartSame && !activationSame && !sameValue(olds[key], news[key])))
             changes.push({ path: key, kind: "update", inputDiff: true });
     }
     const oldIds = olds.instanceIds ?? [];
@@ -109,10 +112,18 @@ export function restartForecast(olds: KeyPairAttachmentOutputs, news: KeyPairAtt
         parts.push(`${unbound.join(", ")} (unbound${news.passwordOnUnbind !== undefined ? ", new password" : ""}, graceful)`);
     if (!parts.length) return undefined;
     const waves = restart.batchSize > 0 ? `in waves of ${restart.batchSize}` : "all at once";
+    if (isOnline(news) && bound.length) {
+        // Online activation: the bound ones get the key through Cloud Assistant; only fallbacks restart.
+        return (
+            `This update puts the key in effect through Cloud Assistant, without a restart, on the Running instances among ` +
+            `${bound.join(", ")} (those where it cannot run follow online.fallback), ${waves}` +
+            (parts.length > 1 ? `; it restarts those among these that are Running: ${parts.slice(1).join("; ")}.` : ".")
+        );
+    }
     return `This update restarts the instances among these that are Running: ${parts.join("; ")} — ${waves}.`;
 }
 
-const DECLARED = ["keyPairName", "instanceIds", "region", "restart", "passwordOnUnbind"] as const;
+const DECLARED = ["keyPairName", "instanceIds", "region", "restart", "passwordOnUnbind", "activation", "online"] as const;
 
 /**
  * Whether the program's inputs differ from those recorded: the engine also calls Diff during a

@@ -31,6 +31,11 @@ export class OperationGateway implements EcsGateway {
         private readonly progress: (message: string) => void,
     ) {}
 
+    /** Online activation's calls, unchanged (a Cancel stops restart waves, not commands already sent). */
+    get cloudAssistant(): EcsGateway["cloudAssistant"] {
+        return this.inner.cloudAssistant;
+    }
+
     describeInstances(region: string, instanceIds: readonly string[]): Promise<Map<string, InstanceFacts>> {
         return this.inner.describeInstances(region, instanceIds);
     }

@@ -26,6 +26,7 @@ import { BindingLookups, describeBinding } from "./preview";
 import { RestartProgress, waitProgress } from "./progress";
 import { RestartHistory, RestartOutcome, restartInstances, waitUntilStable } from "./restart";
 import { KeyPairAttachmentInputs, KeyPairAttachmentOutputs, RestartSettings, restartSettingsWithDefaults } from "./types";
+import { NO_ONLINE_BIND, activateOnline, prepareOnlineBind, removeUnboundKeysOnline } from "./online/activate";
 
 export interface LifecycleDependencies {
     settings: ProviderSettings;
@@ -50,6 +51,8 @@ export interface ConvergeResult {
     failures: InstanceFailure[];
     /** False when every change failed: then there is no partial state to record. */
     changedAnything: boolean;
+    /** Extra parts of the summary line (online activation: fallbacks and their reasons). */
+    notes: string[];
 }
 
 const EMPTY_BATCH: BatchResult = { succeeded: [], failed: [] };
@@ -76,13 +79,25 @@ export async function converge(
     let facts = await describeAndValidate(deps, region, desired, involved);
     facts = await waitOutTransitions(deps, region, desired.keyPairName, involved, facts, restart);
 
-    const unbound = await unbindInstances(deps, region, ownKeys, removed, facts, desired);
     const bind = planBind(desired.keyPairName, desired.instanceIds, facts, ownKeys);
+    // Online activation reads its public keys and agents before anything is sent (undefined: restart mode).
+    const onlinePreparation = await prepareOnlineBind(deps, region, desired, facts, bind.attach);
+    const onlineUnbind = await removeUnboundKeysOnline(
+        deps,
+        region,
+        desired,
+        await unbindInstances(deps, region, ownKeys, removed, facts, desired),
+        facts,
+    );
+    const unbound = onlineUnbind.unbound;
     // Restarts a dead run owes (see journal.ts), read before anything is sent.
     const owedInJournal = await deps.journal.owed(region, desired.keyPairName);
     const { attached, owedIfInterrupted } = await attachKeyPair(deps, region, desired.keyPairName, bind, facts, restart);
+    const online = onlinePreparation
+        ? await activateOnline(deps, region, desired.keyPairName, onlinePreparation, attached.succeeded, facts, restart)
+        : { ...NO_ONLINE_BIND, toRestartPlan: attached.succeeded };
 
-    const bindRestart = planRestart(attached.succeeded, facts, restart.enabled);
+    const bindRestart = planRestart(online.toRestartPlan, facts, restart.enabled);
     const owedRetried = restart.enabled ? owedByEarlierRuns(desired, previous, owedInJournal, bind, facts) : [];
     const restarts = await restartChanged(
         deps,
@@ -106,6 +121,7 @@ export async function converge(
         unbound,
         bind,
         attached,
+        online,
         bindRestart,
         owedRetried,
         restarts,
@@ -113,9 +129,10 @@ export async function converge(
     return {
         outputs: convergedOutputs(record),
         // A failed password reset is reported in the outputs, not as a failure of the binding.
-        failures: [...unbound.failed, ...attached.failed, ...restarts.failed],
+        failures: [...unbound.failed, ...onlineUnbind.failed, ...attached.failed, ...online.failed, ...restarts.failed],
         changedAnything: unbound.detached.length + attached.succeeded.length > 0,
         unbound,
+        notes: [...onlineUnbind.notes, ...online.notes],
     };
 }
 
@@ -265,11 +282,18 @@ export async function restartChanged(
 export async function unbindAll(
     deps: LifecycleDependencies,
     props: KeyPairAttachmentOutputs,
-): Promise<{ unbound: UnbindOutcome; restartFailures: InstanceFailure[] }> {
+): Promise<{ unbound: UnbindOutcome; restartFailures: InstanceFailure[]; onlineFailures: InstanceFailure[]; notes: string[] }> {
     const tracked = trackedInstanceIds(props);
     const facts = await deps.gateway.describeInstances(props.region, tracked);
-    const unbound = await unbindInstances(deps, props.region, ownKeyPairNames(props), tracked, facts, props);
-    if (unbound.detached.length === 0) return { unbound, restartFailures: [] };
+    const online = await removeUnboundKeysOnline(
+        deps,
+        props.region,
+        props,
+        await unbindInstances(deps, props.region, ownKeyPairNames(props), tracked, facts, props),
+        facts,
+    );
+    const { unbound } = online;
+    if (unbound.detached.length === 0) return { unbound, restartFailures: [], onlineFailures: [], notes: [] };
     // An unbound instance owes nothing any more: its key is gone.
     await deps.journal.settle(props.region, props.keyPairName, unbound.detached);
     const restarts = await restartChanged(
@@ -280,7 +304,7 @@ export async function unbindAll(
         [],
         unbound.restart,
     );
-    return { unbound, restartFailures: restarts.failed };
+    return { unbound, restartFailures: restarts.failed, onlineFailures: online.failed, notes: online.notes };
 }
 
 /** Who a progress line is about (restartChanged and waits know the key pair, not the resource id). */

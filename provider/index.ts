@@ -1,3 +1,11 @@
-export { KeyPairAttachment, KeyPairAttachmentArgs, RestartArgs, outputWarnings } from "./resource";
+export { KeyPairAttachment, KeyPairAttachmentArgs, OnlineArgs, RestartArgs, outputWarnings } from "./resource";
 export { keyPairAttachmentProvider } from "./provider";
-export { KeyPairAttachmentInputs, KeyPairAttachmentOutputs, RestartSettings, RESTART_DEFAULTS } from "./types";
+export {
+    Activation,
+    KeyPairAttachmentInputs,
+    KeyPairAttachmentOutputs,
+    OnlineFallback,
+    OnlineSettings,
+    RestartSettings,
+    RESTART_DEFAULTS,
+} from "./types";

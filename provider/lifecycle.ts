@@ -17,6 +17,8 @@ import {
     unbindFailedMessage,
     unbindNotice,
 } from "./messages";
+import { onlineUnbindFailedMessage } from "./online/messages";
+import { normalizedActivation } from "./online/settings";
 import { refreshedOutputs, settingsOnlyOutputs } from "./outputs";
 import { difference, sameInstanceSet, trackedInstanceIds } from "./plan";
 import { regionNotKnownYet } from "./impact";
@@ -47,6 +49,11 @@ export class PartialBindingError extends Error {
 function newResourceId(deps: LifecycleDependencies): string {
     // Assigned once and never changed: a key pair rename is an update, so the id must not encode it.
     return `kpa-${deps.random.hex(8)}`;
+}
+
+/** A summary part as a sentence of its own. */
+function sentence(part: string): string {
+    return `${part.charAt(0).toUpperCase()}${part.slice(1)}.`;
 }
 
 function normalizedRestart(restart: RestartSettings | undefined): string {
@@ -142,6 +149,9 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
                 bindingChanges ||
                 containsUnknown(news.restart) ||
                 normalizedRestart(news.restart) !== normalizedRestart(olds.restart) ||
+                containsUnknown(news.activation) ||
+                containsUnknown(news.online) ||
+                normalizedActivation(news) !== normalizedActivation(olds) ||
                 containsUnknown(news.passwordOnUnbind) ||
                 news.passwordOnUnbind !== olds.passwordOnUnbind;
             // The preview states the cost of a binding change (and refuses what `up` would refuse).
@@ -160,7 +170,7 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
             const id = newResourceId(deps);
             const result = await converge(deps, region, inputs);
             if (result.failures.length) throw convergeFailure(id, inputs, result);
-            deps.log(summary(id, "created", result.outputs));
+            deps.log(summary(id, "created", result.outputs, result.notes));
             return { id, outs: result.outputs };
         },
 
@@ -191,7 +201,7 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
             const result = await converge(deps, olds.region, news, olds);
             if (result.failures.length) throw convergeFailure(id, news, result);
             if (result.unbound.detached.length) deps.log(unbindNotice(id, olds.keyPairName, result.unbound));
-            deps.log(summary(id, "updated", result.outputs));
+            deps.log(summary(id, "updated", result.outputs, result.notes));
             return { outs: result.outputs };
         },
 
@@ -202,11 +212,15 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
          */
         async delete(id, props) {
             const deps = dependencies();
-            const { unbound, restartFailures } = await unbindAll(deps, props);
+            const { unbound, restartFailures, onlineFailures, notes } = await unbindAll(deps, props);
             // A notice that asks the user to act (reset a password) is a warning where the front door has them.
             const actNow = difference(unbound.detached, unbound.passwordSet).length > 0 || unbound.passwordFailures.length > 0;
-            if (unbound.detached.length) (actNow ? (deps.warn ?? deps.log) : deps.log)(unbindNotice(id, props.keyPairName, unbound));
+            if (unbound.detached.length)
+                (actNow ? (deps.warn ?? deps.log) : deps.log)(
+                    [unbindNotice(id, props.keyPairName, unbound), ...notes.map(sentence)].join(" "),
+                );
             if (unbound.failed.length) throw new Error(unbindFailedMessage(props.keyPairName, unbound.failed, unbound.detached));
+            if (onlineFailures.length) throw new Error(onlineUnbindFailedMessage(props.keyPairName, onlineFailures));
             if (restartFailures.length) (deps.warn ?? deps.log)(restartAfterUnbindFailedNotice(id, restartFailures));
         },
     };

@@ -56,12 +56,18 @@ export function summary(
         instanceIds: readonly string[];
         restartedInstanceIds: readonly string[];
         pendingRestartInstanceIds: readonly string[];
+        onlineActivatedInstanceIds?: readonly string[];
     },
+    /** Further parts (online activation: fallbacks with their reasons, lines that could not be removed). */
+    notes: readonly string[] = [],
 ): string {
     const parts = [`${outputs.instanceIds.length} instance(s) hold key pair "${outputs.keyPairName}"`];
+    if (outputs.onlineActivatedInstanceIds?.length)
+        parts.push(`in effect without a restart (Cloud Assistant): ${describeIds(outputs.onlineActivatedInstanceIds)}`);
     if (outputs.restartedInstanceIds.length) parts.push(`restarted: ${describeIds(outputs.restartedInstanceIds)}`);
     if (outputs.pendingRestartInstanceIds.length)
         parts.push(`change takes effect at next start: ${describeIds(outputs.pendingRestartInstanceIds)}`);
+    parts.push(...notes);
     return `KeyPairAttachment ${id} ${verb}: ${parts.join("; ")}. Password logon is disabled on instances bound to a key pair.`;
 }
 

@@ -10,6 +10,7 @@
  *   failed rolling wave); the next update restarts it. Every owed instance is also pending.
  */
 import type { BatchResult } from "./ecs/gateway";
+import type { OnlineBindOutcome } from "./online/activate";
 import type { InstanceFacts } from "./ecs/instance";
 import type { BindPlan, RestartPlan } from "./plan";
 import type { RestartOutcome } from "./restart";
@@ -50,6 +51,11 @@ export interface ConvergeRecord {
     unbound: UnbindOutcome;
     bind: Pick<BindPlan, "alreadyBound" | "replaced">;
     attached: BatchResult;
+    /**
+     * Online activation of the freshly attached instances (empty in restart mode): in effect now, not
+     * in effect (failed with fallback "fail", or cut off by a failed wave), and owed a restart (cut off).
+     */
+    online: Pick<OnlineBindOutcome, "activated" | "pending" | "owed">;
     /** Which of the freshly attached instances were to restart, and which wait for their next start. */
     bindRestart: Pick<RestartPlan, "pending">;
     /** Restarts owed by an earlier run (in the state or the journal) that this run carried out or tried. */
@@ -80,6 +86,7 @@ export function convergedOutputs(record: ConvergeRecord): KeyPairAttachmentOutpu
     const pendingRestartInstanceIds = unique([
         ...pendingBefore,
         ...record.bindRestart.pending,
+        ...record.online.pending,
         ...unbound.pending,
         ...restartNotFinished,
     ]).filter((id) => (bound.has(id) || passwordSet.has(id)) && !restarted.has(id));
@@ -107,7 +114,9 @@ export function convergedOutputs(record: ConvergeRecord): KeyPairAttachmentOutpu
     // An instance rebooted but not seen Running again is not owed: a second reboot could interrupt
     // the first. Only while bound and not restarted.
     const owedBefore = (previous?.restartOwedInstanceIds ?? []).filter((id) => !owedRetried.has(id) && running(id));
-    const restartOwedInstanceIds = unique([...owedBefore, ...restarts.owed]).filter((id) => bound.has(id) && !restarted.has(id));
+    const restartOwedInstanceIds = unique([...owedBefore, ...restarts.owed, ...record.online.owed]).filter(
+        (id) => bound.has(id) && !restarted.has(id),
+    );
 
     // Leftovers: instances that still hold one of this resource's keys although they should not (a
     // failed switch to the new key, or a failed unbind), so that a later run releases them.
@@ -123,6 +132,10 @@ export function convergedOutputs(record: ConvergeRecord): KeyPairAttachmentOutpu
         region: record.region,
         restart: desired.restart,
         passwordOnUnbind: desired.passwordOnUnbind,
+        activation: desired.activation,
+        online: desired.online,
+        // Only what this run put in effect online (an instance restarted afterwards all the same is listed as restarted only).
+        onlineActivatedInstanceIds: record.online.activated.filter((id) => bound.has(id) && !restarted.has(id)),
         restartedInstanceIds: restarts.restarted,
         pendingRestartInstanceIds,
         passwordResetRequiredInstanceIds,
@@ -146,6 +159,7 @@ export function refreshedOutputs(props: KeyPairAttachmentOutputs, facts: Readonl
         ...props,
         instanceIds: stillBound,
         pendingRestartInstanceIds: (props.pendingRestartInstanceIds ?? []).filter((id) => bound.has(id)),
+        onlineActivatedInstanceIds: props.onlineActivatedInstanceIds?.filter((id) => bound.has(id)),
         replacedKeyPairs: pick(props.replacedKeyPairs, bound),
         restartOwedInstanceIds: props.restartOwedInstanceIds?.filter((id) => bound.has(id)),
         leftoverKeyPairs:
@@ -155,5 +169,13 @@ export function refreshedOutputs(props: KeyPairAttachmentOutputs, facts: Readonl
 
 /** An update that changes only restart settings or passwordOnUnbind: no API call, nothing restarted. */
 export function settingsOnlyOutputs(olds: KeyPairAttachmentOutputs, news: KeyPairAttachmentInputs): KeyPairAttachmentOutputs {
-    return definedOnly({ ...olds, restart: news.restart, passwordOnUnbind: news.passwordOnUnbind, restartedInstanceIds: [] });
+    return definedOnly({
+        ...olds,
+        restart: news.restart,
+        passwordOnUnbind: news.passwordOnUnbind,
+        activation: news.activation,
+        online: news.online,
+        restartedInstanceIds: [],
+        onlineActivatedInstanceIds: [],
+    });
 }

@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { keyPairAttachmentProvider } from "./provider";
-import type { RestartSettings } from "./types";
+import type { Activation, OnlineSettings, RestartSettings } from "./types";
 
 export interface KeyPairAttachmentArgs {
     /** The key pair to bind: 2–128 characters, starting with a letter. */
@@ -22,7 +22,16 @@ export interface KeyPairAttachmentArgs {
      * case, digits and ()`~!@#$%^&*-_+=|{}[]:;'<>,.?/
      */
     passwordOnUnbind?: pulumi.Input<string>;
+    /**
+     * "restart" (default): Running instances are restarted so that the key takes effect. "online":
+     * the key is written into authorized_keys through Cloud Assistant, without a restart (docs/online.md).
+     */
+    activation?: pulumi.Input<Activation>;
+    /** Online activation: users (default ["root"]), fallback "restart" (default) or "fail", timeoutSeconds (default 60). */
+    online?: pulumi.Input<OnlineArgs>;
 }
+
+export type OnlineArgs = { [K in keyof OnlineSettings]?: pulumi.Input<OnlineSettings[K]> };
 
 export type RestartArgs = { [K in keyof RestartSettings]?: pulumi.Input<RestartSettings[K]> };
 
@@ -32,6 +41,8 @@ export class KeyPairAttachment extends pulumi.dynamic.Resource {
     declare readonly instanceIds: pulumi.Output<string[]>;
     declare readonly region: pulumi.Output<string>;
     declare readonly restart: pulumi.Output<RestartSettings | undefined>;
+    /** Key put in effect through Cloud Assistant, without a restart, by the latest create or update. */
+    declare readonly onlineActivatedInstanceIds: pulumi.Output<string[]>;
     /** Restarted by the latest create or update. */
     declare readonly restartedInstanceIds: pulumi.Output<string[]>;
     /** Bound, but the key is not in effect until their next start or restart. */
@@ -54,6 +65,7 @@ export class KeyPairAttachment extends pulumi.dynamic.Resource {
                 region: undefined,
                 ...args,
                 restartedInstanceIds: undefined,
+                onlineActivatedInstanceIds: undefined,
                 pendingRestartInstanceIds: undefined,
                 passwordResetRequiredInstanceIds: undefined,
                 replacedKeyPairs: undefined,

@@ -2,6 +2,9 @@
  * The resource contract (DESIGN §3): what a Pulumi program passes in and what the engine records.
  * Shared by the program side (resource.ts) and the provider side (lifecycle.ts).
  */
+import type { Activation, OnlineSettings } from "./online/settings";
+
+export type { Activation, OnlineFallback, OnlineSettings } from "./online/settings";
 
 /** How instances are restarted so that a key change takes effect. */
 export interface RestartSettings {
@@ -30,6 +33,10 @@ export interface KeyPairAttachmentInputs {
      * the running ones are restarted gracefully so that both the unbind and the password take effect.
      */
     passwordOnUnbind?: string;
+    /** "restart" (default): reboot Running instances; "online": put the key in effect through Cloud Assistant. */
+    activation?: Activation;
+    /** Online activation settings (used when activation is "online"). */
+    online?: OnlineSettings;
 }
 
 /** Outputs recorded in the Pulumi state. */
@@ -42,6 +49,11 @@ export interface KeyPairAttachmentOutputs {
     restart?: RestartSettings;
     /** Kept (as a secret) so that delete can set it too. */
     passwordOnUnbind?: string;
+    /** Kept so that delete unbinds the same way. */
+    activation?: Activation;
+    online?: OnlineSettings;
+    /** Running instances whose key was put in effect through Cloud Assistant, without a restart, by the latest create or update. */
+    onlineActivatedInstanceIds?: string[];
     /** Restarted by the latest create or update. */
     restartedInstanceIds: string[];
     /**

@@ -2,6 +2,7 @@
  * Local validation of KeyPairAttachment inputs (the `check` hook): formats only, no API call.
  * Every failure names the property and says what is allowed.
  */
+import { validateActivationInputs } from "./online/settings";
 
 /**
  * The Pulumi engine's placeholder for a value not known during preview
@@ -41,7 +42,7 @@ const INSTANCE_ID_RULE = "'i-' followed by lower-case letters and digits, at mos
 const REGION_ID = /^[a-z]{2,}(-[a-z0-9]+)+$/;
 const REGION_RULE = "an ECS region id such as cn-hangzhou or ap-southeast-1";
 
-const INPUT_PROPERTIES = ["keyPairName", "instanceIds", "region", "restart", "passwordOnUnbind"];
+const INPUT_PROPERTIES = ["keyPairName", "instanceIds", "region", "restart", "passwordOnUnbind", "activation", "online"];
 const RESTART_PROPERTIES = ["enabled", "force", "batchSize", "timeoutSeconds", "pollIntervalSeconds", "onUnbind"];
 
 export function validateKeyPairName(value: unknown): string | undefined {
@@ -148,5 +149,6 @@ export function validateInputs(news: Record<string, unknown>): ValidationFailure
     failures.push(...validateRestart(news.restart));
     const password = validatePassword(news.passwordOnUnbind);
     if (password) failures.push({ property: "passwordOnUnbind", reason: password });
+    failures.push(...validateActivationInputs(news));
     return failures;
 }

@@ -4,7 +4,8 @@
  * against a local ECS emulator with a demo fleet, in a throwaway file backend:
  *
  *   preview → up → a Windows instance refused → out-of-band detach → drift caught by
- *   `preview --refresh --expect-no-changes` → `up --refresh` → re-up (no changes) → destroy
+ *   `preview --refresh --expect-no-changes` → `up --refresh` → re-up (no changes) → an online key
+ *   change (activation "online": the key in effect through Cloud Assistant, 0 restarts) → destroy
  *
  * After each step it prints the fleet as the emulator sees it. Nothing touches a real account:
  * ambient Alibaba Cloud credentials are removed from the CLI's environment.
@@ -22,6 +23,8 @@ const ROOT = path.resolve(__dirname, "..");
 const SEED_FILE = path.join(ROOT, "emulator", "seed.example.json");
 const STACK = "demo";
 const KEY = "ops-2027";
+/** The key the online step switches to. */
+const ONLINE_KEY = "ops-2026";
 const FLEET = ["i-bp1web0001", "i-bp1web0002", "i-bp1web0003", "i-bp1batch001"];
 const REFUSED = ["i-bp1win00001", "i-bp1legacy01"];
 const DRIFTED = "i-bp1web0002";
@@ -35,6 +38,7 @@ const MUTATING = new Set([
     "StopInstance",
     "StopInstances",
     "ModifyInstanceAttribute",
+    "RunCommand",
 ]);
 
 const started = Date.now();
@@ -285,6 +289,24 @@ async function main() {
         table(emulator, flags);
 
         await timed("Re-up: nothing to do, no ECS change", ["up", "--yes", "--skip-preview"]);
+
+        // Online activation (docs/online.md): the key goes into authorized_keys through Cloud Assistant.
+        const rebootsBefore = new Map(emulator.model.instances().map((i) => [i.id, i.rebootCount]));
+        await must(["config", "set", "keyPairName", ONLINE_KEY]);
+        await must(["config", "set", "activation", "online"]);
+        await timed(`Online key change to "${ONLINE_KEY}" (activation: "online"): in effect through Cloud Assistant, no restart`, [
+            "up",
+            "--yes",
+            "--skip-preview",
+        ]);
+        const afterOnline = await refreshFlags();
+        const rebooted = emulator.model.instances().filter((i) => i.rebootCount !== rebootsBefore.get(i.id));
+        note(
+            `stack outputs: in effect without a restart on ${(afterOnline.onlineActivatedInstanceIds ?? []).join(", ") || "—"}; ` +
+                `restarted ${afterOnline.restartedInstanceIds.join(", ") || "none"}; key in effect at next start: ${afterOnline.pendingRestartInstanceIds.join(", ") || "—"}`,
+        );
+        note(`restarts during this step: ${rebooted.length} (the effective-key column changed, the restarts column did not)`);
+        table(emulator, flags);
 
         const destroy = await timed("Destroy: unbind; the output names the instances that need a password reset", [
             "destroy",

@@ -4,6 +4,8 @@
  *   quickstart:keyPairName   the key pair (must exist in the region)
  *   quickstart:instanceIds   the instances (a JSON list; order does not matter)
  *   quickstart:restart       optional restart settings, e.g. {"batchSize": 2}
+ *   quickstart:activation    optional: "online" puts the key in effect through Cloud Assistant, without a restart
+ *   quickstart:online        optional online settings, e.g. {"users": ["root", "ecs-user"], "fallback": "fail"}
  *   quickstart:passwordOnUnbind  optional, a secret: the password instances get when this resource
  *                                unbinds them (`pulumi config set --secret passwordOnUnbind …`)
  *
@@ -11,7 +13,7 @@
  * Pulumi.yaml target the local emulator. Nothing in this file changes for a real account.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { KeyPairAttachment, type RestartArgs } from "pulumi-alicloud-keypair-attachment";
+import { KeyPairAttachment, type Activation, type OnlineArgs, type RestartArgs } from "pulumi-alicloud-keypair-attachment";
 
 const config = new pulumi.Config();
 
@@ -19,6 +21,8 @@ const fleetKey = new KeyPairAttachment("fleet-key", {
     keyPairName: config.require("keyPairName"),
     instanceIds: config.requireObject<string[]>("instanceIds"),
     restart: config.getObject<RestartArgs>("restart"),
+    activation: config.get<Activation>("activation"),
+    online: config.getObject<OnlineArgs>("online"),
     // Opt-in: unbound instances get this password and a graceful restart instead of being locked out.
     passwordOnUnbind: config.getSecret("passwordOnUnbind"),
 });
@@ -27,6 +31,7 @@ export const keyPairName = fleetKey.keyPairName;
 export const region = fleetKey.region;
 export const boundInstanceIds = fleetKey.instanceIds;
 export const restartedInstanceIds = fleetKey.restartedInstanceIds;
+export const onlineActivatedInstanceIds = fleetKey.onlineActivatedInstanceIds;
 export const pendingRestartInstanceIds = fleetKey.pendingRestartInstanceIds;
 export const passwordResetRequiredInstanceIds = fleetKey.passwordResetRequiredInstanceIds;
 export const replacedKeyPairs = fleetKey.replacedKeyPairs;

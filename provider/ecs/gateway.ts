@@ -7,9 +7,11 @@ import Credential, { CLIProfileCredentialsProvider } from "@alicloud/credentials
 import EcsClient, * as ecs from "@alicloud/ecs20140526";
 import { $OpenApiUtil } from "@alicloud/openapi-core";
 import * as dara from "@darabonba/typescript";
-import { Clock, realClock } from "../clock";
+import { Clock, Random, realClock, realRandom } from "../clock";
 import { ProviderSettings } from "../config";
 import { describeIds } from "../messages";
+import type { CloudAssistantGateway } from "./cloud-assistant-api";
+import { SdkCloudAssistant } from "./cloud-assistant";
 import { InstanceFacts, InstanceFailure } from "./instance";
 import { Coalescer, Settled } from "./coalesce";
 import { RateLimiters } from "./rate-limiter";
@@ -79,6 +81,8 @@ export interface EcsGateway {
     rebootInstances(region: string, instanceIds: readonly string[], force: boolean): Promise<BatchResult>;
     /** ModifyInstanceAttribute(Password), one call per instance (there is no batch form). */
     setInstancePasswords(region: string, instanceIds: readonly string[], password: string): Promise<BatchResult>;
+    /** Online activation's calls (cloud-assistant.ts), under the same rate limits, retries and coalescing. */
+    readonly cloudAssistant: CloudAssistantGateway;
     /** Every instance of the region holding the key pair (for import); optional, so that test gateways need not have it. */
     describeInstancesByKeyPair?(region: string, keyPairName: string): Promise<Map<string, InstanceFacts>>;
 }
@@ -157,6 +161,8 @@ export interface GatewayOptions {
     clock?: Clock;
     /** Default: COALESCE_WINDOW_MS. */
     coalesceWindowMs?: number;
+    /** RunCommand's client tokens. Default: realRandom. */
+    random?: Random;
 }
 
 /** A key pair lookup, shared while in flight and believed until `expiresAt` once it said "exists". */
@@ -176,6 +182,7 @@ export class SdkEcsGateway implements EcsGateway {
     private readonly describeCoalescer: Coalescer<string, InstanceFacts>;
     private readonly keyPairCoalescer: Coalescer<string, BatchOutcome>;
     private readonly rebootCoalescer: Coalescer<string, BatchOutcome>;
+    readonly cloudAssistant: CloudAssistantGateway;
 
     constructor(
         private readonly settings: ProviderSettings,
@@ -228,6 +235,14 @@ export class SdkEcsGateway implements EcsGateway {
                 return this.rebootBatch(region, ids, force);
             },
         );
+        this.cloudAssistant = new SdkCloudAssistant({
+            client: (region) => this.client(region),
+            send: (action, call) => this.send(action, call),
+            runtime: this.runtime,
+            coalescer: (action, maxBatch, send) => coalescer(() => action, maxBatch, send),
+            random: options.random ?? realRandom,
+            callError: (action, instanceIds, cause) => new EcsCallError(action, instanceIds, cause),
+        });
     }
 
     private client(region: string): EcsClient {

@@ -28,6 +28,7 @@ export const MUTATING_ACTIONS = new Set([
     "StopInstance",
     "StopInstances",
     "ModifyInstanceAttribute",
+    "RunCommand",
 ]);
 
 export function mutatingCalls(calls: readonly ApiCall[]): ApiCall[] {

@@ -16,7 +16,7 @@ import {
 import { ecsClient, ecsErrorOf, REGION } from "./helpers";
 
 /** Stands in for the package's script: the emulator knows it by its hash only. */
-const KNOWN_SCRIPT = "#!/bin/bash\n# authorized_keys: add {{addKey}}, remove {{removeKey}} for {{users}}\n";
+const KNOWN_SCRIPT = "#!/bin/bash\n# authorized_keys: add {{addKey}}, remove {{removeKeys}} for {{users}}\n";
 const OLD_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOldOldOldOldOldOldOldOldOldOldOldOldOldOldO old@ops";
 const NEW_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINewNewNewNewNewNewNewNewNewNewNewNewNewNewN new@ops $(touch /tmp/pwned) `id` 'q'";
 const OTHER_LINES = ["# managed by hand", 'from="10.0.0.0/8",no-pty ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQOther other@host'];
@@ -69,7 +69,7 @@ async function runCommand(instanceIds: string[], script = KNOWN_SCRIPT, paramete
     return response.body?.invokeId ?? "";
 }
 
-const installNew = { users: "root,deploy", addKey: b64(NEW_KEY), removeKey: b64(OLD_KEY) };
+const installNew = { users: "root,deploy", addKey: b64(NEW_KEY), removeKeys: b64(OLD_KEY) };
 
 async function results(invokeId: string, extra: Partial<ecs.DescribeInvocationResultsRequest> = {}) {
     const response = await client.describeInvocationResults(

@@ -33,17 +33,23 @@ describe("authorizedKeysEffect", () => {
         [
             "adds the new key, removes the replaced one, keeps others",
             { root: [OTHER, OLD] },
-            { users: "root", addKey: b64(NEW), removeKey: b64(OLD) },
+            { users: "root", addKey: b64(NEW), removeKeys: b64(OLD) },
             { root: [OTHER, NEW] },
         ],
         [
             "adds a key once (idempotent), even when it is there with options",
             { root: [`no-pty ${NEW}`] },
-            { users: "root", addKey: b64(NEW), removeKey: "" },
+            { users: "root", addKey: b64(NEW), removeKeys: "" },
             { root: [`no-pty ${NEW}`] },
         ],
-        ["removes only (an unbind)", { root: [OLD, OTHER] }, { users: "root", addKey: "", removeKey: b64(OLD) }, { root: [OTHER] }],
-        ["never removes the key it adds", { root: [NEW] }, { users: "root", addKey: b64(NEW), removeKey: b64(NEW) }, { root: [NEW] }],
+        ["removes only (an unbind)", { root: [OLD, OTHER] }, { users: "root", addKey: "", removeKeys: b64(OLD) }, { root: [OTHER] }],
+        ["never removes the key it adds", { root: [NEW] }, { users: "root", addKey: b64(NEW), removeKeys: b64(NEW) }, { root: [NEW] }],
+        [
+            "removes every key of a comma-separated list (the script's removeKeys)",
+            { root: [OLD, OTHER, NEW] },
+            { users: "root", addKey: "", removeKeys: `${b64(OLD)},${b64(NEW)}` },
+            { root: [OTHER] },
+        ],
         [
             "every listed user, separated by commas or spaces",
             { root: [], deploy: [OTHER] },
@@ -58,7 +64,7 @@ describe("authorizedKeysEffect", () => {
 
     test("an unknown user fails with its name in the output and changes no user", () => {
         const guest = guestWith({ root: [OLD] });
-        const result = effect(guest, { users: "root,ghost", addKey: b64(NEW), removeKey: b64(OLD) });
+        const result = effect(guest, { users: "root,ghost", addKey: b64(NEW), removeKeys: b64(OLD) });
         expect(result.exitCode).toBe(EXIT_UNKNOWN_USER);
         expect(result.output).toContain("no such user: ghost");
         expect(guest.snapshot()).toEqual({ root: [OLD] });

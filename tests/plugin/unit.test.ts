@@ -186,16 +186,24 @@ describe("schema.json", () => {
     };
     const resource = schema.resources["alicloud-keypair:ecs:KeyPairAttachment"];
     // Compile-time complete: adding a field to the types without listing it here does not compile.
-    const INPUTS = { keyPairName: true, instanceIds: true, region: true, restart: true, passwordOnUnbind: true } satisfies Record<
-        keyof KeyPairAttachmentInputs,
-        true
-    >;
+    const INPUTS = {
+        keyPairName: true,
+        instanceIds: true,
+        region: true,
+        restart: true,
+        passwordOnUnbind: true,
+        activation: true,
+        online: true,
+    } satisfies Record<keyof KeyPairAttachmentInputs, true>;
     const OUTPUTS = {
         keyPairName: true,
         instanceIds: true,
         region: true,
         restart: true,
         passwordOnUnbind: true,
+        activation: true,
+        online: true,
+        onlineActivatedInstanceIds: true,
         restartedInstanceIds: true,
         pendingRestartInstanceIds: true,
         passwordResetRequiredInstanceIds: true,
@@ -238,6 +246,12 @@ describe("Cancel", () => {
         rebootInstances: (_r, ids) => {
             rebooted.push([...ids]);
             return ok(ids);
+        },
+        cloudAssistant: {
+            agentStatus: () => Promise.reject(new Error("not used")),
+            publicKey: () => Promise.reject(new Error("not used")),
+            runCommand: () => Promise.reject(new Error("not used")),
+            invocationResults: () => Promise.reject(new Error("not used")),
         },
     };
 

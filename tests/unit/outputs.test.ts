@@ -21,6 +21,7 @@ function facts(...entries: [string, Partial<InstanceFacts>][]): Map<string, Inst
 }
 
 const NO_UNBIND: UnbindOutcome = { detached: [], failed: [], passwordSet: [], passwordFailures: [], restart: [], pending: [] };
+const NO_ONLINE: ConvergeRecord["online"] = { activated: [], pending: [], owed: [] };
 const failure = (instanceId: string, code = "InternalError") => ({ instanceId, code, message: "it failed" });
 
 /** A run that did nothing; each row overrides what happened. */
@@ -34,6 +35,7 @@ function record(overrides: Partial<ConvergeRecord> & { instanceIds: string[] }):
         unbound: NO_UNBIND,
         bind: { alreadyBound: [], replaced: {} },
         attached: { succeeded: [], failed: [] },
+        online: NO_ONLINE,
         bindRestart: { pending: [] },
         owedRetried: [],
         restarts: { restarted: [], failed: [], owed: [] },
@@ -46,12 +48,16 @@ function previous(fields: Partial<KeyPairAttachmentOutputs>): KeyPairAttachmentO
     return recordedOutputs({ keyPairName: "ops", instanceIds: [], ...fields });
 }
 
-type ConvergedFields = Omit<Required<KeyPairAttachmentOutputs>, "keyPairName" | "region" | "restart" | "passwordOnUnbind">;
+type ConvergedFields = Omit<
+    Required<KeyPairAttachmentOutputs>,
+    "keyPairName" | "region" | "restart" | "passwordOnUnbind" | "activation" | "online"
+>;
 
 /** Every field a row does not name must be empty. */
 const EMPTY: ConvergedFields = {
     instanceIds: [],
     restartedInstanceIds: [],
+    onlineActivatedInstanceIds: [],
     pendingRestartInstanceIds: [],
     passwordResetRequiredInstanceIds: [],
     passwordResetFailures: {},
@@ -266,6 +272,78 @@ test.each<[string, ConvergeRecord, Partial<ConvergedFields>]>([
         }),
         { leftoverKeyPairs: { "i-x": "ops" } },
     ],
+    // Online activation (issue 12).
+    [
+        "online: activated without a restart, the replaced key reported, nothing pending",
+        record({
+            instanceIds: ["i-a"],
+            facts: facts(["i-a", { keyPairName: "legacy" }]),
+            bind: { alreadyBound: [], replaced: { "i-a": "legacy" } },
+            attached: { succeeded: ["i-a"], failed: [] },
+            online: { ...NO_ONLINE, activated: ["i-a"] },
+        }),
+        { instanceIds: ["i-a"], onlineActivatedInstanceIds: ["i-a"], replacedKeyPairs: { "i-a": "legacy" } },
+    ],
+    [
+        "online: a fallback to a restart is listed as restarted only; a Stopped one is pending",
+        record({
+            instanceIds: ["i-a", "i-b", "i-s"],
+            facts: facts(["i-a", {}], ["i-b", {}], ["i-s", { status: "Stopped" }]),
+            attached: { succeeded: ["i-a", "i-b", "i-s"], failed: [] },
+            online: { ...NO_ONLINE, activated: ["i-a"] },
+            bindRestart: { pending: ["i-s"] },
+            restarts: { restarted: ["i-b"], failed: [], owed: [] },
+        }),
+        {
+            instanceIds: ["i-a", "i-b", "i-s"],
+            onlineActivatedInstanceIds: ["i-a"],
+            restartedInstanceIds: ["i-b"],
+            pendingRestartInstanceIds: ["i-s"],
+        },
+    ],
+    [
+        'online, fallback "fail": bound but pending, not owed (no restart is wanted)',
+        record({
+            instanceIds: ["i-a", "i-f"],
+            attached: { succeeded: ["i-a", "i-f"], failed: [] },
+            online: { activated: ["i-a"], pending: ["i-f"], owed: [] },
+        }),
+        { instanceIds: ["i-a", "i-f"], onlineActivatedInstanceIds: ["i-a"], pendingRestartInstanceIds: ["i-f"] },
+    ],
+    [
+        "online, cut off by a failed wave: bound, pending and owed (the next update restarts it)",
+        record({
+            instanceIds: ["i-a", "i-c"],
+            attached: { succeeded: ["i-a", "i-c"], failed: [] },
+            online: { activated: [], pending: ["i-c"], owed: ["i-c"] },
+            restarts: { restarted: ["i-a"], failed: [], owed: [] },
+        }),
+        {
+            instanceIds: ["i-a", "i-c"],
+            restartedInstanceIds: ["i-a"],
+            pendingRestartInstanceIds: ["i-c"],
+            restartOwedInstanceIds: ["i-c"],
+        },
+    ],
+    [
+        "online: an earlier pending flag is cleared by the fresh attach that activated the key",
+        record({
+            instanceIds: ["i-a"],
+            previous: previous({ instanceIds: ["i-a"], pendingRestartInstanceIds: ["i-a"], onlineActivatedInstanceIds: ["i-a"] }),
+            attached: { succeeded: ["i-a"], failed: [] },
+            online: { ...NO_ONLINE, activated: ["i-a"] },
+        }),
+        { instanceIds: ["i-a"], onlineActivatedInstanceIds: ["i-a"] },
+    ],
+    [
+        "online: the previous run's activations are not repeated by a run that changed nothing on them",
+        record({
+            instanceIds: ["i-a"],
+            previous: previous({ instanceIds: ["i-a"], onlineActivatedInstanceIds: ["i-a"] }),
+            bind: { alreadyBound: ["i-a"], replaced: {} },
+        }),
+        { instanceIds: ["i-a"] },
+    ],
 ])("%s", (_situation, run, expected) => {
     const outputs = convergedOutputs(run);
     expect(outputs).toEqual({ keyPairName: "ops", region: REGION, ...EMPTY, ...expected });
@@ -278,6 +356,11 @@ test("the inputs are carried into the outputs; undefined ones are left out (the 
     );
     expect(withSettings).toMatchObject({ restart, passwordOnUnbind: "Secret-1" });
     expect(Object.keys(convergedOutputs(record({ instanceIds: [] })))).not.toContain("restart");
+    const online = { users: ["root", "deploy"], fallback: "fail" as const };
+    expect(
+        convergedOutputs(record({ instanceIds: [], desired: { keyPairName: "ops", instanceIds: [], activation: "online", online } })),
+    ).toMatchObject({ activation: "online", online });
+    expect(Object.keys(convergedOutputs(record({ instanceIds: [] })))).not.toContain("activation");
 });
 
 describe("refreshedOutputs (read)", () => {

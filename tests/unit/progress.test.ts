@@ -156,6 +156,7 @@ function rebootingGateway(clock: Clock, rebootMs: number): EcsGateway & { reboot
         attachKeyPair: unused,
         detachKeyPair: unused,
         setInstancePasswords: unused,
+        cloudAssistant: { agentStatus: unused, publicKey: unused, runCommand: unused, invocationResults: unused },
     };
 }
 
