@@ -10,9 +10,9 @@ export interface ConfigSource {
 }
 
 export type CredentialSource =
-    | { kind: "static"; accessKeyId: string; accessKeySecret: string; securityToken?: string; origin: string }
-    | { kind: "profile"; profile: string; origin: string }
-    | { kind: "default-chain"; origin: string };
+    | { kind: "static"; accessKeyId: string; accessKeySecret: string; securityToken?: string }
+    | { kind: "profile"; profile: string }
+    | { kind: "default-chain" };
 
 export interface EndpointSettings {
     /** Host (and port) the SDK sends requests to and signs. */
@@ -34,29 +34,20 @@ function firstSet(...values: (string | undefined)[]): string | undefined {
 }
 
 function resolveCredentials(config: ConfigSource, env: NodeJS.ProcessEnv): CredentialSource {
-    const candidates: [string, string | undefined, string | undefined, string | undefined][] = [
-        [
-            "stack config alicloud:accessKey",
-            config.get("alicloud:accessKey"),
-            config.get("alicloud:secretKey"),
-            config.get("alicloud:securityToken"),
-        ],
-        [
-            "ALIBABA_CLOUD_ACCESS_KEY_ID",
-            env.ALIBABA_CLOUD_ACCESS_KEY_ID,
-            env.ALIBABA_CLOUD_ACCESS_KEY_SECRET,
-            env.ALIBABA_CLOUD_SECURITY_TOKEN,
-        ],
-        ["ALICLOUD_ACCESS_KEY", env.ALICLOUD_ACCESS_KEY, env.ALICLOUD_SECRET_KEY, env.ALICLOUD_SECURITY_TOKEN],
+    // In order of precedence: stack config, then the two environment variable families.
+    const candidates: [string | undefined, string | undefined, string | undefined][] = [
+        [config.get("alicloud:accessKey"), config.get("alicloud:secretKey"), config.get("alicloud:securityToken")],
+        [env.ALIBABA_CLOUD_ACCESS_KEY_ID, env.ALIBABA_CLOUD_ACCESS_KEY_SECRET, env.ALIBABA_CLOUD_SECURITY_TOKEN],
+        [env.ALICLOUD_ACCESS_KEY, env.ALICLOUD_SECRET_KEY, env.ALICLOUD_SECURITY_TOKEN],
     ];
-    for (const [origin, accessKeyId, accessKeySecret, securityToken] of candidates) {
+    for (const [accessKeyId, accessKeySecret, securityToken] of candidates) {
         if (accessKeyId && accessKeySecret) {
-            return { kind: "static", accessKeyId, accessKeySecret, securityToken: securityToken || undefined, origin };
+            return { kind: "static", accessKeyId, accessKeySecret, securityToken: securityToken || undefined };
         }
     }
     const profile = config.get("alicloud:profile");
-    if (profile) return { kind: "profile", profile, origin: "stack config alicloud:profile" };
-    return { kind: "default-chain", origin: "the @alicloud/credentials default chain" };
+    if (profile) return { kind: "profile", profile };
+    return { kind: "default-chain" };
 }
 
 /**

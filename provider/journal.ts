@@ -13,7 +13,7 @@
  * that cannot be read or written never fails an operation — it only loses this protection, which is
  * said in the provider's output.
  */
-import { createHash, randomBytes } from "crypto";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -67,6 +67,8 @@ export class FileRestartJournal implements RestartJournal {
     private readonly pid: number;
     private readonly isAlive: (pid: number) => boolean;
     private readonly reads = new Map<string, Promise<JournalFile | undefined>>();
+    /** Names this process's temporary files apart (with the pid: no two writers share a name). */
+    private writes = 0;
 
     constructor(
         private readonly dir: string,
@@ -148,7 +150,7 @@ export class FileRestartJournal implements RestartJournal {
             return;
         }
         await fs.promises.mkdir(this.dir, { recursive: true });
-        const temp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
+        const temp = `${file}.${this.pid}-${++this.writes}.tmp`;
         await fs.promises.writeFile(temp, JSON.stringify(content));
         await fs.promises.rename(temp, file);
     }

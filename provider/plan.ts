@@ -85,12 +85,12 @@ export function planBind(
 }
 
 export interface UnbindPlan {
-    /** Key pair → the instances that still hold it: DetachKeyPair targets. */
+    /**
+     * Key pair → the instances that still hold it: DetachKeyPair targets. Instances that hold
+     * another key are never touched (unbinding them would remove someone else's key); those that
+     * hold no key, or no longer exist, need nothing.
+     */
     detach: Record<string, string[]>;
-    /** Instances that now hold another key: never touched (unbinding them would remove someone else's key). */
-    holdingOtherKey: string[];
-    /** Instances that hold no key, or no longer exist: nothing to do. */
-    alreadyUnbound: string[];
 }
 
 /** What unbinding this resource's keys (`ownKeyPairNames`) from `instanceIds` changes. */
@@ -99,12 +99,10 @@ export function planUnbind(
     instanceIds: readonly string[],
     facts: ReadonlyMap<string, InstanceFacts>,
 ): UnbindPlan {
-    const plan: UnbindPlan = { detach: {}, holdingOtherKey: [], alreadyUnbound: [] };
+    const plan: UnbindPlan = { detach: {} };
     for (const instanceId of instanceIds) {
         const current = facts.get(instanceId)?.keyPairName;
         if (current && ownKeyPairNames.has(current)) (plan.detach[current] ??= []).push(instanceId);
-        else if (current) plan.holdingOtherKey.push(instanceId);
-        else plan.alreadyUnbound.push(instanceId);
     }
     return plan;
 }

@@ -118,19 +118,18 @@ export interface RestartOutcome {
     restarted: string[];
     /** Rebooted but refused, or not Running again within the timeout. */
     failed: InstanceFailure[];
-    /** Never rebooted because an earlier rolling wave failed: their change waits for a restart. */
-    skipped: string[];
     /**
-     * Not rebooted at all: the reboot was refused, or skipped. Only these are owed a restart later;
-     * an instance that was rebooted but not seen Running again is not rebooted a second time.
+     * Never rebooted: the reboot was refused, or an earlier rolling wave failed and cut it off. Only
+     * these are owed a restart later; an instance that was rebooted but not seen Running again is not
+     * rebooted a second time.
      */
-    notRebooted: string[];
+    owed: string[];
 }
 
 /**
  * Reboots the instances wave by wave and waits for each wave to be Running again. A rolling restart
  * stops at the first wave that does not come back, so a bad change never takes down more than one
- * wave; the instances it did not reach are returned as skipped.
+ * wave; the instances it did not reach are returned as owed.
  */
 export async function restartInstances(
     gateway: EcsGateway,
@@ -140,13 +139,13 @@ export async function restartInstances(
     clock: Clock,
     history: RestartHistory = new RestartHistory(),
 ): Promise<RestartOutcome> {
-    const outcome: RestartOutcome = { restarted: [], failed: [], skipped: [], notRebooted: [] };
+    const outcome: RestartOutcome = { restarted: [], failed: [], owed: [] };
     const waves = options.batchSize > 0 ? chunk(instanceIds, options.batchSize) : [[...instanceIds]];
     for (const [index, wave] of waves.entries()) {
         if (wave.length === 0) continue;
         const rebooted = await gateway.rebootInstances(region, wave, options.force);
         outcome.failed.push(...rebooted.failed);
-        outcome.notRebooted.push(...rebooted.failed.map((f) => f.instanceId));
+        outcome.owed.push(...rebooted.failed.map((f) => f.instanceId));
         const rebootedAt = clock.now();
         const firstPollAfterMs = history.firstPollAfterMs(options.pollIntervalSeconds * 1000);
         const { facts, unfinished, error } = await waitFor(
@@ -175,8 +174,7 @@ export async function restartInstances(
             );
         }
         if (outcome.failed.length && index < waves.length - 1) {
-            outcome.skipped.push(...waves.slice(index + 1).flat());
-            outcome.notRebooted.push(...waves.slice(index + 1).flat());
+            outcome.owed.push(...waves.slice(index + 1).flat());
             break;
         }
     }

@@ -5,6 +5,7 @@
  * passed and the action's rate limit has a slot. While a throttled action waits for its slot, more
  * items join the batch, so calls get fuller exactly when calls are scarce.
  */
+import type { Clock } from "../clock";
 
 export type Settled<R> = { ok: true; value: R | undefined } | { ok: false; error: unknown };
 
@@ -16,6 +17,8 @@ export interface CoalescerOptions {
     concurrency: number;
     /** Resolves when the key's action may send again (the rate limiter's slot). */
     ready: (key: string) => Promise<void>;
+    /** Waits out the window. */
+    clock: Pick<Clock, "sleep">;
 }
 
 interface Waiter<I, R> {
@@ -60,7 +63,7 @@ export class Coalescer<I, R> {
 
     private async drain(key: string, queue: Queue<I, R>): Promise<void> {
         queue.draining = true;
-        await new Promise((resolve) => setTimeout(resolve, this.options.windowMs));
+        await this.options.clock.sleep(this.options.windowMs);
         const inFlight = new Set<Promise<void>>();
         while (queue.pending.length) {
             if (inFlight.size >= this.options.concurrency) await Promise.race(inFlight);

@@ -7,9 +7,9 @@ import Credential, { CLIProfileCredentialsProvider } from "@alicloud/credentials
 import EcsClient, * as ecs from "@alicloud/ecs20140526";
 import { $OpenApiUtil } from "@alicloud/openapi-core";
 import * as dara from "@darabonba/typescript";
+import { Clock, realClock } from "../clock";
 import { ProviderSettings } from "../config";
 import { describeIds } from "../messages";
-import { chunk } from "../plan";
 import { InstanceFacts, InstanceFailure } from "./instance";
 import { Coalescer, Settled } from "./coalesce";
 import { RateLimiters } from "./rate-limiter";
@@ -27,7 +27,7 @@ export const READ_TIMEOUT_MS = 30_000;
 /** Batches of one action sent at once: enough to hide latency, few enough not to trip throttling. */
 const BATCH_CONCURRENCY = 4;
 /** How long a request waits for concurrent resources' requests to join its call, in milliseconds. */
-const COALESCE_WINDOW_MS = 2;
+export const COALESCE_WINDOW_MS = 2;
 /** How often instances are looked at while deciding whether a timed-out reboot happened, in milliseconds. */
 const REBOOT_WATCH_POLL_MS = 1_000;
 /** How long a key pair seen to exist is believed, in milliseconds. */
@@ -123,22 +123,45 @@ export interface CallTimeouts {
     readTimeoutMs: number;
 }
 
+export interface GatewayOptions {
+    /** Default: DEFAULT_RETRY_OPTIONS. */
+    retry?: RetryOptions;
+    /** Default: CONNECT_TIMEOUT_MS and READ_TIMEOUT_MS. */
+    timeouts?: CallTimeouts;
+    /** Drives the coalescing window, the rate limits, the reboot watch and the key pair cache. Default: realClock. */
+    clock?: Clock;
+    /** Default: COALESCE_WINDOW_MS. */
+    coalesceWindowMs?: number;
+}
+
+/** A key pair lookup, shared while in flight and believed until `expiresAt` once it said "exists". */
+interface KeyPairLookup {
+    exists: Promise<boolean>;
+    expiresAt: number;
+}
+
 export class SdkEcsGateway implements EcsGateway {
     private readonly clients = new Map<string, EcsClient>();
     private readonly runtime: dara.RuntimeOptions;
+    private readonly retry: RetryOptions;
     private readonly timeouts: CallTimeouts;
-    private readonly limiters = new RateLimiters();
-    private readonly keyPairLookups = new Map<string, Promise<boolean>>();
+    private readonly clock: Clock;
+    private readonly limiters: RateLimiters;
+    private readonly keyPairLookups = new Map<string, KeyPairLookup>();
     private readonly describeCoalescer: Coalescer<string, InstanceFacts>;
     private readonly keyPairCoalescer: Coalescer<string, BatchOutcome>;
     private readonly rebootCoalescer: Coalescer<string, BatchOutcome>;
 
     constructor(
         private readonly settings: ProviderSettings,
-        private readonly retry: RetryOptions = DEFAULT_RETRY_OPTIONS,
-        timeouts: CallTimeouts = { connectTimeoutMs: CONNECT_TIMEOUT_MS, readTimeoutMs: READ_TIMEOUT_MS },
+        options: GatewayOptions = {},
     ) {
+        const timeouts = options.timeouts ?? { connectTimeoutMs: CONNECT_TIMEOUT_MS, readTimeoutMs: READ_TIMEOUT_MS };
+        this.retry = options.retry ?? DEFAULT_RETRY_OPTIONS;
         this.timeouts = timeouts;
+        this.clock = options.clock ?? realClock;
+        this.limiters = new RateLimiters(this.clock);
+        const windowMs = options.coalesceWindowMs ?? COALESCE_WINDOW_MS;
         this.runtime = new dara.RuntimeOptions({
             autoretry: false,
             connectTimeout: timeouts.connectTimeoutMs,
@@ -152,9 +175,10 @@ export class SdkEcsGateway implements EcsGateway {
             new Coalescer<string, R>(
                 {
                     maxBatch,
-                    windowMs: COALESCE_WINDOW_MS,
+                    windowMs,
                     concurrency: BATCH_CONCURRENCY,
                     ready: (key) => this.limiters.for(action(key)).ready(),
+                    clock: this.clock,
                 },
                 send,
             );
@@ -262,14 +286,16 @@ export class SdkEcsGateway implements EcsGateway {
      */
     keyPairExists(region: string, keyPairName: string, options: { fresh?: boolean } = {}): Promise<boolean> {
         const key = JSON.stringify([region, keyPairName]);
-        let lookup = options.fresh ? undefined : this.keyPairLookups.get(key);
-        if (!lookup) {
-            lookup = this.describeKeyPair(region, keyPairName);
-            this.keyPairLookups.set(key, lookup);
-            const forget = () => this.keyPairLookups.delete(key);
-            lookup.then((exists) => (exists ? setTimeout(forget, KEY_PAIR_EXISTS_TTL_MS).unref() : forget()), forget);
-        }
-        return lookup;
+        const known = this.keyPairLookups.get(key);
+        if (known && !options.fresh && this.clock.now() < known.expiresAt) return known.exists;
+        const lookup: KeyPairLookup = { exists: this.describeKeyPair(region, keyPairName), expiresAt: Infinity };
+        this.keyPairLookups.set(key, lookup);
+        // Only "exists" is believed for a while; "missing" and errors are asked again next time.
+        const forget = () => {
+            if (this.keyPairLookups.get(key) === lookup) this.keyPairLookups.delete(key);
+        };
+        lookup.exists.then((exists) => (exists ? (lookup.expiresAt = this.clock.now() + KEY_PAIR_EXISTS_TTL_MS) : forget()), forget);
+        return lookup.exists;
     }
 
     private async describeKeyPair(region: string, keyPairName: string): Promise<boolean> {
@@ -389,14 +415,14 @@ export class SdkEcsGateway implements EcsGateway {
                 {
                     beforeRetry: async (error) => {
                         if (!isNetworkError(error)) return "retry";
-                        const watchUntil = Date.now() + (isTimeout(error) ? this.timeouts.readTimeoutMs : 0);
+                        const watchUntil = this.clock.now() + (isTimeout(error) ? this.timeouts.readTimeoutMs : 0);
                         for (;;) {
                             const facts = await this.describeBatch(region, pending);
                             for (const id of pending) if (facts.get(id)?.status !== "Running") outcomes.set(id, "ok");
                             pending = pending.filter((id) => !outcomes.has(id));
-                            if (pending.length === 0 || Date.now() >= watchUntil) break;
-                            await this.retry.sleep(
-                                Math.min(REBOOT_WATCH_POLL_MS, this.timeouts.readTimeoutMs / 10, watchUntil - Date.now()),
+                            if (pending.length === 0 || this.clock.now() >= watchUntil) break;
+                            await this.clock.sleep(
+                                Math.min(REBOOT_WATCH_POLL_MS, this.timeouts.readTimeoutMs / 10, watchUntil - this.clock.now()),
                             );
                         }
                         return pending.length ? "retry" : "stop";

@@ -3,7 +3,7 @@
  * (capped full jitter) are separate, as in @smithy/util-retry. Randomness and sleeping are injected
  * so that tests are deterministic and never sleep.
  */
-import { realClock } from "../clock";
+import { Clock, Random, realClock, realRandom } from "../clock";
 
 export type ErrorKind = "throttling" | "transient" | "fatal";
 
@@ -113,8 +113,10 @@ export interface RetryOptions {
     /** Cap of one backoff delay, in milliseconds. */
     maxDelayMs: number;
     budget: RetryBudget;
-    random: () => number;
-    sleep: (ms: number) => Promise<void>;
+    /** Jitter of the backoff. */
+    random: Random;
+    /** Sleeps the backoff. */
+    clock: Clock;
 }
 
 /** One budget per provider process: module state is shared by every resource the process serves. */
@@ -126,15 +128,15 @@ export const DEFAULT_RETRY_OPTIONS: RetryOptions = {
     throttlingBaseDelayMs: 1000,
     maxDelayMs: 20_000,
     budget: sharedRetryBudget,
-    random: Math.random,
-    sleep: realClock.sleep,
+    random: realRandom,
+    clock: realClock,
 };
 
 /** Full jitter: a uniform delay between 0 and the capped exponential bound. */
 export function backoffDelayMs(kind: ErrorKind, attempt: number, options: RetryOptions): number {
     const base = kind === "throttling" ? options.throttlingBaseDelayMs : options.baseDelayMs;
     const bound = Math.min(options.maxDelayMs, base * 2 ** (attempt - 1));
-    return Math.floor(options.random() * bound);
+    return Math.floor(options.random.fraction() * bound);
 }
 
 export interface RetryHooks {
@@ -165,7 +167,7 @@ export async function withRetries<T>(
             if (cost === undefined) throw error;
             spent += cost;
             if (hooks.beforeRetry && (await hooks.beforeRetry(error, kind, attempt)) === "stop") throw error;
-            await options.sleep(backoffDelayMs(kind, attempt, options));
+            await options.clock.sleep(backoffDelayMs(kind, attempt, options));
         }
     }
 }

@@ -1,7 +1,4 @@
 /** create: validate every instance first, bind in batches, restart what was Running, flag the rest. */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import { FileRestartJournal } from "../../provider/journal";
 import { PartialBindingError } from "../../provider/lifecycle";
 import { FAST_RESTART, Fixture, inputs, linuxInstances, mutatingCalls, startFixture } from "./fixture";
@@ -193,13 +190,8 @@ describe("create", () => {
 
     test("a run that died between AttachKeyPair and the reboots is finished by the next create (the state lost it)", async () => {
         // (pid 5000000 is above Linux's pid_max: the process that wrote the note is certainly gone)
-        const journalDir = fs.mkdtempSync(path.join(os.tmpdir(), "kpa-journal-"));
-        f = await startFixture(
-            { keyPairs: [{ name: "ops" }], instances: [{ id: "i-a" }, { id: "i-b" }, { id: "i-s", status: "Stopped" }] },
-            {},
-            {},
-            journalDir,
-        );
+        f = await startFixture({ keyPairs: [{ name: "ops" }], instances: [{ id: "i-a" }, { id: "i-b" }, { id: "i-s", status: "Stopped" }] });
+        const journalDir = f.journalDir;
         // What the dead run left: the write-ahead note, then the binding; no reboot, nothing in the state.
         await new FileRestartJournal(journalDir, undefined, { pid: 5_000_000 }).note("cn-hangzhou", "ops", ["i-a", "i-b"]);
         for (const id of ["i-a", "i-b", "i-s"]) f.emulator.model.attachKeyPair(id, "ops");
@@ -218,7 +210,7 @@ describe("create", () => {
     });
 
     test("a restart that does not finish in time is a partial failure naming the instance", async () => {
-        f = await startFixture({ keyPairs: [{ name: "ops" }], instances: [{ id: "i-slow" }] }, { timeScale: 1 });
+        f = await startFixture({ keyPairs: [{ name: "ops" }], instances: [{ id: "i-slow" }] }, { emulator: { timeScale: 1 } });
         const error = await f.hooks
             .create(inputs("ops", ["i-slow"], { restart: { timeoutSeconds: 0.3, pollIntervalSeconds: 0.05 } }))
             .catch((e) => e);

@@ -1,14 +1,20 @@
-/** A lifecycle wired to a real emulator over HTTP through the official SDK, for integration tests. */
-import { DEFAULT_ACCESS_KEY, Emulator, EmulatorOptions, Seed, SeedInstance, startEmulator } from "../../emulator";
-import { resolveSettings } from "../../provider/config";
-import { SdkEcsGateway } from "../../provider/ecs/gateway";
-import { DEFAULT_RETRY_OPTIONS, RetryBudget } from "../../provider/ecs/retry";
-import { KeyPairAttachmentHooks, createLifecycle } from "../../provider/lifecycle";
+/**
+ * The one wiring of the lifecycle for tests: the real SDK over HTTP to an in-process emulator (or
+ * to any endpoint), with the settings, retry options, call timeouts, clock and journal a test
+ * chooses. Used by the integration and reliability tests; everything it creates is removed by
+ * `close()` (the emulator, and the journal's temporary directory).
+ */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+
+import { DEFAULT_ACCESS_KEY, Emulator, EmulatorOptions, Seed, SeedInstance, startEmulator } from "../../emulator";
+import { Clock, realClock, realRandom } from "../../provider/clock";
+import { ConfigSource, ProviderSettings, resolveSettings } from "../../provider/config";
+import { CallTimeouts, SdkEcsGateway } from "../../provider/ecs/gateway";
+import { DEFAULT_RETRY_OPTIONS, RetryBudget, RetryOptions } from "../../provider/ecs/retry";
 import { FileRestartJournal } from "../../provider/journal";
-import { realClock } from "../../provider/clock";
+import { KeyPairAttachmentHooks, createLifecycle } from "../../provider/lifecycle";
 import { RestartHistory } from "../../provider/restart";
 
 export const REGION = "cn-hangzhou";
@@ -16,50 +22,96 @@ export const REGION = "cn-hangzhou";
 export const TIME_SCALE = 0.01;
 export const FAST_RESTART = { pollIntervalSeconds: 0.02, timeoutSeconds: 10 };
 
-export interface Fixture {
-    emulator: Emulator;
-    hooks: KeyPairAttachmentHooks;
-    logs: string[];
-    close(): Promise<void>;
-}
-
 export function linuxInstances(count: number, prefix = "i-run", extra: Partial<SeedInstance> = {}): SeedInstance[] {
     return Array.from({ length: count }, (_, i) => ({ id: `${prefix}${String(i).padStart(4, "0")}`, ...extra }));
 }
 
-export async function startFixture(
-    seed: Seed,
-    options: EmulatorOptions = {},
-    config: Record<string, string> = {},
-    journalDir?: string,
-): Promise<Fixture> {
-    const emulator = await startEmulator({ timeScale: TIME_SCALE, ...options, seed });
-    const settings = resolveSettings(
-        {
-            get: (key) =>
-                ({
-                    "alicloud:region": REGION,
-                    "alicloud:accessKey": DEFAULT_ACCESS_KEY.accessKeyId,
-                    "alicloud:secretKey": DEFAULT_ACCESS_KEY.accessKeySecret,
-                    ...config,
-                })[key],
-        },
-        { ALIBABA_CLOUD_ECS_ENDPOINT: emulator.url },
-    );
-    // Real retries, but quick: tests must not wait seconds for a backoff.
-    const retry = { ...DEFAULT_RETRY_OPTIONS, baseDelayMs: 10, throttlingBaseDelayMs: 20, maxDelayMs: 100, budget: new RetryBudget() };
-    const gateway = new SdkEcsGateway(settings, retry);
+/** Real retries with the production attempt cap, but millisecond backoffs: tests must not wait seconds for one. */
+export function quickRetry(overrides: Partial<RetryOptions> = {}): RetryOptions {
+    return {
+        ...DEFAULT_RETRY_OPTIONS,
+        baseDelayMs: 10,
+        throttlingBaseDelayMs: 20,
+        maxDelayMs: 100,
+        budget: new RetryBudget(),
+        ...overrides,
+    };
+}
+
+/** Provider settings for an endpoint, resolved as the provider resolves them (config.ts). */
+export function settingsFor(url: string, config?: Record<string, string>, env: NodeJS.ProcessEnv = {}): ProviderSettings {
+    const values = config ?? {
+        "alicloud:region": REGION,
+        "alicloud:accessKey": DEFAULT_ACCESS_KEY.accessKeyId,
+        "alicloud:secretKey": DEFAULT_ACCESS_KEY.accessKeySecret,
+    };
+    const source: ConfigSource = { get: (key) => values[key] };
+    return resolveSettings(source, { ...env, ALIBABA_CLOUD_ECS_ENDPOINT: url });
+}
+
+export interface WiringOptions {
+    retry?: Partial<RetryOptions>;
+    /** Default: the production connect and read timeouts. */
+    timeouts?: CallTimeouts;
+    /** The provider's clock (restart waits, backoffs, coalescing, rate limits). Default: realClock. */
+    clock?: Clock;
+    /** Default: the production window. */
+    coalesceWindowMs?: number;
+}
+
+export interface Wiring {
+    hooks: KeyPairAttachmentHooks;
+    settings: ProviderSettings;
+    /** Every line the lifecycle (and its journal) logged. */
+    logs: string[];
+    /** The restart journal's directory: a test may write what a dead run left there. */
+    journalDir: string;
+    /** Removes the journal directory. */
+    dispose(): Promise<void>;
+}
+
+/** A lifecycle wired to `settings` as the provider process wires it, but with a private journal. */
+export function wireLifecycle(settings: ProviderSettings, options: WiringOptions = {}): Wiring {
+    const clock = options.clock ?? realClock;
+    const gateway = new SdkEcsGateway(settings, {
+        retry: quickRetry({ clock, ...options.retry }),
+        timeouts: options.timeouts,
+        clock,
+        coalesceWindowMs: options.coalesceWindowMs,
+    });
     const logs: string[] = [];
-    const journal = new FileRestartJournal(journalDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "kpa-journal-")), (line) => logs.push(line));
-    const hooks = createLifecycle(() => ({
-        settings,
-        gateway,
-        clock: realClock,
-        restartHistory: new RestartHistory(),
-        journal,
-        log: (line) => logs.push(line),
-    }));
-    return { emulator, hooks, logs, close: () => emulator.close() };
+    const log = (line: string) => void logs.push(line);
+    const journalDir = fs.mkdtempSync(path.join(os.tmpdir(), "kpa-journal-"));
+    const journal = new FileRestartJournal(journalDir, log);
+    const restartHistory = new RestartHistory();
+    const hooks = createLifecycle(() => ({ settings, gateway, clock, random: realRandom, restartHistory, journal, log }));
+    return { hooks, settings, logs, journalDir, dispose: () => fs.promises.rm(journalDir, { recursive: true, force: true }) };
+}
+
+export interface FixtureOptions extends WiringOptions {
+    emulator?: EmulatorOptions;
+    /** Stack configuration; default: region and the emulator's default access key. */
+    config?: Record<string, string>;
+    /** Environment given to resolveSettings (the endpoint is always added). */
+    env?: NodeJS.ProcessEnv;
+}
+
+export interface Fixture extends Omit<Wiring, "dispose"> {
+    emulator: Emulator;
+    close(): Promise<void>;
+}
+
+export async function startFixture(seed: Seed, options: FixtureOptions = {}): Promise<Fixture> {
+    const emulator = await startEmulator({ timeScale: TIME_SCALE, ...options.emulator, seed });
+    const { dispose, ...wiring } = wireLifecycle(settingsFor(emulator.url, options.config, options.env), options);
+    return {
+        ...wiring,
+        emulator,
+        close: async () => {
+            await emulator.close();
+            await dispose();
+        },
+    };
 }
 
 /** The props the engine hands to create: the inputs plus the serialized provider. */
@@ -69,4 +121,26 @@ export function inputs(keyPairName: string, instanceIds: string[], extra: Record
 
 export function mutatingCalls(emulator: Emulator): string[] {
     return emulator.calls.map((c) => c.action).filter((a) => !a.startsWith("Describe"));
+}
+
+/** Resolves once `condition` holds (polled every 2 ms); fails with `what` after a generous deadline. */
+export async function eventually(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+}
+
+/** Resolves once the emulator has received a call matching `predicate`. */
+export function callSeen(emulator: Emulator, predicate: (call: Emulator["calls"][number]) => boolean, timeoutMs = 10_000): Promise<void> {
+    return eventually(() => emulator.calls.some(predicate), "the expected call came", timeoutMs);
+}
+
+/**
+ * Resolves once the emulator has answered every request it received (a late request the client
+ * gave up on included): only then does its state show everything the provider's calls did.
+ */
+export function allCallsAnswered(emulator: Emulator, timeoutMs = 10_000): Promise<void> {
+    return eventually(() => emulator.calls.every((c) => c.status !== 0), "every request the emulator received was answered", timeoutMs);
 }

@@ -5,7 +5,7 @@
  */
 import type { FaultRule } from "../../emulator";
 import { PartialBindingError } from "../../provider/lifecycle";
-import { FAST_RESTART, Rig, expectStateMatches, inputs, settle, snapshot, startRig } from "./harness";
+import { Rig, expectStateMatches, inputs, settle, snapshot, startRig } from "./harness";
 
 const ACTIONS = ["DescribeInstances", "DescribeKeyPairs", "AttachKeyPair", "DetachKeyPair", "RebootInstances"] as const;
 

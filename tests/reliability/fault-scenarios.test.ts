@@ -2,6 +2,7 @@
  * Faults that need a scenario rather than a burst: the world changing mid-operation, restarts that
  * never finish, answers slower than the client timeout, a reboot whose answer was lost.
  */
+import { realRandom } from "../../provider/clock";
 import { PartialBindingError } from "../../provider/lifecycle";
 import { expectStateMatches, callSeen, inputs, settle, snapshot, startRig } from "./harness";
 
@@ -163,7 +164,7 @@ describe("answers slower than the client's read timeout (300 ms here; 30 s in pr
 // PROVIDER BUG (reported): see tests/reliability/README.md, "reboot resent after a lost answer".
 test("a reboot whose answer was lost after the reboot already finished is not sent again", async () => {
     // Reboot 80 ms; first retry backoff = random 0.99 × 200 ms ≈ 198 ms.
-    const rig = await startRig(TWO, { retry: { baseDelayMs: 200, maxDelayMs: 1000, random: () => 0.99 } });
+    const rig = await startRig(TWO, { retry: { baseDelayMs: 200, maxDelayMs: 1000, random: { fraction: () => 0.99, hex: realRandom.hex } } });
     try {
         rig.emulator.faults.add({ action: "RebootInstances", resetMidResponse: true });
         const before = snapshot(rig.emulator);

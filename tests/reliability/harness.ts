@@ -1,78 +1,30 @@
 /**
- * Shared by the reliability tests: a lifecycle wired to an in-process emulator through the real SDK
- * (with the settings, retry options and call timeouts a test chooses), and the one assertion every
- * fault case ends with — the emulator holds exactly what the hook returned, or what its
+ * Shared by the reliability tests: the one test fixture (a lifecycle wired to an in-process emulator
+ * through the real SDK, tests/integration/fixture.ts) under its reliability name, and the one
+ * assertion every fault case ends with — the emulator holds exactly what the hook returned, or what its
  * PartialBindingError carried.
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import { Emulator, InstanceView, Seed } from "../../emulator";
+import { PartialBindingError } from "../../provider/lifecycle";
+import { Fixture, FixtureOptions, startFixture } from "../integration/fixture";
 
-import { DEFAULT_ACCESS_KEY, Emulator, EmulatorOptions, InstanceView, Seed, startEmulator } from "../../emulator";
-import { ConfigSource, ProviderSettings, resolveSettings } from "../../provider/config";
-import { CONNECT_TIMEOUT_MS, READ_TIMEOUT_MS, SdkEcsGateway } from "../../provider/ecs/gateway";
-import { DEFAULT_RETRY_OPTIONS, RetryBudget, RetryOptions } from "../../provider/ecs/retry";
-import { FileRestartJournal } from "../../provider/journal";
-import { KeyPairAttachmentHooks, PartialBindingError, createLifecycle } from "../../provider/lifecycle";
-import { realClock } from "../../provider/clock";
-import { RestartHistory } from "../../provider/restart";
-import { REGION, TIME_SCALE } from "../integration/fixture";
+export {
+    FAST_RESTART,
+    REGION,
+    allCallsAnswered,
+    callSeen,
+    eventually,
+    inputs,
+    linuxInstances,
+    quickRetry,
+    settingsFor,
+    wireLifecycle,
+} from "../integration/fixture";
 
-export { FAST_RESTART, REGION, inputs, linuxInstances } from "../integration/fixture";
-
-/** Real retries with the production attempt cap, but millisecond backoffs. */
-export function quickRetry(overrides: Partial<RetryOptions> = {}): RetryOptions {
-    return {
-        ...DEFAULT_RETRY_OPTIONS,
-        baseDelayMs: 10,
-        throttlingBaseDelayMs: 20,
-        maxDelayMs: 100,
-        budget: new RetryBudget(),
-        ...overrides,
-    };
-}
-
-export interface RigOptions {
-    emulator?: EmulatorOptions;
-    /** Stack configuration; default: region and the emulator's default access key. */
-    config?: Record<string, string>;
-    /** Environment given to resolveSettings (the endpoint is always added). */
-    env?: NodeJS.ProcessEnv;
-    retry?: Partial<RetryOptions>;
-    timeouts?: { connectTimeoutMs: number; readTimeoutMs: number };
-}
-
-export interface Rig {
-    emulator: Emulator;
-    hooks: KeyPairAttachmentHooks;
-    settings: ProviderSettings;
-    /** Every line the lifecycle logged. */
-    logs: string[];
-    close(): Promise<void>;
-}
-
-/** Provider settings for an endpoint, resolved as the provider resolves them (config.ts). */
-export function settingsFor(url: string, config?: Record<string, string>, env: NodeJS.ProcessEnv = {}): ProviderSettings {
-    const values = config ?? {
-        "alicloud:region": REGION,
-        "alicloud:accessKey": DEFAULT_ACCESS_KEY.accessKeyId,
-        "alicloud:secretKey": DEFAULT_ACCESS_KEY.accessKeySecret,
-    };
-    const source: ConfigSource = { get: (key) => values[key] };
-    return resolveSettings(source, { ...env, ALIBABA_CLOUD_ECS_ENDPOINT: url });
-}
-
-export async function startRig(seed: Seed, options: RigOptions = {}): Promise<Rig> {
-    const emulator = await startEmulator({ timeScale: TIME_SCALE, ...options.emulator, seed });
-    const settings = settingsFor(emulator.url, options.config, options.env);
-    const timeouts = options.timeouts ?? { connectTimeoutMs: CONNECT_TIMEOUT_MS, readTimeoutMs: READ_TIMEOUT_MS };
-    const gateway = new SdkEcsGateway(settings, quickRetry(options.retry), timeouts);
-    const logs: string[] = [];
-    const restartHistory = new RestartHistory();
-    const journal = new FileRestartJournal(fs.mkdtempSync(path.join(os.tmpdir(), "kpa-journal-")));
-    const hooks = createLifecycle(() => ({ settings, gateway, clock: realClock, restartHistory, journal, log: (line) => logs.push(line) }));
-    return { emulator, hooks, settings, logs, close: () => emulator.close() };
-}
+/** The reliability tests' name for the one test fixture (tests/integration/fixture.ts). */
+export type Rig = Fixture;
+export type RigOptions = FixtureOptions;
+export const startRig: (seed: Seed, options?: RigOptions) => Promise<Rig> = startFixture;
 
 export type Snapshot = Map<string, InstanceView>;
 
@@ -147,19 +99,6 @@ export function expectStateMatches(emulator: Emulator, before: Snapshot, result:
     for (const id of outs?.pendingRestartInstanceIds ?? [])
         check(bound.has(id) && !restarted.has(id), `${id} pending but not bound, or restarted`);
     expect(problems).toEqual([]);
-}
-
-/** Resolves once the emulator has received a call matching `predicate` (polls every 2 ms). */
-export async function callSeen(
-    emulator: Emulator,
-    predicate: (call: Emulator["calls"][number]) => boolean,
-    timeoutMs = 10_000,
-): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!emulator.calls.some(predicate)) {
-        if (Date.now() > deadline) throw new Error("the expected call never came");
-        await new Promise((resolve) => setTimeout(resolve, 2));
-    }
 }
 
 /** The calls of one action that the emulator refused or never answered. */

@@ -4,7 +4,8 @@ import { AdaptiveRateLimiter, MIN_RATE_PER_SECOND } from "../../provider/ecs/rat
 function recordingCoalescer(maxBatch = 3, fail?: (items: string[]) => boolean) {
     const batches: string[][] = [];
     const coalescer = new Coalescer<string, string>(
-        { maxBatch, windowMs: 1, concurrency: 2, ready: async () => undefined },
+        // The window passes at once: requests made in the same tick still share it.
+        { maxBatch, windowMs: 1, concurrency: 2, ready: async () => undefined, clock: { sleep: () => Promise.resolve() } },
         async (key, items) => {
             batches.push(items);
             if (fail?.(items)) throw Object.assign(new Error("boom"), { code: "InternalError" });

@@ -1,7 +1,13 @@
+import { Random } from "../../provider/clock";
 import { RetryBudget, RetryOptions, backoffDelayMs, classifyError, withRetries } from "../../provider/ecs/retry";
 
 function ecsError(code: string, statusCode = 400) {
     return Object.assign(new Error(`${code}: code: ${statusCode}`), { code, statusCode });
+}
+
+/** A random source that always draws `value`. */
+function fraction(value: number): Random {
+    return { fraction: () => value, hex: (bytes) => "0".repeat(bytes * 2) };
 }
 
 function options(overrides: Partial<RetryOptions> = {}): RetryOptions & { delays: number[] } {
@@ -12,9 +18,12 @@ function options(overrides: Partial<RetryOptions> = {}): RetryOptions & { delays
         throttlingBaseDelayMs: 1000,
         maxDelayMs: 5000,
         budget: new RetryBudget(),
-        random: () => 1,
-        sleep: async (ms) => {
-            delays.push(ms);
+        random: fraction(1),
+        clock: {
+            now: () => 0,
+            sleep: async (ms) => {
+                delays.push(ms);
+            },
         },
         delays,
         ...overrides,
@@ -81,7 +90,7 @@ describe("withRetries", () => {
     });
 
     test("backoff is full jitter, capped", () => {
-        const opts = options({ random: () => 0.5 });
+        const opts = options({ random: fraction(0.5) });
         expect(backoffDelayMs("transient", 1, opts)).toBe(50);
         expect(backoffDelayMs("transient", 3, opts)).toBe(200);
         expect(backoffDelayMs("throttling", 10, opts)).toBe(2500);

@@ -1,0 +1,250 @@
+/**
+ * The convergence steps shared by create, update and delete (DESIGN §3): read and validate, wait
+ * out transitional states, unbind, bind (with the restart journal written ahead), restart, settle
+ * the journal — each step its own function, and the outputs computed by outputs.ts from what the
+ * steps did. Written against the gateway and the plan; nothing here knows about Pulumi.
+ */
+import type { Clock, Random } from "./clock";
+import type { ProviderSettings } from "./config";
+import type { BatchResult, EcsGateway } from "./ecs/gateway";
+import type { InstanceFacts, InstanceFailure } from "./ecs/instance";
+import type { RestartJournal } from "./journal";
+import { ineligibleInstancesMessage, missingKeyPairMessage } from "./messages";
+import { ConvergeRecord, UnbindOutcome, convergedOutputs, unique } from "./outputs";
+import { BindPlan, difference, findIneligibleInstances, planBind, planRestart, planUnbind, transitionalInstanceIds } from "./plan";
+import { RestartHistory, RestartOutcome, restartInstances, waitUntilStable } from "./restart";
+import { KeyPairAttachmentInputs, KeyPairAttachmentOutputs, RestartSettings, restartSettingsWithDefaults } from "./types";
+
+export interface LifecycleDependencies {
+    settings: ProviderSettings;
+    gateway: EcsGateway;
+    clock: Clock;
+    random: Random;
+    /** Restart times seen by this provider process (shared by its resources). */
+    restartHistory: RestartHistory;
+    /** Restarts owed by a run that died before it could record them in the state. */
+    journal: RestartJournal;
+    /** Where provider-side messages go: the dynamic provider's stdout, shown by the CLI as info lines. */
+    log: (line: string) => void;
+}
+
+export interface ConvergeResult {
+    outputs: KeyPairAttachmentOutputs;
+    unbound: UnbindOutcome;
+    failures: InstanceFailure[];
+    /** False when every change failed: then there is no partial state to record. */
+    changedAnything: boolean;
+}
+
+const EMPTY_BATCH: BatchResult = { succeeded: [], failed: [] };
+const NO_RESTARTS: RestartOutcome = { restarted: [], failed: [], owed: [] };
+
+const isRunning = (facts: ReadonlyMap<string, InstanceFacts>) => (id: string) => facts.get(id)?.status === "Running";
+
+/** The key pairs this resource may have bound: its key, and keys it failed to switch away from. */
+export function ownKeyPairNames(outputs: Pick<KeyPairAttachmentOutputs, "keyPairName" | "leftoverKeyPairs"> | undefined): Set<string> {
+    return new Set(outputs ? [outputs.keyPairName, ...Object.values(outputs.leftoverKeyPairs ?? {})] : []);
+}
+
+/** Every instance a resource tracks: those it binds, and those still holding one of its old keys. */
+export function trackedInstanceIds(outputs: Pick<KeyPairAttachmentOutputs, "instanceIds" | "leftoverKeyPairs">): string[] {
+    return unique([...(outputs.instanceIds ?? []), ...Object.keys(outputs.leftoverKeyPairs ?? {})]);
+}
+
+/**
+ * Brings the instances to the desired binding: validate every instance before changing any, wait
+ * out transitional states, detach the removed instances that still hold the previous key, attach
+ * the key where it is missing, restart what changed and was Running. Shared by create and update.
+ */
+export async function converge(
+    deps: LifecycleDependencies,
+    region: string,
+    desired: KeyPairAttachmentInputs,
+    previous?: KeyPairAttachmentOutputs,
+): Promise<ConvergeResult> {
+    const restart = restartSettingsWithDefaults(desired.restart);
+    const ownKeys = ownKeyPairNames(previous);
+    const removed = difference(previous ? trackedInstanceIds(previous) : [], desired.instanceIds);
+    const involved = unique([...desired.instanceIds, ...removed]);
+
+    let facts = await describeAndValidate(deps, region, desired, involved);
+    facts = await waitOutTransitions(deps, region, involved, facts, restart);
+
+    const unbound = await unbindInstances(deps, region, ownKeys, removed, facts, desired);
+    const bind = planBind(desired.keyPairName, desired.instanceIds, facts, ownKeys);
+    // Restarts a dead run owes (see journal.ts), read before anything is sent.
+    const owedInJournal = await deps.journal.owed(region, desired.keyPairName);
+    const { attached, owedIfInterrupted } = await attachKeyPair(deps, region, desired.keyPairName, bind, facts, restart);
+
+    const bindRestart = planRestart(attached.succeeded, facts, restart.enabled);
+    const owedRetried = restart.enabled ? owedByEarlierRuns(desired, previous, owedInJournal, bind, facts) : [];
+    const restarts = await restartChanged(deps, region, restart, [...bindRestart.restart, ...owedRetried], unbound.restart);
+
+    // From here on the state carries what is still owed (restartOwedInstanceIds).
+    const journaledNow = desired.instanceIds.filter((id) => owedInJournal.has(id));
+    await deps.journal.settle(region, desired.keyPairName, unique([...owedIfInterrupted, ...journaledNow]));
+
+    const record: ConvergeRecord = { region, desired, previous, facts, ownKeys, unbound, bind, attached, bindRestart, owedRetried, restarts };
+    return {
+        outputs: convergedOutputs(record),
+        // A failed password reset is reported in the outputs, not as a failure of the binding.
+        failures: [...unbound.failed, ...attached.failed, ...restarts.failed],
+        changedAnything: unbound.detached.length + attached.succeeded.length > 0,
+        unbound,
+    };
+}
+
+/**
+ * Reads the instances and the key pair (both reads, asked together) and refuses before any change
+ * when an instance cannot use key pairs or the key pair does not exist.
+ */
+async function describeAndValidate(
+    deps: LifecycleDependencies,
+    region: string,
+    desired: KeyPairAttachmentInputs,
+    involved: readonly string[],
+): Promise<Map<string, InstanceFacts>> {
+    const [facts, keyPairExists] = await Promise.all([
+        deps.gateway.describeInstances(region, involved),
+        deps.gateway.keyPairExists(region, desired.keyPairName),
+    ]);
+    const ineligible = findIneligibleInstances(desired.instanceIds, facts, region);
+    if (ineligible.length) throw new Error(ineligibleInstancesMessage(desired.keyPairName, ineligible));
+    if (!keyPairExists) throw new Error(missingKeyPairMessage(desired.keyPairName, region));
+    return facts;
+}
+
+/** AttachKeyPair and reboots refuse Pending, Starting and Stopping: wait those out, then read again. */
+async function waitOutTransitions(
+    deps: LifecycleDependencies,
+    region: string,
+    involved: readonly string[],
+    facts: Map<string, InstanceFacts>,
+    restart: Required<RestartSettings>,
+): Promise<Map<string, InstanceFacts>> {
+    const transitional = transitionalInstanceIds(involved, facts);
+    if (transitional.length === 0) return facts;
+    const waitOptions = { timeoutSeconds: restart.timeoutSeconds, pollIntervalSeconds: restart.pollIntervalSeconds };
+    await waitUntilStable(deps.gateway, region, transitional, waitOptions, deps.clock);
+    return deps.gateway.describeInstances(region, involved);
+}
+
+/**
+ * Attaches the key where it is missing. Written ahead: the Running instances about to be bound are
+ * noted in the journal first, so that if this run dies between AttachKeyPair and the reboots, the
+ * next one knows their restart is owed.
+ */
+async function attachKeyPair(
+    deps: LifecycleDependencies,
+    region: string,
+    keyPairName: string,
+    bind: BindPlan,
+    facts: ReadonlyMap<string, InstanceFacts>,
+    restart: Required<RestartSettings>,
+): Promise<{ attached: BatchResult; owedIfInterrupted: string[] }> {
+    const owedIfInterrupted = restart.enabled ? bind.attach.filter(isRunning(facts)) : [];
+    if (owedIfInterrupted.length) await deps.journal.note(region, keyPairName, owedIfInterrupted);
+    const attached = bind.attach.length ? await deps.gateway.attachKeyPair(region, keyPairName, bind.attach) : EMPTY_BATCH;
+    return { attached, owedIfInterrupted };
+}
+
+/**
+ * Restarts that an earlier run owes — recorded in the state (refused or cut-off reboots) or, when
+ * that run died before reporting, in the journal — for instances still bound and Running. (An
+ * instance attached afresh is restarted as a fresh bind instead.)
+ */
+function owedByEarlierRuns(
+    desired: KeyPairAttachmentInputs,
+    previous: KeyPairAttachmentOutputs | undefined,
+    owedInJournal: ReadonlySet<string>,
+    bind: Pick<BindPlan, "alreadyBound">,
+    facts: ReadonlyMap<string, InstanceFacts>,
+): string[] {
+    const alreadyBound = new Set(bind.alreadyBound);
+    const running = isRunning(facts);
+    return unique([...(previous?.restartOwedInstanceIds ?? []), ...desired.instanceIds.filter((id) => owedInJournal.has(id))]).filter(
+        (id) => alreadyBound.has(id) && running(id),
+    );
+}
+
+/**
+ * Detaches the instances that still hold the key (never one holding another key), sets
+ * `passwordOnUnbind` on them when given (the ECS docs: after an unbind the password must be reset
+ * before password logon, and a password set through the API takes effect after a restart through
+ * the API), and says which of them to restart: those given a password, and all with `restart.onUnbind`.
+ */
+export async function unbindInstances(
+    deps: LifecycleDependencies,
+    region: string,
+    ownKeys: ReadonlySet<string>,
+    instanceIds: readonly string[],
+    facts: ReadonlyMap<string, InstanceFacts>,
+    settings: { restart?: RestartSettings; passwordOnUnbind?: string },
+): Promise<UnbindOutcome> {
+    const plan = planUnbind(ownKeys, instanceIds, facts);
+    const results = await Promise.all(
+        Object.entries(plan.detach).map(([keyPairName, ids]) => deps.gateway.detachKeyPair(region, keyPairName, ids)),
+    );
+    const detached = { succeeded: results.flatMap((r) => r.succeeded), failed: results.flatMap((r) => r.failed) };
+    const password = settings.passwordOnUnbind;
+    const passwords =
+        password && detached.succeeded.length ? await deps.gateway.setInstancePasswords(region, detached.succeeded, password) : EMPTY_BATCH;
+    const changed = restartSettingsWithDefaults(settings.restart).onUnbind ? detached.succeeded : passwords.succeeded;
+    const running = isRunning(facts);
+    return {
+        detached: detached.succeeded,
+        failed: detached.failed,
+        passwordSet: passwords.succeeded,
+        passwordFailures: passwords.failed,
+        restart: changed.filter(running),
+        pending: passwords.succeeded.filter((id) => !running(id)),
+    };
+}
+
+/**
+ * Restarts what changed: bound instances as `restart.force` says, unbound ones always gracefully (a
+ * password or an unbind needs no power cycle). One wave sequence when both are graceful.
+ */
+export async function restartChanged(
+    deps: LifecycleDependencies,
+    region: string,
+    restart: Required<RestartSettings>,
+    bound: readonly string[],
+    unbound: readonly string[],
+): Promise<RestartOutcome> {
+    const options = {
+        timeoutSeconds: restart.timeoutSeconds,
+        pollIntervalSeconds: restart.pollIntervalSeconds,
+        batchSize: restart.batchSize,
+    };
+    const run = (ids: readonly string[], force: boolean) =>
+        ids.length
+            ? restartInstances(deps.gateway, region, ids, { ...options, force }, deps.clock, deps.restartHistory)
+            : Promise.resolve(NO_RESTARTS);
+    if (!restart.force) return run([...bound, ...unbound], false);
+    const [forced, graceful] = [await run(bound, true), await run(unbound, false)];
+    return {
+        restarted: [...forced.restarted, ...graceful.restarted],
+        failed: [...forced.failed, ...graceful.failed],
+        owed: [...forced.owed, ...graceful.owed],
+    };
+}
+
+/**
+ * Delete: detaches every tracked instance that still holds one of this resource's keys, and
+ * finishes what it unbound (journal, password restart) even when other instances failed. Returns
+ * the unbind and the restarts that failed after it.
+ */
+export async function unbindAll(
+    deps: LifecycleDependencies,
+    props: KeyPairAttachmentOutputs,
+): Promise<{ unbound: UnbindOutcome; restartFailures: InstanceFailure[] }> {
+    const tracked = trackedInstanceIds(props);
+    const facts = await deps.gateway.describeInstances(props.region, tracked);
+    const unbound = await unbindInstances(deps, props.region, ownKeyPairNames(props), tracked, facts, props);
+    if (unbound.detached.length === 0) return { unbound, restartFailures: [] };
+    // An unbound instance owes nothing any more: its key is gone.
+    await deps.journal.settle(props.region, props.keyPairName, unbound.detached);
+    const restarts = await restartChanged(deps, props.region, restartSettingsWithDefaults(props.restart), [], unbound.restart);
+    return { unbound, restartFailures: restarts.failed };
+}
