@@ -9,11 +9,18 @@ import type { ProviderSettings } from "./config";
 import type { BatchResult, EcsGateway } from "./ecs/gateway";
 import type { InstanceFacts, InstanceFailure } from "./ecs/instance";
 import type { RestartJournal } from "./journal";
-import { ineligibleInstancesMessage, missingKeyPairMessage } from "./messages";
+import { changeNotVisibleNotice, ineligibleInstancesMessage, missingKeyPairMessage } from "./messages";
 import { ConvergeRecord, UnbindOutcome, convergedOutputs, unique } from "./outputs";
 import { BindPlan, difference, findIneligibleInstances, planBind, planRestart, planUnbind, transitionalInstanceIds } from "./plan";
 import { RestartHistory, RestartOutcome, restartInstances, waitUntilStable } from "./restart";
-import { KeyPairAttachmentInputs, KeyPairAttachmentOutputs, RestartSettings, restartSettingsWithDefaults } from "./types";
+import {
+    KeyPairAttachmentInputs,
+    KeyPairAttachmentOutputs,
+    RestartSettings,
+    readinessWindowMs,
+    restartSettingsWithDefaults,
+} from "./types";
+import { confirmChange } from "./visibility";
 
 export interface LifecycleDependencies {
     settings: ProviderSettings;
@@ -73,18 +80,30 @@ export async function converge(
     const unbound = await unbindInstances(deps, region, ownKeys, removed, facts, desired);
     const bind = planBind(desired.keyPairName, desired.instanceIds, facts, ownKeys);
     // Restarts a dead run owes (see journal.ts), read before anything is sent.
-    const owedInJournal = await deps.journal.owed(region, desired.keyPairName);
-    const { attached, owedIfInterrupted } = await attachKeyPair(deps, region, desired.keyPairName, bind, facts, restart);
+    const owedInJournal = await deps.journal.owed(region, desired.keyPairName, facts);
+    const { attached, owedIfInterrupted } = await attachKeyPair(deps, region, desired, bind, facts);
 
     const bindRestart = planRestart(attached.succeeded, facts, restart.enabled);
     const owedRetried = restart.enabled ? owedByEarlierRuns(desired, previous, owedInJournal, bind, facts) : [];
-    const restarts = await restartChanged(deps, region, restart, [...bindRestart.restart, ...owedRetried], unbound.restart);
+    const restarts = await restartChanged(deps, region, desired, [...bindRestart.restart, ...owedRetried], unbound.restart);
 
     // From here on the state carries what is still owed (restartOwedInstanceIds).
     const journaledNow = desired.instanceIds.filter((id) => owedInJournal.has(id));
     await deps.journal.settle(region, desired.keyPairName, unique([...owedIfInterrupted, ...journaledNow]));
 
-    const record: ConvergeRecord = { region, desired, previous, facts, ownKeys, unbound, bind, attached, bindRestart, owedRetried, restarts };
+    const record: ConvergeRecord = {
+        region,
+        desired,
+        previous,
+        facts,
+        ownKeys,
+        unbound,
+        bind,
+        attached,
+        bindRestart,
+        owedRetried,
+        restarts,
+    };
     return {
         outputs: convergedOutputs(record),
         // A failed password reset is reported in the outputs, not as a failure of the binding.
@@ -130,22 +149,42 @@ async function waitOutTransitions(
 }
 
 /**
- * Attaches the key where it is missing. Written ahead: the Running instances about to be bound are
- * noted in the journal first, so that if this run dies between AttachKeyPair and the reboots, the
- * next one knows their restart is owed.
+ * Attaches the key where it is missing, waiting out fresh instances within the readiness window.
+ * Written ahead: the Running instances about to be bound are noted in the journal first (ECS tags,
+ * see tag-journal.ts), so that if this run dies between AttachKeyPair and the reboots, the next
+ * one knows their restart is owed. Then confirmed: DescribeInstances may lag the change.
  */
 async function attachKeyPair(
     deps: LifecycleDependencies,
     region: string,
-    keyPairName: string,
+    desired: KeyPairAttachmentInputs,
     bind: BindPlan,
     facts: ReadonlyMap<string, InstanceFacts>,
-    restart: Required<RestartSettings>,
 ): Promise<{ attached: BatchResult; owedIfInterrupted: string[] }> {
-    const owedIfInterrupted = restart.enabled ? bind.attach.filter(isRunning(facts)) : [];
-    if (owedIfInterrupted.length) await deps.journal.note(region, keyPairName, owedIfInterrupted);
-    const attached = bind.attach.length ? await deps.gateway.attachKeyPair(region, keyPairName, bind.attach) : EMPTY_BATCH;
+    const { keyPairName } = desired;
+    const owedIfInterrupted = restartSettingsWithDefaults(desired.restart).enabled ? bind.attach.filter(isRunning(facts)) : [];
+    if (owedIfInterrupted.length) await deps.journal.note(region, keyPairName, owedIfInterrupted, facts);
+    if (bind.attach.length === 0) return { attached: EMPTY_BATCH, owedIfInterrupted };
+    const attach = (ids: readonly string[]) =>
+        deps.gateway.attachKeyPair(region, keyPairName, ids, { readyWithinMs: readinessWindowMs(desired) });
+    const attached = await attach(bind.attach);
+    await confirmAndSay(deps, region, keyPairName, "AttachKeyPair", attached.succeeded, (f) => f?.keyPairName === keyPairName, attach);
     return { attached, owedIfInterrupted };
+}
+
+/** Confirms a change (visibility.ts) and names the instances ECS accepted it for but never showed it. */
+async function confirmAndSay(
+    deps: LifecycleDependencies,
+    region: string,
+    keyPairName: string,
+    action: "AttachKeyPair" | "DetachKeyPair",
+    instanceIds: readonly string[],
+    shows: (facts: InstanceFacts | undefined) => boolean,
+    resend: (ids: readonly string[]) => Promise<BatchResult>,
+): Promise<void> {
+    if (instanceIds.length === 0) return;
+    const unconfirmed = await confirmChange(deps.gateway, region, instanceIds, shows, resend, deps.clock);
+    if (unconfirmed.length) deps.log(changeNotVisibleNotice(action, keyPairName, unconfirmed));
 }
 
 /**
@@ -179,11 +218,25 @@ export async function unbindInstances(
     ownKeys: ReadonlySet<string>,
     instanceIds: readonly string[],
     facts: ReadonlyMap<string, InstanceFacts>,
-    settings: { restart?: RestartSettings; passwordOnUnbind?: string },
+    settings: { restart?: RestartSettings; passwordOnUnbind?: string; waitForReadySeconds?: number },
 ): Promise<UnbindOutcome> {
     const plan = planUnbind(ownKeys, instanceIds, facts);
     const results = await Promise.all(
-        Object.entries(plan.detach).map(([keyPairName, ids]) => deps.gateway.detachKeyPair(region, keyPairName, ids)),
+        Object.entries(plan.detach).map(async ([keyPairName, ids]) => {
+            const detach = (some: readonly string[]) =>
+                deps.gateway.detachKeyPair(region, keyPairName, some, { readyWithinMs: readinessWindowMs(settings) });
+            const result = await detach(ids);
+            await confirmAndSay(
+                deps,
+                region,
+                keyPairName,
+                "DetachKeyPair",
+                result.succeeded,
+                (f) => f?.keyPairName !== keyPairName,
+                detach,
+            );
+            return result;
+        }),
     );
     const detached = { succeeded: results.flatMap((r) => r.succeeded), failed: results.flatMap((r) => r.failed) };
     const password = settings.passwordOnUnbind;
@@ -203,19 +256,24 @@ export async function unbindInstances(
 
 /**
  * Restarts what changed: bound instances as `restart.force` says, unbound ones always gracefully (a
- * password or an unbind needs no power cycle). One wave sequence when both are graceful.
+ * password or an unbind needs no power cycle). One wave sequence when both are graceful. Each wave
+ * that is Running again is settled in the journal at once, so a run lost in a later wave leaves
+ * notes only for what it had not restarted.
  */
 export async function restartChanged(
     deps: LifecycleDependencies,
     region: string,
-    restart: Required<RestartSettings>,
+    settings: Pick<KeyPairAttachmentInputs, "keyPairName" | "restart" | "waitForReadySeconds">,
     bound: readonly string[],
     unbound: readonly string[],
 ): Promise<RestartOutcome> {
+    const restart = restartSettingsWithDefaults(settings.restart);
     const options = {
         timeoutSeconds: restart.timeoutSeconds,
         pollIntervalSeconds: restart.pollIntervalSeconds,
         batchSize: restart.batchSize,
+        readyWithinMs: readinessWindowMs(settings),
+        onRestarted: (ids: readonly string[]) => deps.journal.settle(region, settings.keyPairName, ids),
     };
     const run = (ids: readonly string[], force: boolean) =>
         ids.length
@@ -245,6 +303,6 @@ export async function unbindAll(
     if (unbound.detached.length === 0) return { unbound, restartFailures: [] };
     // An unbound instance owes nothing any more: its key is gone.
     await deps.journal.settle(props.region, props.keyPairName, unbound.detached);
-    const restarts = await restartChanged(deps, props.region, restartSettingsWithDefaults(props.restart), [], unbound.restart);
+    const restarts = await restartChanged(deps, props.region, props, [], unbound.restart);
     return { unbound, restartFailures: restarts.failed };
 }

@@ -48,7 +48,12 @@ export function partialBindingMessage(keyPairName: string, failures: readonly In
 export function summary(
     id: string,
     verb: "created" | "updated",
-    outputs: { keyPairName: string; instanceIds: readonly string[]; restartedInstanceIds: readonly string[]; pendingRestartInstanceIds: readonly string[] },
+    outputs: {
+        keyPairName: string;
+        instanceIds: readonly string[];
+        restartedInstanceIds: readonly string[];
+        pendingRestartInstanceIds: readonly string[];
+    },
 ): string {
     const parts = [`${outputs.instanceIds.length} instance(s) hold key pair "${outputs.keyPairName}"`];
     if (outputs.restartedInstanceIds.length) parts.push(`restarted: ${describeIds(outputs.restartedInstanceIds)}`);
@@ -99,5 +104,18 @@ export function importNotSupportedMessage(id: string): string {
     return (
         `KeyPairAttachment ${id} cannot be read without its recorded state (import is not supported): ` +
         "declare the KeyPairAttachment in the program and run `pulumi up`; instances that already hold the key are left alone."
+    );
+}
+
+/** ECS answered Success but DescribeInstances kept showing the old binding through every re-read. */
+export function changeNotVisibleNotice(
+    action: "AttachKeyPair" | "DetachKeyPair",
+    keyPairName: string,
+    instanceIds: readonly string[],
+): string {
+    const shows = action === "AttachKeyPair" ? `without key pair "${keyPairName}"` : `still holding key pair "${keyPairName}"`;
+    return (
+        `KeyPairAttachment: ECS accepted ${action} for ${describeIds(instanceIds)}, but DescribeInstances still shows them ${shows} ` +
+        "after several re-reads. They are recorded as ECS answered; run `pulumi refresh` later to confirm."
     );
 }

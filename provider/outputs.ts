@@ -77,9 +77,12 @@ export function convergedOutputs(record: ConvergeRecord): KeyPairAttachmentOutpu
     // password) and that were not restarted in the end.
     const pendingBefore = (previous?.pendingRestartInstanceIds ?? []).filter((id) => !attachedSet.has(id));
     const restartNotFinished = [...restarts.failed.map((f) => f.instanceId), ...restarts.owed];
-    const pendingRestartInstanceIds = unique([...pendingBefore, ...record.bindRestart.pending, ...unbound.pending, ...restartNotFinished]).filter(
-        (id) => (bound.has(id) || passwordSet.has(id)) && !restarted.has(id),
-    );
+    const pendingRestartInstanceIds = unique([
+        ...pendingBefore,
+        ...record.bindRestart.pending,
+        ...unbound.pending,
+        ...restartNotFinished,
+    ]).filter((id) => (bound.has(id) || passwordSet.has(id)) && !restarted.has(id));
 
     // Reset needed: every instance this resource unbound without giving it a password, until it is
     // bound again (then password logon is off anyway) or a later unbind sets the password.
@@ -121,6 +124,7 @@ export function convergedOutputs(record: ConvergeRecord): KeyPairAttachmentOutpu
         region: record.region,
         restart: desired.restart,
         passwordOnUnbind: desired.passwordOnUnbind,
+        waitForReadySeconds: desired.waitForReadySeconds,
         restartedInstanceIds: restarts.restarted,
         pendingRestartInstanceIds,
         passwordResetRequiredInstanceIds,
@@ -146,11 +150,18 @@ export function refreshedOutputs(props: KeyPairAttachmentOutputs, facts: Readonl
         pendingRestartInstanceIds: (props.pendingRestartInstanceIds ?? []).filter((id) => bound.has(id)),
         replacedKeyPairs: pick(props.replacedKeyPairs, bound),
         restartOwedInstanceIds: props.restartOwedInstanceIds?.filter((id) => bound.has(id)),
-        leftoverKeyPairs: leftover && Object.fromEntries(Object.entries(leftover).filter(([id, key]) => facts.get(id)?.keyPairName === key)),
+        leftoverKeyPairs:
+            leftover && Object.fromEntries(Object.entries(leftover).filter(([id, key]) => facts.get(id)?.keyPairName === key)),
     });
 }
 
 /** An update that changes only restart settings or passwordOnUnbind: no API call, nothing restarted. */
 export function settingsOnlyOutputs(olds: KeyPairAttachmentOutputs, news: KeyPairAttachmentInputs): KeyPairAttachmentOutputs {
-    return definedOnly({ ...olds, restart: news.restart, passwordOnUnbind: news.passwordOnUnbind, restartedInstanceIds: [] });
+    return definedOnly({
+        ...olds,
+        restart: news.restart,
+        passwordOnUnbind: news.passwordOnUnbind,
+        waitForReadySeconds: news.waitForReadySeconds,
+        restartedInstanceIds: [],
+    });
 }

@@ -111,6 +111,10 @@ export interface RestartOptions extends WaitOptions {
     force: boolean;
     /** At most this many restarting at once; 0 = all at once. */
     batchSize: number;
+    /** Wait out "not ready" answers to RebootInstances this long, in milliseconds (fresh instances). */
+    readyWithinMs?: number;
+    /** Called with each wave's instances that are Running again, before the next wave starts. */
+    onRestarted?: (instanceIds: readonly string[]) => Promise<void>;
 }
 
 export interface RestartOutcome {
@@ -143,7 +147,7 @@ export async function restartInstances(
     const waves = options.batchSize > 0 ? chunk(instanceIds, options.batchSize) : [[...instanceIds]];
     for (const [index, wave] of waves.entries()) {
         if (wave.length === 0) continue;
-        const rebooted = await gateway.rebootInstances(region, wave, options.force);
+        const rebooted = await gateway.rebootInstances(region, wave, options.force, { readyWithinMs: options.readyWithinMs });
         outcome.failed.push(...rebooted.failed);
         outcome.owed.push(...rebooted.failed.map((f) => f.instanceId));
         const rebootedAt = clock.now();
@@ -157,7 +161,9 @@ export async function restartInstances(
             clock,
         );
         if (unfinished.length === 0 && rebooted.succeeded.length) history.record(clock.now() - rebootedAt);
-        outcome.restarted.push(...rebooted.succeeded.filter((id) => !unfinished.includes(id)));
+        const restarted = rebooted.succeeded.filter((id) => !unfinished.includes(id));
+        outcome.restarted.push(...restarted);
+        if (restarted.length && options.onRestarted) await options.onRestarted(restarted);
         for (const instanceId of unfinished) {
             outcome.failed.push(
                 error

@@ -10,15 +10,29 @@ import * as dara from "@darabonba/typescript";
 import { Clock, realClock } from "../clock";
 import { ProviderSettings } from "../config";
 import { describeIds } from "../messages";
+import { chunk } from "../plan";
 import { InstanceFacts, InstanceFailure } from "./instance";
 import { Coalescer, Settled } from "./coalesce";
 import { RateLimiters } from "./rate-limiter";
-import { DEFAULT_RETRY_OPTIONS, RetryOptions, classifyError, errorCode, isNetworkError, isTimeout, withRetries } from "./retry";
+import { RoundResult, untilReady } from "./readiness";
+import {
+    DEFAULT_RETRY_OPTIONS,
+    INSTANCE_CAUSED_CODES,
+    RetryOptions,
+    classifyError,
+    errorCode,
+    isTimeout,
+    isUnreadableAnswer,
+    withRetries,
+} from "./retry";
 
 // API limits (ecs-api.md §2, DESIGN §6).
 export const ATTACH_DETACH_BATCH = 50;
 export const DESCRIBE_INSTANCES_BATCH = 100;
 export const REBOOT_BATCH = 100;
+/** TagResources / UntagResources: at most 50 resource ids and 20 tags (or tag keys) a call (ecs-api.md §12.3). */
+export const TAG_RESOURCES_BATCH = 50;
+export const TAGS_PER_CALL = 20;
 
 // Timeouts of one HTTP call, so that no call can wait forever (a hung connection is retried).
 export const CONNECT_TIMEOUT_MS = 5_000;
@@ -57,14 +71,25 @@ export interface BatchResult {
     failed: InstanceFailure[];
 }
 
+/** How a change is sent to instances that may be fresh (see readiness.ts). */
+export interface ChangeOptions {
+    /** Wait out "not ready" answers this long, in milliseconds; default 0 (send once). */
+    readyWithinMs?: number;
+}
+
 /** The ECS operations the provider needs, in its own vocabulary. */
 export interface EcsGateway {
     describeInstances(region: string, instanceIds: readonly string[]): Promise<Map<string, InstanceFacts>>;
     /** `fresh`: ask ECS now (a refresh must see a deletion), instead of a recent answer. */
     keyPairExists(region: string, keyPairName: string, options?: { fresh?: boolean }): Promise<boolean>;
-    attachKeyPair(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<BatchResult>;
-    detachKeyPair(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<BatchResult>;
-    rebootInstances(region: string, instanceIds: readonly string[], force: boolean): Promise<BatchResult>;
+    attachKeyPair(region: string, keyPairName: string, instanceIds: readonly string[], options?: ChangeOptions): Promise<BatchResult>;
+    detachKeyPair(region: string, keyPairName: string, instanceIds: readonly string[], options?: ChangeOptions): Promise<BatchResult>;
+    /** Never resent blindly: before sending again, the instances are described and only those still Running and not started since are sent. */
+    rebootInstances(region: string, instanceIds: readonly string[], force: boolean, options?: ChangeOptions): Promise<BatchResult>;
+    /** TagResources on instances (batched to the API limits); throws EcsCallError, e.g. with Forbidden / NoPermission. */
+    tagInstances(region: string, instanceIds: readonly string[], tags: Record<string, string>): Promise<void>;
+    /** UntagResources on instances (batched to the API limits). */
+    untagInstances(region: string, instanceIds: readonly string[], tagKeys: readonly string[]): Promise<void>;
     /** ModifyInstanceAttribute(Password), one call per instance (there is no batch form). */
     setInstancePasswords(region: string, instanceIds: readonly string[], password: string): Promise<BatchResult>;
 }
@@ -95,9 +120,28 @@ function createClient(settings: ProviderSettings, region: string): EcsClient {
 
 type BatchOutcome = "ok" | InstanceFailure;
 
+/** The code of a gateway's page that is not JSON (an HTML 502/504): no ECS code came back. */
+export const UNREADABLE_ANSWER_CODE = "UnreadableAnswer";
+
 /** A request-level error of one batch becomes a failure of each of its instances, so a partial result is never lost. */
 function batchFailure(error: unknown): Omit<InstanceFailure, "instanceId"> {
-    return { code: errorCode(error) ?? "RequestFailed", message: error instanceof Error ? error.message : String(error) };
+    const message = error instanceof Error ? error.message : String(error);
+    if (isUnreadableAnswer(error)) {
+        return { code: UNREADABLE_ANSWER_CODE, message: `the answer was not an ECS response (a gateway's error page?): ${message}` };
+    }
+    return { code: errorCode(error) ?? "RequestFailed", message };
+}
+
+/** Instance ids that a request-level error names in its message (ECS puts the id in parentheses). */
+function namedInstances(error: unknown, instanceIds: readonly string[]): string[] {
+    const message = error instanceof Error ? error.message : String(error);
+    return instanceIds.filter((id) => new RegExp(`\\b${id}\\b`).test(message));
+}
+
+/** The reboot reached the instance: it left Running, is gone, or has started again since `startTimeBefore`. */
+function rebootedSince(facts: InstanceFacts | undefined, startTimeBefore: string | undefined): boolean {
+    if (!facts || facts.status !== "Running") return true;
+    return startTimeBefore !== undefined && facts.startTime !== undefined && facts.startTime !== startTimeBefore;
 }
 
 function toBatchResult(instanceIds: readonly string[], settled: Map<string, Settled<BatchOutcome>>): BatchResult {
@@ -148,6 +192,8 @@ export class SdkEcsGateway implements EcsGateway {
     private readonly clock: Clock;
     private readonly limiters: RateLimiters;
     private readonly keyPairLookups = new Map<string, KeyPairLookup>();
+    /** The StartTime DescribeInstances showed last, per instance: what a lost reboot is compared against. */
+    private readonly startTimes = new Map<string, string>();
     private readonly describeCoalescer: Coalescer<string, InstanceFacts>;
     private readonly keyPairCoalescer: Coalescer<string, BatchOutcome>;
     private readonly rebootCoalescer: Coalescer<string, BatchOutcome>;
@@ -171,6 +217,7 @@ export class SdkEcsGateway implements EcsGateway {
             action: (key: string) => string,
             maxBatch: number,
             send: (key: string, ids: string[]) => Promise<Map<string, R>>,
+            isolateInstanceErrors = false,
         ) =>
             new Coalescer<string, R>(
                 {
@@ -179,6 +226,8 @@ export class SdkEcsGateway implements EcsGateway {
                     concurrency: BATCH_CONCURRENCY,
                     ready: (key) => this.limiters.for(action(key)).ready(),
                     clock: this.clock,
+                    isolate: isolateInstanceErrors ? (error) => INSTANCE_CAUSED_CODES.includes(errorCode(error) ?? "") : undefined,
+                    culprits: namedInstances,
                 },
                 send,
             );
@@ -194,6 +243,7 @@ export class SdkEcsGateway implements EcsGateway {
                 const [action, region, keyPairName] = JSON.parse(key) as ["AttachKeyPair" | "DetachKeyPair", string, string];
                 return this.keyPairBatch(action, region, keyPairName, ids);
             },
+            true,
         );
         this.rebootCoalescer = coalescer(
             () => "RebootInstances",
@@ -272,7 +322,10 @@ export class SdkEcsGateway implements EcsGateway {
                     ioOptimized: truthy(instance.ioOptimized),
                     keyPairName: instance.keyPairName || undefined,
                     lockedForSecurity: (instance.operationLocks?.lockReason ?? []).some((l) => l.lockReason === "security"),
+                    startTime: instance.startTime || undefined,
+                    tags: Object.fromEntries((instance.tags?.tag ?? []).filter((t) => t.tagKey).map((t) => [t.tagKey!, t.tagValue ?? ""])),
                 });
+                if (instance.startTime) this.startTimes.set(instance.instanceId, instance.startTime);
             }
             nextToken = response.body?.nextToken || undefined;
         } while (nextToken);
@@ -311,18 +364,27 @@ export class SdkEcsGateway implements EcsGateway {
         }
     }
 
-    async attachKeyPair(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<BatchResult> {
-        return toBatchResult(
-            instanceIds,
-            await this.keyPairCoalescer.request(JSON.stringify(["AttachKeyPair", region, keyPairName]), instanceIds),
-        );
+    attachKeyPair(region: string, keyPairName: string, instanceIds: readonly string[], options: ChangeOptions = {}): Promise<BatchResult> {
+        return this.keyPairChange("AttachKeyPair", region, keyPairName, instanceIds, options);
     }
 
-    async detachKeyPair(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<BatchResult> {
-        return toBatchResult(
-            instanceIds,
-            await this.keyPairCoalescer.request(JSON.stringify(["DetachKeyPair", region, keyPairName]), instanceIds),
-        );
+    detachKeyPair(region: string, keyPairName: string, instanceIds: readonly string[], options: ChangeOptions = {}): Promise<BatchResult> {
+        return this.keyPairChange("DetachKeyPair", region, keyPairName, instanceIds, options);
+    }
+
+    private keyPairChange(
+        action: "AttachKeyPair" | "DetachKeyPair",
+        region: string,
+        keyPairName: string,
+        instanceIds: readonly string[],
+        options: ChangeOptions,
+    ): Promise<BatchResult> {
+        const key = JSON.stringify([action, region, keyPairName]);
+        return this.untilReady(instanceIds, options, async (ids) => toBatchResult(ids, await this.keyPairCoalescer.request(key, ids)));
+    }
+
+    private untilReady(instanceIds: readonly string[], options: ChangeOptions, round: (ids: readonly string[]) => Promise<RoundResult>) {
+        return untilReady(instanceIds, round, { windowMs: options.readyWithinMs ?? 0, clock: this.clock, random: this.retry.random });
     }
 
     /**
@@ -381,23 +443,84 @@ export class SdkEcsGateway implements EcsGateway {
         return result;
     }
 
-    async rebootInstances(region: string, instanceIds: readonly string[], force: boolean): Promise<BatchResult> {
-        return toBatchResult(instanceIds, await this.rebootCoalescer.request(JSON.stringify([region, force]), instanceIds));
+    rebootInstances(region: string, instanceIds: readonly string[], force: boolean, options: ChangeOptions = {}): Promise<BatchResult> {
+        const startTimeBefore = new Map(instanceIds.map((id) => [id, this.startTimes.get(id)]));
+        let first = true;
+        return this.untilReady(instanceIds, options, async (ids) => {
+            // A resend (after a refusal or a lost answer) goes only to the instances still Running and not started since.
+            let reached: string[] = [];
+            if (!first) {
+                const facts = await this.describeInstances(region, ids);
+                reached = ids.filter((id) => rebootedSince(facts.get(id), startTimeBefore.get(id)));
+            }
+            first = false;
+            const send = ids.filter((id) => !reached.includes(id));
+            const result = toBatchResult(send, await this.rebootCoalescer.request(JSON.stringify([region, force]), send));
+            return { succeeded: [...reached, ...result.succeeded], failed: result.failed };
+        });
+    }
+
+    async tagInstances(region: string, instanceIds: readonly string[], tags: Record<string, string>): Promise<void> {
+        const entries = Object.entries(tags);
+        for (const ids of chunk(instanceIds, TAG_RESOURCES_BATCH)) {
+            for (const part of chunk(entries, TAGS_PER_CALL)) {
+                const request = new ecs.TagResourcesRequest({
+                    regionId: region,
+                    resourceType: "instance",
+                    resourceId: ids,
+                    tag: part.map(([key, value]) => new ecs.TagResourcesRequestTag({ key, value })),
+                });
+                try {
+                    await this.send("TagResources", () => this.client(region).tagResourcesWithOptions(request, this.runtime));
+                } catch (error) {
+                    throw new EcsCallError("TagResources", ids, error);
+                }
+            }
+        }
+    }
+
+    async untagInstances(region: string, instanceIds: readonly string[], tagKeys: readonly string[]): Promise<void> {
+        for (const ids of chunk(instanceIds, TAG_RESOURCES_BATCH)) {
+            for (const keys of chunk(tagKeys, TAGS_PER_CALL)) {
+                const request = new ecs.UntagResourcesRequest({
+                    regionId: region,
+                    resourceType: "instance",
+                    resourceId: ids,
+                    tagKey: keys,
+                });
+                try {
+                    await this.send("UntagResources", () => this.client(region).untagResourcesWithOptions(request, this.runtime));
+                } catch (error) {
+                    throw new EcsCallError("UntagResources", ids, error);
+                }
+            }
+        }
     }
 
     /**
      * RebootInstances with per-instance results (BatchOptimization=SuccessFirst), at most 100 ids a
-     * call. A reboot is never retried blindly: when the answer was lost (connection reset) the request
-     * may have been carried out, and when it timed out it may still be carried out. So before sending
-     * it again — and before the backoff, while a reboot that happened is still visible — the instances
-     * are watched (right away after a reset; for up to one read timeout after a timeout), and only
-     * those that never left Running are rebooted again; the others count as rebooting. RebootInstances
-     * has no idempotency token, so a request delayed longer than that window can still reboot twice.
+     * call. A reboot is never resent blindly: after any failed or unanswered call (an error status, a
+     * gateway's page, a reset connection, a timeout) the request may have been carried out, so before
+     * it is sent again — and before the backoff, while a reboot that happened is still visible — the
+     * instances are described (right away; for up to one read timeout after a timeout), and only
+     * those still Running with the StartTime seen before are rebooted again; the others count as
+     * rebooting. RebootInstances has no idempotency token, so a request delayed longer than that
+     * window can still reboot twice.
      */
     private async rebootBatch(region: string, batch: string[], force: boolean): Promise<Map<string, BatchOutcome>> {
         const client = this.client(region);
+        const startTimeBefore = new Map(batch.map((id) => [id, this.startTimes.get(id)]));
         let pending = [...batch];
         const outcomes = new Map<string, BatchOutcome>();
+        const settleReached = async (watchUntil: number) => {
+            for (;;) {
+                const facts = await this.describeBatch(region, pending);
+                for (const id of pending) if (rebootedSince(facts.get(id), startTimeBefore.get(id))) outcomes.set(id, "ok");
+                pending = pending.filter((id) => !outcomes.has(id));
+                if (pending.length === 0 || this.clock.now() >= watchUntil) return;
+                await this.clock.sleep(Math.min(REBOOT_WATCH_POLL_MS, this.timeouts.readTimeoutMs / 10, watchUntil - this.clock.now()));
+            }
+        };
         let response: ecs.RebootInstancesResponse;
         try {
             response = await this.send(
@@ -414,24 +537,17 @@ export class SdkEcsGateway implements EcsGateway {
                     ),
                 {
                     beforeRetry: async (error) => {
-                        if (!isNetworkError(error)) return "retry";
-                        const watchUntil = this.clock.now() + (isTimeout(error) ? this.timeouts.readTimeoutMs : 0);
-                        for (;;) {
-                            const facts = await this.describeBatch(region, pending);
-                            for (const id of pending) if (facts.get(id)?.status !== "Running") outcomes.set(id, "ok");
-                            pending = pending.filter((id) => !outcomes.has(id));
-                            if (pending.length === 0 || this.clock.now() >= watchUntil) break;
-                            await this.clock.sleep(
-                                Math.min(REBOOT_WATCH_POLL_MS, this.timeouts.readTimeoutMs / 10, watchUntil - this.clock.now()),
-                            );
-                        }
+                        await settleReached(this.clock.now() + (isTimeout(error) ? this.timeouts.readTimeoutMs : 0));
                         return pending.length ? "retry" : "stop";
                     },
                 },
             );
         } catch (error) {
-            if (pending.length === 0) return outcomes;
-            throw error;
+            // The last answer failed too. Unless ECS refused the request outright, it may have been
+            // carried out: what reached an instance counts as rebooting, the rest failed.
+            if (pending.length && classifyError(error) !== "fatal") await settleReached(this.clock.now()).catch(() => undefined);
+            for (const instanceId of pending) outcomes.set(instanceId, { instanceId, ...batchFailure(error) });
+            return outcomes;
         }
         const requestId = response.body?.requestId;
         const entries = new Map((response.body?.instanceResponses?.instanceResponse ?? []).map((e) => [e.instanceId, e]));

@@ -16,6 +16,7 @@ import { DEFAULT_RETRY_OPTIONS, RetryBudget, RetryOptions } from "../../provider
 import { FileRestartJournal } from "../../provider/journal";
 import { KeyPairAttachmentHooks, createLifecycle } from "../../provider/lifecycle";
 import { RestartHistory } from "../../provider/restart";
+import { EcsTagRestartJournal } from "../../provider/tag-journal";
 
 export const REGION = "cn-hangzhou";
 /** Reboots take (3000 + 5000) ms × 0.01 = 80 ms. */
@@ -82,7 +83,7 @@ export function wireLifecycle(settings: ProviderSettings, options: WiringOptions
     const logs: string[] = [];
     const log = (line: string) => void logs.push(line);
     const journalDir = fs.mkdtempSync(path.join(os.tmpdir(), "kpa-journal-"));
-    const journal = new FileRestartJournal(journalDir, log);
+    const journal = new EcsTagRestartJournal(gateway, new FileRestartJournal(journalDir, log), log);
     const restartHistory = new RestartHistory();
     const hooks = createLifecycle(() => ({ settings, gateway, clock, random: realRandom, restartHistory, journal, log }));
     return { hooks, settings, logs, journalDir, dispose: () => fs.promises.rm(journalDir, { recursive: true, force: true }) };

@@ -54,7 +54,10 @@ function previous(fields: Partial<KeyPairAttachmentOutputs>): KeyPairAttachmentO
     };
 }
 
-type ConvergedFields = Omit<Required<KeyPairAttachmentOutputs>, "keyPairName" | "region" | "restart" | "passwordOnUnbind">;
+type ConvergedFields = Omit<
+    Required<KeyPairAttachmentOutputs>,
+    "keyPairName" | "region" | "restart" | "passwordOnUnbind" | "waitForReadySeconds"
+>;
 
 /** Every field a row does not name must be empty. */
 const EMPTY: ConvergedFields = {
@@ -90,7 +93,11 @@ test.each<[string, ConvergeRecord, Partial<ConvergedFields>]>([
     ],
     [
         "bound order follows instanceIds, not the order of the calls",
-        record({ instanceIds: ["i-b", "i-a"], attached: { succeeded: ["i-a"], failed: [] }, bind: { alreadyBound: ["i-b"], replaced: {} } }),
+        record({
+            instanceIds: ["i-b", "i-a"],
+            attached: { succeeded: ["i-a"], failed: [] },
+            bind: { alreadyBound: ["i-b"], replaced: {} },
+        }),
         { instanceIds: ["i-b", "i-a"] },
     ],
     [
@@ -190,7 +197,10 @@ test.each<[string, ConvergeRecord, Partial<ConvergedFields>]>([
         "an earlier pending flag: kept while bound, decided afresh by a new attach, dropped when no longer bound",
         record({
             instanceIds: ["i-kept", "i-again"],
-            previous: previous({ instanceIds: ["i-kept", "i-again", "i-removed"], pendingRestartInstanceIds: ["i-kept", "i-again", "i-removed"] }),
+            previous: previous({
+                instanceIds: ["i-kept", "i-again", "i-removed"],
+                pendingRestartInstanceIds: ["i-kept", "i-again", "i-removed"],
+            }),
             bind: { alreadyBound: ["i-kept"], replaced: {} },
             attached: { succeeded: ["i-again"], failed: [] },
             restarts: { restarted: ["i-again"], failed: [], owed: [] },
@@ -234,7 +244,10 @@ test.each<[string, ConvergeRecord, Partial<ConvergedFields>]>([
         "bound again: earlier reset flags and password failures are dropped (password logon is off under a key)",
         record({
             instanceIds: ["i-x"],
-            previous: previous({ passwordResetRequiredInstanceIds: ["i-x", "i-y"], passwordResetFailures: { "i-x": "Forbidden: no", "i-y": "Forbidden: no" } }),
+            previous: previous({
+                passwordResetRequiredInstanceIds: ["i-x", "i-y"],
+                passwordResetFailures: { "i-x": "Forbidden: no", "i-y": "Forbidden: no" },
+            }),
             attached: { succeeded: ["i-x"], failed: [] },
             restarts: { restarted: ["i-x"], failed: [], owed: [] },
         }),
