@@ -8,7 +8,7 @@
  */
 import type { Clock, Random } from "../clock";
 import type { InstanceFailure } from "./instance";
-import { PER_INSTANCE_TRANSIENT_CODES } from "./retry";
+import { NOT_READY_WINDOW_CODES } from "./retry";
 
 export interface ReadinessOptions {
     /** How long "not ready" answers are waited out, in milliseconds; 0 = send once. */
@@ -28,7 +28,7 @@ export interface RoundResult {
 }
 
 export function isNotReady(failure: Pick<InstanceFailure, "code">): boolean {
-    return PER_INSTANCE_TRANSIENT_CODES.includes(failure.code);
+    return NOT_READY_WINDOW_CODES.includes(failure.code);
 }
 
 /**

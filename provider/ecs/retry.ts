@@ -27,10 +27,13 @@ export const TRANSIENT_CODES: readonly string[] = [
 export const NOT_READY_CODES: readonly string[] = ["IncorrectInstanceStatus.Initializing"];
 
 /**
- * Per-instance codes inside an HTTP 200 (`Results.Result[]`, `InstanceResponses`) that say "not
- * now" rather than "never": the same instance is sent again, alone of its batch, within the window.
+ * The codes waited out within the readiness window (`waitForReadySeconds`), per instance inside an
+ * HTTP 200 (`Results.Result[]`, `InstanceResponses`) or for the request once its own retries are
+ * spent: they say "not now" rather than "never" about a fresh instance (issue 11). The same
+ * instances are sent again, alone of their batch. Other transient codes (InternalError) get only
+ * the retries of one call.
  */
-export const PER_INSTANCE_TRANSIENT_CODES: readonly string[] = [...NOT_READY_CODES, ...TRANSIENT_CODES];
+export const NOT_READY_WINDOW_CODES: readonly string[] = [...NOT_READY_CODES, "ServiceUnavailable", "InvalidOperation.Conflict"];
 
 /**
  * Request-level errors that one instance of the request causes (older ECS documentation lists
