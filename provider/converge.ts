@@ -183,8 +183,13 @@ async function confirmAndSay(
     resend: (ids: readonly string[]) => Promise<BatchResult>,
 ): Promise<void> {
     if (instanceIds.length === 0) return;
-    const unconfirmed = await confirmChange(deps.gateway, region, instanceIds, shows, resend, deps.clock);
-    if (unconfirmed.length) deps.log(changeNotVisibleNotice(action, keyPairName, unconfirmed));
+    try {
+        const unconfirmed = await confirmChange(deps.gateway, region, instanceIds, shows, resend, deps.clock);
+        if (unconfirmed.length) deps.log(changeNotVisibleNotice(action, keyPairName, unconfirmed));
+    } catch (error) {
+        // ECS accepted the change; a failed look at it must not lose what it did from the state.
+        deps.log(changeNotVisibleNotice(action, keyPairName, instanceIds, error));
+    }
 }
 
 /**

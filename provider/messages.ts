@@ -107,15 +107,19 @@ export function importNotSupportedMessage(id: string): string {
     );
 }
 
-/** ECS answered Success but DescribeInstances kept showing the old binding through every re-read. */
+/** ECS answered Success but DescribeInstances kept showing the old binding through every re-read (or could not be read). */
 export function changeNotVisibleNotice(
     action: "AttachKeyPair" | "DetachKeyPair",
     keyPairName: string,
     instanceIds: readonly string[],
+    readError?: unknown,
 ): string {
     const shows = action === "AttachKeyPair" ? `without key pair "${keyPairName}"` : `still holding key pair "${keyPairName}"`;
+    const seen = readError
+        ? `could not confirm it: DescribeInstances failed (${readError instanceof Error ? readError.message : String(readError)})`
+        : `DescribeInstances still shows them ${shows} after several re-reads`;
     return (
-        `KeyPairAttachment: ECS accepted ${action} for ${describeIds(instanceIds)}, but DescribeInstances still shows them ${shows} ` +
-        "after several re-reads. They are recorded as ECS answered; run `pulumi refresh` later to confirm."
+        `KeyPairAttachment: ECS accepted ${action} for ${describeIds(instanceIds)}, but ${seen}. ` +
+        "They are recorded as ECS answered; run `pulumi refresh` later to confirm."
     );
 }
