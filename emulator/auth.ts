@@ -4,7 +4,7 @@
  * gateway codes of §5.2.
  */
 import type { Clock } from "./clock";
-import { EcsError } from "./errors";
+import { errors } from "./errors";
 import type { SeedAccessKey } from "./seed";
 import {
     type Param,
@@ -37,10 +37,8 @@ const MAX_REMEMBERED_NONCES = 100_000;
 /** ecs-api.md §6.1 server recipe: a V3 signature must cover at least these headers. */
 const REQUIRED_SIGNED_HEADERS = ["host", "x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"];
 
-const incomplete = (why: string) =>
-    new EcsError("IncompleteSignature", 400, `The request signature does not conform to Aliyun standards. ${why}`);
-const mismatch = (detail = "") =>
-    new EcsError("SignatureDoesNotMatch", 400, `Specified signature is not matched with our calculation.${detail}`);
+const incomplete = errors.incompleteSignature;
+const mismatch = errors.signatureMismatch;
 
 export class Authenticator {
     private readonly nonces = new Map<string, number>();
@@ -75,7 +73,7 @@ export class Authenticator {
         const key = this.accessKey(parsed.accessKeyId);
         this.checkTimestamp(signedHeaders["x-acs-date"]);
         if (signedHeaders["x-acs-content-sha256"] !== sha256Hex(request.body)) {
-            throw mismatch(" The x-acs-content-sha256 header does not match the request body.");
+            throw mismatch("The x-acs-content-sha256 header does not match the request body.");
         }
         const canonicalRequest = v3CanonicalRequest({
             method: request.method,
@@ -101,7 +99,7 @@ export class Authenticator {
         const stringToSign = v1StringToSign(request.method, params);
         if (!signaturesEqual(v1Signature(key.accessKeySecret, stringToSign), value("Signature") ?? "")) {
             // The real V1 message appends the server's StringToSign, which helps debug a client.
-            throw mismatch(` server string to sign is:${stringToSign}`);
+            throw mismatch(`server string to sign is:${stringToSign}`);
         }
         this.checkNonce(key.accessKeyId, value("SignatureNonce") as string);
         this.checkSecurityToken(key, value("SecurityToken"));
@@ -111,18 +109,18 @@ export class Authenticator {
     /** Emulator choice: 404, the first of the two statuses D-COMERR gives for this code. */
     private accessKey(accessKeyId: string): SeedAccessKey {
         const key = this.accessKeys().find((candidate) => candidate.accessKeyId === accessKeyId);
-        if (!key) throw new EcsError("InvalidAccessKeyId.NotFound", 404, "Specified access key is not found.");
+        if (!key) throw errors.accessKeyNotFound();
         return key;
     }
 
     private checkTimestamp(timestamp: string): void {
         const at = Date.parse(timestamp);
         if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(timestamp) || Number.isNaN(at)) {
-            throw new EcsError("InvalidTimeStamp.Format", 400, "Specified time stamp or date value is not well formatted.");
+            throw errors.timestampFormat();
         }
         // Both directions: a client clock running ahead is as wrong as one lagging behind.
         if (Math.abs(this.clock.now() - at) > TIMESTAMP_WINDOW_MS) {
-            throw new EcsError("InvalidTimeStamp.Expired", 400, "Specified time stamp or date value is expired.");
+            throw errors.timestampExpired();
         }
     }
 
@@ -134,7 +132,7 @@ export class Authenticator {
             this.nonces.delete(seen);
         }
         const key = `${accessKeyId}\u0000${nonce}`;
-        if (this.nonces.has(key)) throw new EcsError("SignatureNonceUsed", 400, "Specified signature nonce was used already.");
+        if (this.nonces.has(key)) throw errors.nonceUsed();
         this.nonces.set(key, now);
     }
 
@@ -142,10 +140,10 @@ export class Authenticator {
     private checkSecurityToken(key: SeedAccessKey, token: string | undefined): void {
         if (key.securityToken === undefined) return;
         if (token === undefined || token === "") {
-            throw new EcsError("MissingSecurityToken", 400, "The security token of this temporary access key is missing.");
+            throw errors.missingSecurityToken();
         }
         if (!signaturesEqual(key.securityToken, token)) {
-            throw new EcsError("InvalidSecurityToken.MismatchWithAccessKey", 400, "The security token does not match the access key.");
+            throw errors.securityTokenMismatch();
         }
     }
 }

@@ -1,21 +1,23 @@
 /**
  * The control API under `/_emulator/`, for tests and demos in another process (JSON in, JSON out):
  *
- *   GET    state                      instances (passwords reported only as `passwordSet`), key pairs, faults
+ *   GET    state                      instances (passwords reported only as `passwordSet`), key pairs, faults, settings
  *   POST   reset                      body: Seed (also replaces the extra access keys when given)
  *   GET    calls | DELETE calls       the API call log and counts by action
  *   POST   faults | DELETE faults[/:id]  body: FaultRule (`times: null` or "Infinity" = forever)
  *   POST   throttle | DELETE throttle    body: { action?, ratePerSecond }
+ *   POST   settings                   body: SeedSettings (initializationMs, initializingAnswer, consistencyDelayMs)
  *   POST   instances                  body: SeedInstance
- *   POST   instances/:id/attach|detach|start|stop|reboot|status|lock|delete
- *            bodies: {keyPairName} | {} | {} | {force?} | {force?} | {status} | {locked}
- *   POST   keypairs                   body: {name, region?};  DELETE keypairs/:name[?region=]
+ *   POST   instances/:id/attach|detach|start|stop|reboot|status|lock|agent|delete
+ *            bodies: {keyPairName} | {} | {} | {force?} | {force?} | {status} | {locked} | {online}
+ *   POST   keypairs                   body: {name, region?, publicKey?};  DELETE keypairs/:name[?region=]
+ *            (a bound key pair is refused, as DeleteKeyPairs refuses it)
  */
 import { EcsError } from "./errors";
 import type { FaultInjector, FaultRule } from "./faults";
 import type { EcsModel } from "./model";
 import { parseSeed, type Seed, type SeedInstance } from "./seed";
-import type { ApiCall } from "./server";
+import { type ApiCall, countByAction } from "./calls";
 import { parseUrlEncoded } from "./signature";
 
 export interface ControlTarget {
@@ -57,6 +59,7 @@ function route(target: ControlTarget, route: string, rest: string[], json: Json,
                 keyPairs: model.keyPairs(),
                 faults: faults.list(),
                 throttledCount: faults.throttledCount(),
+                settings: model.settings(),
             };
         case "POST reset":
             target.reset(parseSeed(json, "reset body"));
@@ -78,6 +81,8 @@ function route(target: ControlTarget, route: string, rest: string[], json: Json,
         case "DELETE throttle":
             faults.clearThrottle();
             return { ok: true };
+        case "POST settings":
+            return model.updateSettings(parseSeed({ settings: json }, "settings body").settings ?? {});
         case "POST instances":
             return rest.length === 0
                 ? model.addInstance(parseSeed({ instances: [json] }).instances?.[0] as SeedInstance)
@@ -86,7 +91,7 @@ function route(target: ControlTarget, route: string, rest: string[], json: Json,
             return { removed: model.deleteInstance(rest[0]) };
         case "POST keypairs":
             if (typeof json.name !== "string") throw new Error('Body needs a string "name"');
-            model.addKeyPair(json.name, json.region as string | undefined);
+            model.addKeyPair(json.name, json.region as string | undefined, json.publicKey as string | undefined);
             return { ok: true };
         case "DELETE keypairs":
             return { removed: model.deleteKeyPair(rest[0], query.region) };
@@ -105,6 +110,7 @@ function instanceCommand(model: EcsModel, [id, command]: string[], json: Json): 
         reboot: () => model.rebootInstance(id, json.force === true),
         status: () => model.setStatus(id, json.status as Parameters<EcsModel["setStatus"]>[1]),
         lock: () => model.setLockedForSecurity(id, json.locked !== false),
+        agent: () => model.setCloudAssistant(id, json.online !== false),
         delete: () => model.deleteInstance(id),
     };
     const run = commands[command];
@@ -118,10 +124,4 @@ function instanceCommand(model: EcsModel, [id, command]: string[], json: Json): 
 function faultRuleOf(json: Json): FaultRule {
     const forever = json.times === null || json.times === "Infinity";
     return { ...(json as FaultRule), ...(forever ? { times: Infinity } : {}) };
-}
-
-export function countByAction(calls: readonly ApiCall[]): Record<string, number> {
-    const counts: Record<string, number> = {};
-    for (const call of calls) counts[call.action] = (counts[call.action] ?? 0) + 1;
-    return counts;
 }

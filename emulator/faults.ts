@@ -4,7 +4,7 @@
  * API call and applies what it gets back; nothing here touches HTTP.
  */
 import type { Clock } from "./clock";
-import { EcsError, errors } from "./errors";
+import { codeForStatus, type EcsError, errorForCode, errors } from "./errors";
 
 export interface InstanceFailure {
     instanceId: string;
@@ -15,7 +15,7 @@ export interface InstanceFailure {
 export interface FaultRule {
     /** Default: every action. */
     action?: string | string[];
-    /** With `status`, an ECS error envelope. Either alone is completed from KNOWN_STATUSES. */
+    /** With `status`, an ECS error envelope. Either alone is completed from the inventory (errors.ts). */
     code?: string;
     status?: number;
     /** Default 1; Infinity allowed (over HTTP: `null` or `"Infinity"`). */
@@ -32,6 +32,10 @@ export interface FaultRule {
     resetMidResponse?: boolean;
     /** AttachKeyPair/DetachKeyPair: these instances fail inside the HTTP 200 `Results`. */
     instanceFailures?: InstanceFailure[];
+    /** A gateway in front of ECS answers this status with an HTML page instead of the ECS body. */
+    gatewayStatus?: 502 | 504;
+    /** With `gatewayStatus`: the service carried the request out first (a 504 after the work was done). */
+    gatewayAfterProcessing?: boolean;
 }
 
 /** What the server must do for one call; empty when no rule fired. */
@@ -42,6 +46,8 @@ export interface FaultOutcome {
     dropConnection?: boolean;
     resetMidResponse?: boolean;
     instanceFailures?: InstanceFailure[];
+    gatewayStatus?: 502 | 504;
+    gatewayAfterProcessing?: boolean;
 }
 
 export interface ThrottleRule {
@@ -49,29 +55,6 @@ export interface ThrottleRule {
     action?: string;
     ratePerSecond: number;
 }
-
-/** Statuses of the codes tests inject most, from ecs-api.md §5.2; others default to 500/400. */
-const KNOWN_STATUSES: Record<string, number> = {
-    ServiceUnavailable: 503,
-    "LimitedOperation.ServiceUnavailable": 503,
-    InternalError: 500,
-    "InvalidOperation.Conflict": 409,
-    OperationConflict: 409,
-    IncorrectInstanceStatus: 403,
-    InstanceLockedForSecurity: 403,
-    Throttling: 400,
-    "Throttling.User": 400,
-    "Throttling.Api": 400,
-};
-
-const CODE_FOR_STATUS: Record<number, string> = {
-    400: "InvalidParameter",
-    403: "Forbidden",
-    404: "InvalidApi.NotFound",
-    409: "InvalidOperation.Conflict",
-    500: "InternalError",
-    503: "ServiceUnavailable",
-};
 
 interface ActiveRule {
     id: string;
@@ -133,7 +116,7 @@ export class FaultInjector {
     next(action: string): FaultOutcome {
         if (this.isThrottled(action)) {
             this.throttled += 1;
-            return { error: errors.throttled() };
+            return { error: errors.throttlingUser() };
         }
         let fired: FaultRule | undefined;
         for (const active of this.rules) {
@@ -176,11 +159,11 @@ function outcomeOf(rule: FaultRule): FaultOutcome {
         dropConnection: rule.dropConnection,
         resetMidResponse: rule.resetMidResponse,
         instanceFailures: rule.instanceFailures,
+        gatewayStatus: rule.gatewayStatus,
+        gatewayAfterProcessing: rule.gatewayAfterProcessing,
     };
     if (rule.code !== undefined || rule.status !== undefined) {
-        const code = rule.code ?? CODE_FOR_STATUS[rule.status ?? 500] ?? "InternalError";
-        const status = rule.status ?? KNOWN_STATUSES[code] ?? 400;
-        outcome.error = new EcsError(code, status, `Injected fault: ${code}.`);
+        outcome.error = errorForCode(rule.code ?? codeForStatus(rule.status ?? 500), rule.status);
     }
     return outcome;
 }

@@ -1,8 +1,16 @@
 /** Public API of the local ECS emulator (`pulumi-alicloud-keypair-attachment/emulator`). */
 export { startEmulator, type ApiCall, type Emulator, type EmulatorOptions } from "./server";
-export { EcsModel, DEFAULT_DURATIONS, type Durations, type InstanceView, type KeyPairView } from "./model";
+export {
+    EcsModel,
+    DEFAULT_DURATIONS,
+    DEFAULT_SETTINGS,
+    type Durations,
+    type InstanceView,
+    type KeyPairView,
+    type ModelSettings,
+} from "./model";
 export { FaultInjector, type FaultRule, type InstanceFailure, type ThrottleRule } from "./faults";
-export { EcsError } from "./errors";
+export { EcsError, ERROR_INVENTORY, errors as ecsErrors, type EcsErrorDefinition } from "./errors";
 export { ManualClock, systemClock, type Clock } from "./clock";
 export {
     DEFAULT_ACCESS_KEY,
@@ -14,4 +22,5 @@ export {
     type SeedAccessKey,
     type SeedInstance,
     type SeedKeyPair,
+    type SeedSettings,
 } from "./seed";

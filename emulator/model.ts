@@ -1,28 +1,31 @@
 /**
- * ECS state: regions, key pairs, instances and their timed transitions. Never sees HTTP; refuses
- * operations by throwing `EcsError` with the ECS code, which the server turns into the envelope.
- *
- * Status is derived lazily from the clock: an operation stores its transition plan (phases with
- * durations) and every read settles it. There are no timers, so a test driving a `ManualClock`
- * walks a reboot step by step without sleeping.
+ * ECS state: regions, key pairs, instances (with their tags and guest) and their timed transitions.
+ * Never sees HTTP; refuses operations by throwing the inventory's errors (errors.ts), which the
+ * server turns into the envelope. Status is derived lazily from the clock (transitions.ts).
  */
+import { createHash, randomBytes } from "node:crypto";
 import type { Clock } from "./clock";
-import { EcsError, errors } from "./errors";
-import { DEFAULT_REGION, type InstanceStatus, type Seed, type SeedInstance } from "./seed";
+import { errors } from "./errors";
+import { DEFAULT_USER, Guest } from "./guest";
+import { fingerprintOf, generateOpenSshKeyPair, keyOf } from "./publickeys";
+import { KNOWN_REGIONS } from "./regions";
+import { DEFAULT_REGION, type InstanceStatus, type Seed, type SeedInstance, type SeedSettings } from "./seed";
+import { Timeline } from "./timeline";
+import { type Durations, planTransition, type Transition, type TransitionKind, transitionStatus, transitionSteps } from "./transitions";
 
-export interface Durations {
-    stoppingMs: number;
-    startingMs: number;
-    pendingMs: number;
-}
+export { DEFAULT_DURATIONS, type Durations } from "./transitions";
 
-export const DEFAULT_DURATIONS: Durations = { stoppingMs: 3000, startingMs: 5000, pendingMs: 2000 };
+/** Behaviours of real ECS that tests switch on (emulator option, seed `settings`, or control `POST settings`). */
+export type ModelSettings = Required<SeedSettings>;
+
+export const DEFAULT_SETTINGS: ModelSettings = { initializationMs: 0, initializingAnswer: "Initializing", consistencyDelayMs: 0 };
 
 export interface ModelOptions {
     clock: Clock;
     /** Multiplies every duration; 0 makes transitions complete at the next read. */
     timeScale: number;
     durations: Durations;
+    settings?: Partial<ModelSettings>;
 }
 
 /** What a test (or an action) sees of an instance at the current clock time. */
@@ -35,11 +38,12 @@ export interface InstanceView {
     osType: "linux" | "windows";
     ioOptimized: boolean;
     instanceType: string;
+    imageId: string;
     creationTime: number;
     startTime: number;
     /** What DescribeInstances reports; undefined when no key pair is bound. */
     keyPairName?: string;
-    /** The key actually in the guest: follows keyPairName only when a start or reboot completes. */
+    /** The key pair whose key logs on as root now (the newest such line of its authorized_keys). */
     effectiveKeyPairName?: string;
     /** Set by ModifyInstanceAttribute; never reported by the API. */
     password?: string;
@@ -49,66 +53,95 @@ export interface InstanceView {
     rebootCount: number;
     forcedRebootCount: number;
     startCount: number;
+    tags: Record<string, string>;
+    /** Per login user, the lines of `~/.ssh/authorized_keys`. */
+    authorizedKeys: Record<string, string[]>;
+    cloudAssistant: boolean;
+    /** Inside the initialization window (ModelSettings.initializationMs). */
+    initializing: boolean;
 }
 
 export interface KeyPairView {
     name: string;
     region: string;
     creationTime: number;
+    /** One OpenSSH line, `type base64 comment`. */
+    publicKey: string;
+    fingerprint: string;
 }
 
-type TransitionKind = "create" | "start" | "stop" | "reboot";
-
-interface Transition {
-    kind: TransitionKind;
-    forced: boolean;
-    startedAt: number;
-    phases: { status: InstanceStatus; durationMs: number }[];
-    final: InstanceStatus;
-}
-
-interface InstanceRecord extends Omit<InstanceView, "status"> {
+interface InstanceRecord {
+    id: string;
+    region: string;
+    name: string;
+    osType: "linux" | "windows";
+    ioOptimized: boolean;
+    instanceType: string;
+    imageId: string;
+    creationTime: number;
+    startTime: number;
+    keyPairName?: string;
+    password?: string;
+    passwordEffective: boolean;
+    lockedForSecurity: boolean;
+    rebootCount: number;
+    forcedRebootCount: number;
+    startCount: number;
+    tags: Map<string, string>;
+    guest: Guest;
+    fresh: boolean;
     settledStatus: InstanceStatus;
     transition?: Transition;
+    /** For the lagging DescribeInstances view (ModelSettings.consistencyDelayMs). */
+    statusTimeline: Timeline<InstanceStatus>;
+    keyPairTimeline: Timeline<string | undefined>;
 }
 
-/** Regions a request may name even when the seed puts nothing there (an empty region is valid). */
-const KNOWN_REGIONS = [
-    "cn-hangzhou",
-    "cn-shanghai",
-    "cn-beijing",
-    "cn-shenzhen",
-    "cn-qingdao",
-    "cn-zhangjiakou",
-    "cn-huhehaote",
-    "cn-chengdu",
-    "cn-hongkong",
-    "ap-southeast-1",
-    "ap-southeast-5",
-    "ap-northeast-1",
-    "eu-central-1",
-    "eu-west-1",
-    "us-west-1",
-    "us-east-1",
-];
+/** What RunInstances asks for. */
+export interface LaunchRequest {
+    region: string;
+    imageId: string;
+    instanceType: string;
+    name?: string;
+    keyPairName?: string;
+    tags?: Record<string, string>;
+}
+
+/** ECS limits custom tags to 20 per resource. */
+export const TAGS_PER_RESOURCE_MAX = 20;
+const MINUTE_MS = 60_000;
 
 export class EcsModel {
     private readonly instancesById = new Map<string, InstanceRecord>();
     private readonly keyPairsByKey = new Map<string, KeyPairView>();
+    /** Every public key ever held, to name the key pair behind an authorized_keys line (even once deleted). */
+    private readonly keyPairOfKey = new Map<string, string>();
+    private settingsValue: ModelSettings;
 
     constructor(
         private readonly options: ModelOptions,
         seed: Seed = {},
     ) {
+        this.settingsValue = { ...DEFAULT_SETTINGS, ...options.settings };
         this.reset(seed);
     }
 
-    /** Replaces all instances and key pairs (access keys are the server's concern). */
+    /** Replaces all instances and key pairs (access keys are the server's concern); seed settings apply on top. */
     reset(seed: Seed): void {
         this.instancesById.clear();
         this.keyPairsByKey.clear();
-        for (const keyPair of seed.keyPairs ?? []) this.addKeyPair(keyPair.name, keyPair.region);
+        if (seed.settings) this.updateSettings(seed.settings);
+        for (const keyPair of seed.keyPairs ?? []) this.addKeyPair(keyPair.name, keyPair.region, keyPair.publicKey);
         for (const instance of seed.instances ?? []) this.addInstance(instance);
+    }
+
+    settings(): ModelSettings {
+        return { ...this.settingsValue };
+    }
+
+    updateSettings(settings: Partial<ModelSettings>): ModelSettings {
+        this.settingsValue = { ...this.settingsValue, ...settings };
+        return this.settings();
     }
 
     isKnownRegion(region: string): boolean {
@@ -134,56 +167,96 @@ export class EcsModel {
             .map((record) => this.view(record));
     }
 
+    /**
+     * The instances as DescribeInstances shows them: key pair and status as they were
+     * `consistencyDelayMs` ago (emulator choice: tags, names and StartTime show at once).
+     */
+    describedInstances(region: string): InstanceView[] {
+        const seenAt = this.options.clock.now() - this.settingsValue.consistencyDelayMs * this.options.timeScale;
+        return this.instances(region).map((view) => {
+            const record = this.require(view.id);
+            if (this.settingsValue.consistencyDelayMs <= 0) return view;
+            return { ...view, status: record.statusTimeline.valueAt(seenAt), keyPairName: record.keyPairTimeline.valueAt(seenAt) };
+        });
+    }
+
     keyPairs(region?: string): KeyPairView[] {
         return [...this.keyPairsByKey.values()]
             .filter((keyPair) => region === undefined || keyPair.region === region)
             .map((keyPair) => ({ ...keyPair }));
     }
 
+    keyPair(name: string, region: string): KeyPairView | undefined {
+        const keyPair = this.keyPairsByKey.get(keyPairKey(name, region));
+        return keyPair && { ...keyPair };
+    }
+
     hasKeyPair(name: string, region: string): boolean {
         return this.keyPairsByKey.has(keyPairKey(name, region));
     }
 
-    addKeyPair(name: string, region = DEFAULT_REGION): void {
-        this.keyPairsByKey.set(keyPairKey(name, region), { name, region, creationTime: this.options.clock.now() });
+    /** Adds (or replaces) a key pair; without `publicKey`, a real ed25519 key is generated. Returns the private key when generated. */
+    addKeyPair(name: string, region = DEFAULT_REGION, publicKey?: string): { keyPair: KeyPairView; privateKey?: string } {
+        const generated = publicKey === undefined ? generateOpenSshKeyPair(name) : undefined;
+        const line = publicKey ?? generated?.publicKey ?? "";
+        const keyPair: KeyPairView = {
+            name,
+            region,
+            creationTime: this.options.clock.now(),
+            publicKey: line,
+            fingerprint: fingerprintOf(line),
+        };
+        this.keyPairsByKey.set(keyPairKey(name, region), keyPair);
+        const key = keyOf(line);
+        if (key !== undefined) this.keyPairOfKey.set(key, name);
+        return { keyPair: { ...keyPair }, privateKey: generated?.privateKey };
     }
 
-    /**
-     * Emulator choice (real ECS behaviour unconfirmed): deleting a key pair unbinds it from every
-     * instance of its region, so DescribeInstances never reports a name DescribeKeyPairs cannot find.
-     * The guest keeps the key (effectiveKeyPairName) until its next start or reboot, as for a detach.
-     */
+    /** ECS refuses to delete a key pair still bound to an instance (ecs-api.md §12.1). */
     deleteKeyPair(name: string, region = DEFAULT_REGION): boolean {
-        for (const record of this.instancesById.values()) {
-            if (record.region === region && record.keyPairName === name) record.keyPairName = undefined;
-        }
+        this.checkKeyPairUnbound(name, region);
         return this.keyPairsByKey.delete(keyPairKey(name, region));
+    }
+
+    checkKeyPairUnbound(name: string, region = DEFAULT_REGION): void {
+        const holders = [...this.instancesById.values()].filter((record) => record.region === region && record.keyPairName === name);
+        if (holders.length > 0)
+            throw errors.keyPairAttached(
+                name,
+                holders.map((record) => record.id),
+            );
     }
 
     addInstance(seed: SeedInstance): InstanceView {
         const now = this.options.clock.now();
         const region = seed.region ?? DEFAULT_REGION;
         const status = seed.status ?? "Running";
+        const osType = seed.osType ?? "linux";
         const record: InstanceRecord = {
             id: seed.id,
             region,
-            zoneId: `${region}-h`,
             name: seed.name ?? seed.id,
             settledStatus: status,
-            osType: seed.osType ?? "linux",
+            osType,
             ioOptimized: seed.ioOptimized ?? true,
-            instanceType: "ecs.g7.large",
+            instanceType: seed.instanceType ?? "ecs.g7.large",
+            imageId: seed.imageId ?? (osType === "windows" ? WINDOWS_IMAGE : LINUX_IMAGE),
             creationTime: now,
             startTime: now,
             keyPairName: seed.keyPairName,
-            // A seeded key is taken to be the one the guest booted with.
-            effectiveKeyPairName: seed.keyPairName,
             passwordEffective: false,
             lockedForSecurity: seed.lockedForSecurity ?? false,
             rebootCount: 0,
             forcedRebootCount: 0,
             startCount: 0,
+            tags: new Map(Object.entries(seed.tags ?? {})),
+            guest: new Guest(seed.users ?? [DEFAULT_USER], seed.authorizedKeys ?? {}, seed.cloudAssistant ?? osType === "linux"),
+            fresh: seed.fresh ?? false,
+            statusTimeline: new Timeline(now, status),
+            keyPairTimeline: new Timeline(now, seed.keyPairName),
         };
+        // A seeded key is taken to be the one the guest booted with.
+        if (seed.keyPairName !== undefined && osType === "linux") record.guest.boot(this.publicKeyOf(seed.keyPairName, region));
         // A seeded transient status progresses as the real one would; setStatus() is the sticky way.
         if (status === "Pending") this.begin(record, "create", false);
         if (status === "Starting") this.begin(record, "start", false);
@@ -192,8 +265,40 @@ export class EcsModel {
         return this.view(record);
     }
 
+    /** RunInstances: a new instance, Pending → Starting → Running, inside its initialization window. */
+    launchInstance(request: LaunchRequest): InstanceView {
+        if (request.keyPairName !== undefined && !this.hasKeyPair(request.keyPairName, request.region)) {
+            throw errors.keyPairNotFound(request.keyPairName);
+        }
+        const id = `i-${randomBytes(12).toString("hex").slice(0, 20)}`;
+        const osType = /win/i.test(request.imageId) ? "windows" : "linux";
+        this.addInstance({
+            id,
+            region: request.region,
+            name: request.name,
+            osType,
+            imageId: request.imageId,
+            fresh: true,
+            tags: request.tags,
+        });
+        const record = this.require(id);
+        record.instanceType = request.instanceType;
+        record.settledStatus = "Pending";
+        record.keyPairName = request.keyPairName;
+        record.keyPairTimeline.set(record.creationTime, request.keyPairName);
+        this.begin(record, "launch", false);
+        return this.view(record);
+    }
+
     deleteInstance(id: string): boolean {
         return this.instancesById.delete(id);
+    }
+
+    /** DeleteInstances: only Stopped instances, unless forced (then any status). */
+    checkDeletable(id: string, force: boolean): void {
+        const record = this.checkUnlocked(this.require(id));
+        const status = this.statusOf(record);
+        if (!force && status !== "Stopped") throw errors.incorrectStatus(id, status);
     }
 
     /** Forces a status with no transition: e.g. an instance stuck in Starting forever. */
@@ -201,10 +306,20 @@ export class EcsModel {
         const record = this.require(id);
         record.transition = undefined;
         record.settledStatus = status;
+        record.statusTimeline.set(this.options.clock.now(), status);
     }
 
     setLockedForSecurity(id: string, locked: boolean): void {
         this.require(id).lockedForSecurity = locked;
+    }
+
+    setCloudAssistant(id: string, online: boolean): void {
+        this.require(id).guest.cloudAssistant = online;
+    }
+
+    /** The guest of an instance (authorized_keys and agent), for Cloud Assistant effects. */
+    guestOf(id: string): Guest {
+        return this.require(id).guest;
     }
 
     /**
@@ -216,7 +331,7 @@ export class EcsModel {
         const record = this.require(id);
         if (!this.hasKeyPair(keyPairName, record.region)) throw errors.keyPairNotFound(keyPairName);
         this.checkKeyPairChange(record);
-        record.keyPairName = keyPairName;
+        this.setKeyPair(record, keyPairName);
     }
 
     /**
@@ -228,30 +343,34 @@ export class EcsModel {
         const record = this.require(id);
         this.checkKeyPairChange(record);
         if (record.keyPairName === undefined) return;
-        if (keyPairName !== undefined && record.keyPairName !== keyPairName) {
-            throw new EcsError("InvalidKeyPairName.NotMatch", 400, `The instance ${id} is bound to another key pair, not ${keyPairName}.`);
-        }
-        record.keyPairName = undefined;
+        if (keyPairName !== undefined && record.keyPairName !== keyPairName) throw errors.keyPairNotMatch(id, keyPairName);
+        this.setKeyPair(record, undefined);
+    }
+
+    private setKeyPair(record: InstanceRecord, keyPairName: string | undefined): void {
+        record.keyPairName = keyPairName;
+        record.keyPairTimeline.set(this.options.clock.now(), keyPairName);
     }
 
     private checkKeyPairChange(record: InstanceRecord): void {
-        if (record.osType === "windows") {
-            throw new EcsError(
-                "DependencyViolation.WindowsInstance",
-                403,
-                `The instance creating is windows, cannot use ssh key pair to login (${record.id}).`,
-            );
-        }
-        if (!record.ioOptimized) {
-            throw new EcsError(
-                "DependencyViolation.IoOptimize",
-                400,
-                `The specified parameter InstanceIds is not valid: ${record.id} is not I/O optimized.`,
-            );
-        }
+        if (record.osType === "windows") throw errors.windowsInstance(record.id);
+        if (!record.ioOptimized) throw errors.notIoOptimized(record.id);
         if (record.lockedForSecurity) throw errors.lockedForSecurity(record.id);
+        this.checkInitialized(record);
         const status = this.statusOf(record);
         if (status !== "Running" && status !== "Stopped") throw errors.incorrectStatus(record.id, status);
+    }
+
+    /** True while a fresh instance is in its initialization window. */
+    isInitializing(id: string): boolean {
+        const record = this.require(id);
+        return (
+            record.fresh && this.options.clock.now() < record.creationTime + this.settingsValue.initializationMs * this.options.timeScale
+        );
+    }
+
+    private checkInitialized(record: InstanceRecord): void {
+        if (this.isInitializing(record.id)) throw errors.initializing(record.id);
     }
 
     setInstanceName(id: string, name: string): void {
@@ -268,9 +387,31 @@ export class EcsModel {
         record.passwordEffective = false;
     }
 
+    /** Adds or overwrites tags; at most TAGS_PER_RESOURCE_MAX per instance, checked before any change. */
+    tagInstance(id: string, tags: Readonly<Record<string, string>>): void {
+        this.checkTagQuota(id, tags);
+        const record = this.require(id);
+        for (const [key, value] of Object.entries(tags)) record.tags.set(key, value);
+    }
+
+    checkTagQuota(id: string, tags: Readonly<Record<string, string>>): void {
+        const keys = new Set([...this.require(id).tags.keys(), ...Object.keys(tags)]);
+        if (keys.size > TAGS_PER_RESOURCE_MAX) throw errors.tagQuotaExceeded(id);
+    }
+
+    /** Removes the given tag keys, or every tag when `keys` is undefined. */
+    untagInstance(id: string, keys: readonly string[] | undefined): void {
+        const record = this.require(id);
+        if (keys === undefined) record.tags.clear();
+        else for (const key of keys) record.tags.delete(key);
+    }
+
     /** Throws the error RebootInstance(s) would give for this instance; used for all-or-nothing batches. */
     checkRebootable(id: string): void {
-        this.checkStatus(this.require(id), "Running");
+        const record = this.require(id);
+        this.checkUnlocked(record);
+        this.checkInitialized(record);
+        this.checkStatus(record, "Running");
     }
 
     checkStartable(id: string): void {
@@ -281,7 +422,6 @@ export class EcsModel {
         this.checkStatus(this.require(id), "Running");
     }
 
-    /** Running → Stopping → Starting → Running (ecs-api.md §3 reconciles the docs' variants this way). */
     rebootInstance(id: string, force = false): void {
         this.checkRebootable(id);
         this.begin(this.require(id), "reboot", force);
@@ -311,34 +451,20 @@ export class EcsModel {
     }
 
     private begin(record: InstanceRecord, kind: TransitionKind, forced: boolean): void {
-        const { stoppingMs, startingMs, pendingMs } = this.options.durations;
-        const scaled = (ms: number) => ms * this.options.timeScale;
-        const plans: Record<TransitionKind, Pick<Transition, "phases" | "final">> = {
-            create: { phases: [{ status: "Pending", durationMs: scaled(pendingMs) }], final: "Running" },
-            start: { phases: [{ status: "Starting", durationMs: scaled(startingMs) }], final: "Running" },
-            stop: { phases: [{ status: "Stopping", durationMs: scaled(stoppingMs) }], final: "Stopped" },
-            reboot: {
-                phases: [
-                    { status: "Stopping", durationMs: scaled(stoppingMs) },
-                    { status: "Starting", durationMs: scaled(startingMs) },
-                ],
-                final: "Running",
-            },
-        };
-        record.transition = { kind, forced, startedAt: this.options.clock.now(), ...plans[kind] };
+        const transition = planTransition(kind, forced, this.options.clock.now(), this.options.durations, this.options.timeScale);
+        record.transition = transition;
+        const [first, ...later] = transitionSteps(transition);
+        record.statusTimeline.set(first.at, first.status);
+        for (const step of later) record.statusTimeline.plan(step.at, step.status);
     }
 
     /** Current status; completes a finished transition first, applying what a boot applies. */
     private statusOf(record: InstanceRecord): InstanceStatus {
         const transition = record.transition;
         if (!transition) return record.settledStatus;
-        let phaseEnd = transition.startedAt;
-        const now = this.options.clock.now();
-        for (const phase of transition.phases) {
-            phaseEnd += phase.durationMs;
-            if (now < phaseEnd) return phase.status;
-        }
-        this.complete(record, transition, phaseEnd);
+        const state = transitionStatus(transition, this.options.clock.now());
+        if ("status" in state) return state.status;
+        this.complete(record, transition, state.completedAt);
         return record.settledStatus;
     }
 
@@ -352,10 +478,25 @@ export class EcsModel {
         if (transition.kind === "start") record.startCount += 1;
         if (transition.final === "Running") {
             // The guest boots: it picks up the bound key pair and the new password (ecs-api.md §4, D-MIA).
-            record.effectiveKeyPairName = record.keyPairName;
+            if (record.osType === "linux") record.guest.boot(record.keyPairName && this.publicKeyOf(record.keyPairName, record.region));
             if (record.password !== undefined) record.passwordEffective = true;
-            record.startTime = completedAt;
+            // ECS gives StartTime to the minute (ecs-api.md §12.3). Emulator choice: it moves on every
+            // start even on a scaled clock, so that "StartTime changed" always means "started since".
+            record.startTime = Math.max(completedAt, floorToMinute(record.startTime) + MINUTE_MS);
         }
+    }
+
+    /**
+     * The line a boot writes for a key pair. A seed may bind a key pair it does not define: the guest
+     * then gets a stand-in key, still named after it, so the effective key stays observable.
+     */
+    private publicKeyOf(keyPairName: string, region: string): string {
+        const known = this.keyPairsByKey.get(keyPairKey(keyPairName, region))?.publicKey;
+        if (known !== undefined) return known;
+        const blob = createHash("sha256").update(keyPairKey(keyPairName, region)).digest("base64");
+        const standIn = `ssh-ed25519 ${blob} ${keyPairName}`;
+        this.keyPairOfKey.set(keyOf(standIn) ?? standIn, keyPairName);
+        return standIn;
     }
 
     private require(id: string): InstanceRecord {
@@ -366,9 +507,41 @@ export class EcsModel {
 
     private view(record: InstanceRecord): InstanceView {
         const status = this.statusOf(record);
-        const { settledStatus: _settled, transition: _transition, ...fields } = record;
-        return { ...fields, status };
+        const rootKeys = record.guest.keys();
+        const effectiveKey = rootKeys.reverse().find((key) => this.keyPairOfKey.has(key));
+        return {
+            id: record.id,
+            region: record.region,
+            zoneId: `${record.region}-h`,
+            name: record.name,
+            status,
+            osType: record.osType,
+            ioOptimized: record.ioOptimized,
+            instanceType: record.instanceType,
+            imageId: record.imageId,
+            creationTime: record.creationTime,
+            startTime: record.startTime,
+            keyPairName: record.keyPairName,
+            effectiveKeyPairName: effectiveKey && this.keyPairOfKey.get(effectiveKey),
+            password: record.password,
+            passwordEffective: record.passwordEffective,
+            lockedForSecurity: record.lockedForSecurity,
+            rebootCount: record.rebootCount,
+            forcedRebootCount: record.forcedRebootCount,
+            startCount: record.startCount,
+            tags: Object.fromEntries(record.tags),
+            authorizedKeys: record.guest.snapshot(),
+            cloudAssistant: record.guest.cloudAssistant,
+            initializing: this.isInitializing(record.id),
+        };
     }
+}
+
+const LINUX_IMAGE = "aliyun_3_x64_20G_alibase_20250101.vhd";
+const WINDOWS_IMAGE = "win2022_21H2_x64_dtc_en-us_40G_alibase_20250101.vhd";
+
+function floorToMinute(epochMs: number): number {
+    return Math.floor(epochMs / MINUTE_MS) * MINUTE_MS;
 }
 
 function keyPairKey(name: string, region: string): string {

@@ -3,7 +3,7 @@
  * with repeat lists (`InstanceId.1`, `InstanceId.2`) and JSON-array strings (`InstanceIds`).
  * Every accessor throws the `EcsError` ECS gives for a missing or malformed value.
  */
-import { EcsError, errors } from "./errors";
+import { type EcsError, errors, missingParameter } from "./errors";
 
 export class Params {
     constructor(readonly values: Readonly<Record<string, string>>) {}
@@ -15,7 +15,7 @@ export class Params {
 
     required(name: string): string {
         const value = this.optional(name);
-        if (value === undefined) throw errors.missingParameter(name);
+        if (value === undefined) throw missingParameter(name);
         return value;
     }
 
@@ -46,6 +46,24 @@ export class Params {
             .map(([key, value]) => [Number(key.slice(prefix.length)), value] as const)
             .sort(([a], [b]) => a - b);
         return unique(indexed.map(([, value]) => value).filter((value) => value !== ""));
+    }
+
+    /**
+     * `Name.1.Key`, `Name.1.Value`, `Name.2.Key`, … (the SDK's flat form of a list of objects), in
+     * index order; a field not sent is undefined.
+     */
+    objectList<F extends string>(name: string, fields: readonly F[]): Partial<Record<F, string>>[] {
+        const pattern = new RegExp(`^${name.replace(/\./g, "\\.")}\\.(\\d+)\\.(${fields.join("|")})$`);
+        const byIndex = new Map<number, Partial<Record<F, string>>>();
+        for (const [key, value] of Object.entries(this.values)) {
+            const match = pattern.exec(key);
+            if (!match) continue;
+            const index = Number(match[1]);
+            const entry: Partial<Record<F, string>> = byIndex.get(index) ?? {};
+            entry[match[2] as F] = value;
+            byIndex.set(index, entry);
+        }
+        return [...byIndex.entries()].sort(([a], [b]) => a - b).map(([, entry]) => entry);
     }
 
     /** A JSON array of strings in one parameter, e.g. `InstanceIds=["i-1","i-2"]`; undefined if absent. */

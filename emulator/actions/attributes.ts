@@ -1,5 +1,5 @@
 /** DescribeInstanceAttribute, ModifyInstanceAttribute (ecs-api.md §2.5, §2.9). */
-import { EcsError } from "../errors";
+import { errors } from "../errors";
 import { type ActionBody, type ActionContext, commonInstanceFields, requireInstance } from "./context";
 
 /** §2.5: no RegionId, a flat body, `IoOptimized` as the string "optimized"/"none", no KeyPairName. */
@@ -21,9 +21,7 @@ export function ModifyInstanceAttribute(ctx: ActionContext): ActionBody {
     const instance = requireInstance(ctx);
     const password = ctx.params.optional("Password");
     if (password !== undefined) {
-        if (!isValidPassword(password, instance.osType)) {
-            throw new EcsError("InvalidPassword.Malformed", 400, 'The specified parameter "Password" is not valid.');
-        }
+        if (!isValidPassword(password, instance.osType)) throw errors.passwordMalformed();
         ctx.model.setPassword(instance.id, password);
     }
     const name = ctx.params.optional("InstanceName");

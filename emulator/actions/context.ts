@@ -1,5 +1,5 @@
 /** What every action receives, and the parameter rules several actions share. */
-import { EcsError, errors } from "../errors";
+import { errors } from "../errors";
 import type { InstanceFailure } from "../faults";
 import type { EcsModel, InstanceView } from "../model";
 import type { Params } from "../params";
@@ -26,9 +26,8 @@ export function pageOf<T>(ctx: ActionContext, items: T[], maxPageSize: number) {
     const pageNumber = ctx.params.int("PageNumber", { min: 1, max: Number.MAX_SAFE_INTEGER, default: 1 });
     const pageSize = ctx.params.int("PageSize", { min: 1, max: maxPageSize, default: 10 });
     return {
-        pageNumber,
-        pageSize,
-        totalCount: items.length,
+        /** The paging fields of the response body. */
+        body: { PageNumber: pageNumber, PageSize: pageSize, TotalCount: items.length },
         items: items.slice((pageNumber - 1) * pageSize, pageNumber * pageSize),
     };
 }
@@ -36,7 +35,7 @@ export function pageOf<T>(ctx: ActionContext, items: T[], maxPageSize: number) {
 export function regionOf(ctx: ActionContext): string {
     const region = ctx.params.required("RegionId");
     if (!ctx.model.isKnownRegion(region)) {
-        throw new EcsError("InvalidRegionId.NotFound", 404, `The specified RegionId does not exist. (${region})`);
+        throw errors.regionNotFound(region);
     }
     return region;
 }
@@ -68,4 +67,19 @@ export function commonInstanceFields(instance: InstanceView) {
         OperationLocks: { LockReason: operationLocks(instance) },
         PublicIpAddress: { IpAddress: [] },
     };
+}
+
+/**
+ * With `initializingAnswer: "ServiceUnavailable"`, a request naming an instance still in its
+ * initialization window fails as a whole with 503 (what packer users see on fresh instances);
+ * otherwise the model refuses such instances one by one with `IncorrectInstanceStatus.Initializing`.
+ */
+export function refuseWhileInitializing(ctx: ActionContext, region: string, ids: readonly string[]): void {
+    if (ctx.model.settings().initializingAnswer !== "ServiceUnavailable") return;
+    if (ids.some((id) => ctx.model.instanceIn(region, id) !== undefined && ctx.model.isInitializing(id))) throw errors.serviceUnavailable();
+}
+
+/** Tags as DescribeInstances and DescribeKeyPairs give them. */
+export function tagsBody(tags: Readonly<Record<string, string>>) {
+    return { Tag: Object.entries(tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })) };
 }

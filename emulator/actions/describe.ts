@@ -1,33 +1,31 @@
 /** DescribeInstances, DescribeInstanceStatus (ecs-api.md §2.3, §2.4). */
-import { EcsError, errors } from "../errors";
+import { errors } from "../errors";
 import type { InstanceView } from "../model";
 import { ecsMinuteTime, matchesWildcard, type Params } from "../params";
 import { INSTANCE_STATUSES, type InstanceStatus } from "../seed";
-import { type ActionBody, type ActionContext, INSTANCE_ID_MAX, commonInstanceFields, pageOf, regionOf } from "./context";
+import { type ActionBody, type ActionContext, INSTANCE_ID_MAX, commonInstanceFields, pageOf, regionOf, tagsBody } from "./context";
 
 export function DescribeInstances(ctx: ActionContext): ActionBody {
     const region = regionOf(ctx);
-    const ids = ctx.params.jsonStringArray(
-        "InstanceIds",
-        // Emulator choice: the current doc names no code for a malformed InstanceIds here.
-        () => new EcsError("InvalidInstanceIds.Malformed", 400, "The specified parameter InstanceIds is not valid."),
-    );
+    const ids = ctx.params.jsonStringArray("InstanceIds", errors.instanceIdsMalformed);
     if (ids && ids.length > INSTANCE_ID_MAX) throw errors.tooManyInstanceIds();
     const status = ctx.params.optional("Status");
     if (status !== undefined && !INSTANCE_STATUSES.includes(status as InstanceStatus)) {
-        throw new EcsError("InvalidStatus.NotFound", 404, `The specified Status is not valid. (${status})`);
+        throw errors.statusNotFound(status);
     }
     const keyPairName = ctx.params.optional("KeyPairName");
     const namePattern = ctx.params.optional("InstanceName");
     const zoneId = ctx.params.optional("ZoneId");
+    const tags = ctx.params.objectList("Tag", ["Key", "Value"] as const);
     const matching = ctx.model
-        .instances(region)
+        .describedInstances(region)
         // Unknown ids are left out silently, not reported as errors (ecs-api.md §11).
         .filter((instance) => ids === undefined || ids.includes(instance.id))
         .filter((instance) => keyPairName === undefined || instance.keyPairName === keyPairName)
         .filter((instance) => status === undefined || instance.status === status)
         .filter((instance) => namePattern === undefined || matchesWildcard(namePattern, instance.name))
-        .filter((instance) => zoneId === undefined || instance.zoneId === zoneId);
+        .filter((instance) => zoneId === undefined || instance.zoneId === zoneId)
+        .filter((instance) => tags.every((tag) => hasTag(instance.tags, tag)));
 
     const page = describeInstancesPage(ctx.params, matching.length);
     return {
@@ -81,11 +79,10 @@ function describeInstancesItem(instance: InstanceView) {
         // REAL captures leave KeyPairName out entirely when no key pair is bound (§2.3).
         ...(instance.keyPairName !== undefined ? { KeyPairName: instance.keyPairName } : {}),
         IoOptimized: instance.ioOptimized,
-        ImageId:
-            instance.osType === "windows" ? "win2022_21H2_x64_dtc_en-us_40G_alibase_20250101.vhd" : "aliyun_3_x64_20G_alibase_20250101.vhd",
+        ImageId: instance.imageId,
         CreationTime: ecsMinuteTime(instance.creationTime),
         StartTime: ecsMinuteTime(instance.startTime),
-        Tags: { Tag: [] },
+        Tags: tagsBody(instance.tags),
     };
 }
 
@@ -104,11 +101,15 @@ export function DescribeInstanceStatus(ctx: ActionContext): ActionBody {
         .filter((instance) => zoneId === undefined || instance.zoneId === zoneId);
     const page = pageOf(ctx, matching, 50);
     return {
-        PageNumber: page.pageNumber,
-        PageSize: page.pageSize,
-        TotalCount: page.totalCount,
+        ...page.body,
         InstanceStatuses: {
             InstanceStatus: page.items.map((instance) => ({ InstanceId: instance.id, Status: instance.status })),
         },
     };
+}
+
+/** A `Tag.N` filter: the key must be there; the value too, when the filter gives one. */
+function hasTag(tags: Readonly<Record<string, string>>, { Key, Value }: { Key?: string; Value?: string }): boolean {
+    if (Key === undefined) return true;
+    return Object.hasOwn(tags, Key) && (Value === undefined || tags[Key] === Value);
 }

@@ -2,7 +2,10 @@
 import { DescribeInstanceAttribute, ModifyInstanceAttribute } from "./attributes";
 import type { ActionBody, ActionContext } from "./context";
 import { DescribeInstances, DescribeInstanceStatus } from "./describe";
-import { AttachKeyPair, DescribeKeyPairs, DetachKeyPair } from "./keypairs";
+import { AttachKeyPair, DetachKeyPair } from "./binding";
+import { DeleteInstances, RunInstances } from "./instances";
+import { CreateKeyPair, DeleteKeyPairs, DescribeKeyPairs, ImportKeyPair } from "./keypairs";
+import { TagResources, UntagResources } from "./tags";
 import { RebootInstance, RebootInstances, StartInstance, StartInstances, StopInstance, StopInstances } from "./power";
 
 export type { ActionBody, ActionContext } from "./context";
@@ -11,6 +14,13 @@ export const actions: Readonly<Record<string, (ctx: ActionContext) => ActionBody
     AttachKeyPair,
     DetachKeyPair,
     DescribeKeyPairs,
+    ImportKeyPair,
+    CreateKeyPair,
+    DeleteKeyPairs,
+    RunInstances,
+    DeleteInstances,
+    TagResources,
+    UntagResources,
     DescribeInstances,
     DescribeInstanceStatus,
     DescribeInstanceAttribute,

@@ -1,79 +1,73 @@
-/** AttachKeyPair, DetachKeyPair, DescribeKeyPairs (ecs-api.md §2.1, §2.2). */
-import { createHash } from "node:crypto";
-import { EcsError, errors } from "../errors";
+/** DescribeKeyPairs, ImportKeyPair, CreateKeyPair, DeleteKeyPairs (ecs-api.md §2.2, §12.1). */
+import { errors, missingParameter } from "../errors";
+import type { KeyPairView } from "../model";
 import { ecsMinuteTime, matchesWildcard } from "../params";
-import { type ActionBody, type ActionContext, KEY_PAIR_BATCH_MAX, pageOf, regionOf } from "./context";
+import { keyOf } from "../publickeys";
+import { type ActionBody, type ActionContext, pageOf, regionOf, tagsBody } from "./context";
 
-export function AttachKeyPair(ctx: ActionContext): ActionBody {
-    return keyPairBatch(ctx, (id, keyPairName) => ctx.model.attachKeyPair(id, keyPairName));
-}
-
-export function DetachKeyPair(ctx: ActionContext): ActionBody {
-    return keyPairBatch(ctx, (id, keyPairName) => ctx.model.detachKeyPair(id, keyPairName));
-}
-
-/**
- * Attach and Detach share one shape (§2.1): request-level errors reject the whole call; per-instance
- * errors land in `Results.Result[]` under HTTP 200. Numbers and booleans as in the doc samples,
- * `Code` as the string "200" as in the older Detach sample.
- */
-function keyPairBatch(ctx: ActionContext, apply: (id: string, keyPairName: string) => void): ActionBody {
-    const region = regionOf(ctx);
-    const keyPairName = ctx.params.required("KeyPairName");
-    const malformed = () => new EcsError("InvalidInstanceIds.ValueNotSupported", 400, "The specified parameter InstanceIds is not valid.");
-    const ids = ctx.params.jsonStringArray("InstanceIds", malformed);
-    if (ids === undefined) throw errors.missingParameter("InstanceIds");
-    if (ids.length === 0) throw malformed();
-    if (ids.length > KEY_PAIR_BATCH_MAX) {
-        throw new EcsError("InstanceKeyPairLimitExceeded", 403, "The specified instances are beyond the permitted range.");
-    }
-    if (!ctx.model.hasKeyPair(keyPairName, region)) throw errors.keyPairNotFound(keyPairName);
-
-    const results = ids.map((id) => {
-        const injected = ctx.instanceFailures.find((failure) => failure.instanceId === id);
-        if (injected) return resultEntry(id, injected.code, injected.message ?? `Injected failure ${injected.code}.`);
-        try {
-            if (!ctx.model.instanceIn(region, id)) throw errors.instanceNotFound(id);
-            apply(id, keyPairName);
-            return resultEntry(id, "200", "successful");
-        } catch (error) {
-            if (error instanceof EcsError) return resultEntry(id, error.code, error.message);
-            throw error;
-        }
-    });
-    return {
-        KeyPairName: keyPairName,
-        TotalCount: results.length,
-        FailCount: results.filter((result) => !result.Success).length,
-        Results: { Result: results },
-    };
-}
-
-function resultEntry(instanceId: string, code: string, message: string) {
-    return { InstanceId: instanceId, Success: code === "200", Code: code, Message: message };
-}
+/** DeleteKeyPairs takes at most 100 names. */
+const DELETE_NAMES_MAX = 100;
 
 export function DescribeKeyPairs(ctx: ActionContext): ActionBody {
     const region = regionOf(ctx);
     const pattern = ctx.params.optional("KeyPairName");
     const fingerPrint = ctx.params.optional("KeyPairFingerPrint");
+    // The public key only on request (IncludePublicKey, default false).
+    const includePublicKey = ctx.params.bool("IncludePublicKey");
     const matching = ctx.model
         .keyPairs(region)
         .filter((keyPair) => pattern === undefined || matchesWildcard(pattern, keyPair.name))
+        .filter((keyPair) => fingerPrint === undefined || keyPair.fingerprint === fingerPrint)
         .map((keyPair) => ({
             KeyPairName: keyPair.name,
-            // Deterministic stand-in for the MD5 fingerprint of a public key the emulator does not hold.
-            KeyPairFingerPrint: createHash("md5").update(`${region}/${keyPair.name}`).digest("hex"),
+            KeyPairFingerPrint: keyPair.fingerprint,
             CreationTime: ecsMinuteTime(keyPair.creationTime),
+            ...(includePublicKey ? { PublicKey: keyPair.publicKey } : {}),
             ResourceGroupId: "",
-            Tags: { Tag: [] },
-        }))
-        .filter((keyPair) => fingerPrint === undefined || keyPair.KeyPairFingerPrint === fingerPrint);
+            Tags: tagsBody({}),
+        }));
     const page = pageOf(ctx, matching, 50);
-    return {
-        PageNumber: page.pageNumber,
-        PageSize: page.pageSize,
-        TotalCount: page.totalCount,
-        KeyPairs: { KeyPair: page.items },
-    };
+    return { ...page.body, KeyPairs: { KeyPair: page.items } };
+}
+
+/** Registers a public key the caller holds the private key of. */
+export function ImportKeyPair(ctx: ActionContext): ActionBody {
+    const { region, name } = newKeyPairName(ctx);
+    const publicKey = ctx.params.required("PublicKeyBody").trim();
+    if (keyOf(publicKey) === undefined || publicKey.includes("\n")) throw errors.publicKeyMalformed();
+    return keyPairBody(ctx.model.addKeyPair(name, region, publicKey).keyPair);
+}
+
+/** Generates a key pair; the private key is in this answer only (ECS keeps no copy). */
+export function CreateKeyPair(ctx: ActionContext): ActionBody {
+    const { region, name } = newKeyPairName(ctx);
+    const { keyPair, privateKey } = ctx.model.addKeyPair(name, region);
+    return { ...keyPairBody(keyPair), KeyPairId: `kp-${keyPair.fingerprint.slice(0, 20)}`, PrivateKeyBody: privateKey };
+}
+
+/** All or nothing: a name bound to any instance refuses the whole call; unknown names are skipped. */
+export function DeleteKeyPairs(ctx: ActionContext): ActionBody {
+    const region = regionOf(ctx);
+    const names = ctx.params.jsonStringArray("KeyPairNames", () => errors.invalidParameter("KeyPairNames"));
+    if (names === undefined || names.length === 0) throw missingParameter("KeyPairNames");
+    if (names.length > DELETE_NAMES_MAX) throw errors.tooManyKeyPairNames();
+    names.forEach((name) => ctx.model.checkKeyPairUnbound(name, region));
+    names.forEach((name) => ctx.model.deleteKeyPair(name, region));
+    return {};
+}
+
+/**
+ * ecs-api.md §2.2: 2–128 characters, starting with a letter or a CJK character, not `http://` or
+ * `https://`, then letters, digits, `:` `_` `.` `-`; a name already used in the region is refused.
+ */
+function newKeyPairName(ctx: ActionContext): { region: string; name: string } {
+    const region = regionOf(ctx);
+    const name = ctx.params.required("KeyPairName");
+    if (!/^[\p{L}][\p{L}\p{N}:_.-]{1,127}$/u.test(name) || /^https?:\/\//i.test(name)) throw errors.keyPairNameMalformed(name);
+    if (ctx.model.hasKeyPair(name, region)) throw errors.keyPairDuplicate(name);
+    return { region, name };
+}
+
+function keyPairBody(keyPair: KeyPairView): ActionBody {
+    return { KeyPairName: keyPair.name, KeyPairFingerPrint: keyPair.fingerprint };
 }

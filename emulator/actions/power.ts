@@ -3,19 +3,17 @@
  * transitions; this file owns the request rules: id limits, DryRun, and the two batch modes.
  */
 import { EcsError, errors } from "../errors";
-import { type ActionBody, type ActionContext, INSTANCE_ID_MAX, regionOf, requireInstance } from "./context";
-
-/** Batch APIs (DRYRUN.SUCCESS) and single-instance APIs (DryRunOperation) use different codes. */
-const batchDryRun = () => new EcsError("DRYRUN.SUCCESS", 400, "This request is a dryrun request with successful result.");
-const singleDryRun = () => new EcsError("DryRunOperation", 400, "Request validation has been passed with DryRun flag set.");
+import { type ActionBody, type ActionContext, INSTANCE_ID_MAX, refuseWhileInitializing, regionOf, requireInstance } from "./context";
 
 interface PowerOperation {
     check(id: string): void;
     apply(id: string): void;
+    /** Reboots of fresh instances may be refused as a whole (refuseWhileInitializing). */
+    refusesInitializing?: boolean;
 }
 
 function rebootOperation(ctx: ActionContext, force: boolean): PowerOperation {
-    return { check: (id) => ctx.model.checkRebootable(id), apply: (id) => ctx.model.rebootInstance(id, force) };
+    return { check: (id) => ctx.model.checkRebootable(id), apply: (id) => ctx.model.rebootInstance(id, force), refusesInitializing: true };
 }
 
 function startOperation(ctx: ActionContext): PowerOperation {
@@ -51,10 +49,12 @@ export function StopInstances(ctx: ActionContext): ActionBody {
 }
 
 function singleInstance(ctx: ActionContext, operation: PowerOperation): ActionBody {
-    const { id } = requireInstance(ctx);
+    const { id, region } = requireInstance(ctx);
+    if (operation.refusesInitializing) refuseWhileInitializing(ctx, region, [id]);
     if (ctx.params.bool("DryRun")) {
         operation.check(id);
-        throw singleDryRun();
+        // Single-instance APIs answer DryRunOperation, batch APIs DRYRUN.SUCCESS.
+        throw errors.dryRunSingle();
     }
     operation.apply(id);
     return {};
@@ -68,16 +68,17 @@ function singleInstance(ctx: ActionContext, operation: PowerOperation): ActionBo
 function batch(ctx: ActionContext, operation: PowerOperation): ActionBody {
     const region = regionOf(ctx);
     const ids = ctx.params.repeatList("InstanceId");
-    if (ids.length === 0) throw new EcsError("InvalidInstanceId.NotFound", 403, "InstanceId should not be null.");
+    if (ids.length === 0) throw errors.instanceIdMissing();
     if (ids.length > INSTANCE_ID_MAX) throw errors.tooManyInstanceIds();
     const mode = ctx.params.optional("BatchOptimization") ?? "AllTogether";
     if (mode !== "AllTogether" && mode !== "SuccessFirst") throw errors.invalidParameter("BatchOptimization");
+    if (operation.refusesInitializing) refuseWhileInitializing(ctx, region, ids);
     const dryRun = ctx.params.bool("DryRun");
     const statusOf = (id: string) => ctx.model.instanceIn(region, id)?.status;
 
     if (mode === "SuccessFirst") {
         // D-RBS: "With SuccessFirst, DryRun only ever returns DRYRUN.SUCCESS."
-        if (dryRun) throw batchDryRun();
+        if (dryRun) throw errors.dryRunBatch();
         return instanceResponses(
             ids.map((id) => {
                 const previous = statusOf(id);
@@ -94,11 +95,9 @@ function batch(ctx: ActionContext, operation: PowerOperation): ActionBody {
     }
 
     const missing = ids.filter((id) => statusOf(id) === undefined);
-    if (missing.length > 0) {
-        throw new EcsError("InvalidInstanceIds.NotFound", 404, `The specified InstanceIds does not exist. (${missing.join(", ")})`);
-    }
+    if (missing.length > 0) throw errors.instanceIdsNotFound(missing);
     ids.forEach((id) => operation.check(id));
-    if (dryRun) throw batchDryRun();
+    if (dryRun) throw errors.dryRunBatch();
     const previous = new Map(ids.map((id) => [id, statusOf(id)]));
     ids.forEach((id) => operation.apply(id));
     return instanceResponses(

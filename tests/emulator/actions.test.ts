@@ -55,7 +55,7 @@ describe("AttachKeyPair", () => {
         expect(response.statusCode).toBe(200);
         expect(response.body?.totalCount).toBe("5");
         expect(response.body?.failCount).toBe("4");
-        const codes = Object.fromEntries((response.body?.results?.result ?? []).map((r) => [r.instanceId, r.code]));
+        const codes = Object.fromEntries((response.body?.results?.result ?? []).map((r) => [r.instanceId ?? "", r.code]));
         expect(codes).toEqual({
             "i-run2": "200",
             "i-win": "DependencyViolation.WindowsInstance",

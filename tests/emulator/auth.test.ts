@@ -73,7 +73,7 @@ test("a date more than 15 minutes off → 400 InvalidTimeStamp.Expired; within t
 });
 
 test("an unknown action → 404 InvalidAction.NotFound with the ECS envelope and headers", async () => {
-    const response = await sendSignedV3(emulator, { action: "RunInstances", query: { RegionId: REGION } });
+    const response = await sendSignedV3(emulator, { action: "CreateImage", query: { RegionId: REGION } });
     expect(response.status).toBe(404);
     expect(Object.keys(response.body).sort()).toEqual(["Code", "HostId", "Message", "Recommend", "RequestId"]);
     expect(response.body.Code).toBe("InvalidAction.NotFound");

@@ -29,18 +29,25 @@ test("reset, out-of-band changes and state (passwords only as passwordSet)", asy
     await controlCall(emulator, "POST", "instances", { id: "i-3", osType: "windows" });
     await controlCall(emulator, "POST", "instances/i-3/delete");
 
-    const state = await controlCall(emulator, "GET", "state");
+    const state = await controlCall<{ instances: { id: string; status: string; keyPairName?: string }[]; keyPairs: { name: string }[] }>(
+        emulator,
+        "GET",
+        "state",
+    );
     expect(JSON.stringify(state.json)).not.toContain("Secr3t");
-    expect(
-        state.json.instances.map((i: { id: string; status: string; keyPairName?: string }) => [i.id, i.status, i.keyPairName ?? null]),
-    ).toEqual([
+    expect(state.json.instances.map((i) => [i.id, i.status, i.keyPairName ?? null])).toEqual([
         ["i-1", "Running", "ops-2027"],
         ["i-2", "Running", null],
     ]);
-    expect(state.json.keyPairs.map((k: { name: string }) => k.name)).toEqual(["ops-2026", "ops-2027"]);
+    expect(state.json.keyPairs.map((k) => k.name)).toEqual(["ops-2026", "ops-2027"]);
 
     const refused = await controlCall(emulator, "POST", "instances/i-1/start");
     expect(refused).toMatchObject({ status: 403, json: { Code: "IncorrectInstanceStatus" } });
+    expect(await controlCall(emulator, "DELETE", "keypairs/ops-2027")).toMatchObject({
+        status: 400,
+        json: { Code: "InvalidParameter.KeypairAlreadyAttachedInstance" },
+    });
+    await controlCall(emulator, "POST", "instances/i-1/detach");
     expect((await controlCall(emulator, "DELETE", "keypairs/ops-2027")).json).toEqual({ removed: true });
     expect(emulator.model.instance("i-1")?.keyPairName).toBeUndefined();
 });
@@ -48,7 +55,11 @@ test("reset, out-of-band changes and state (passwords only as passwordSet)", asy
 test("faults over HTTP (times: null = forever), the call log, and unknown routes", async () => {
     await controlCall(emulator, "POST", "reset", { instances: [{ id: "i-1" }] });
     await controlCall(emulator, "DELETE", "calls");
-    const added = await controlCall(emulator, "POST", "faults", { action: "RebootInstances", code: "InternalError", times: null });
+    const added = await controlCall<{ id: string }>(emulator, "POST", "faults", {
+        action: "RebootInstances",
+        code: "InternalError",
+        times: null,
+    });
     expect(added.json.id).toMatch(/^fault-/);
     const client = ecsClient(emulator);
     for (let i = 0; i < 2; i++) {
@@ -68,9 +79,9 @@ test("faults over HTTP (times: null = forever), the call log, and unknown routes
     );
     await controlCall(emulator, "DELETE", "throttle");
 
-    const calls = await controlCall(emulator, "GET", "calls");
+    const calls = await controlCall<{ counts: Record<string, number>; calls: { status: number }[] }>(emulator, "GET", "calls");
     expect(calls.json.counts).toEqual({ RebootInstances: 3, DescribeInstanceStatus: 1 });
-    expect(calls.json.calls.map((c: { status: number }) => c.status)).toEqual([500, 500, 200, 400]);
+    expect(calls.json.calls.map((c) => c.status)).toEqual([500, 500, 200, 400]);
     expect((await controlCall(emulator, "GET", "nothing-here")).status).toBe(404);
     expect((await controlCall(emulator, "POST", "reset", { instances: [{}] })).status).toBe(400);
 });

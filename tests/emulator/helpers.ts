@@ -72,24 +72,39 @@ export function sendSignedV3(emulator: Emulator, raw: RawV3Request): Promise<{ s
         const req = request(`${emulator.url}/?${new URLSearchParams(raw.query).toString()}`, { method: "POST", headers }, (res) => {
             const chunks: Buffer[] = [];
             res.on("data", (chunk: Buffer) => chunks.push(chunk));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) }));
+            res.on("end", () =>
+                resolve({
+                    status: res.statusCode ?? 0,
+                    body: JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>,
+                }),
+            );
         });
         req.on("error", reject);
         req.end();
     });
 }
 
-/** Plain JSON over HTTP, for the control endpoints. */
-export async function controlCall(
+/** Plain JSON over HTTP, for the control endpoints; `T` is the shape the test expects back. */
+export async function controlCall<T = Record<string, unknown>>(
     emulator: Emulator,
     method: string,
     path: string,
     body?: unknown,
-): Promise<{ status: number; json: any }> {
+): Promise<{ status: number; json: T }> {
     const response = await fetch(`${emulator.url}/_emulator/${path}`, {
         method,
         headers: body === undefined ? undefined : { "content-type": "application/json" },
         body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return { status: response.status, json: await response.json() };
+    return { status: response.status, json: (await response.json()) as T };
+}
+
+/** The ECS code a model call throws (fails the test if it does not throw). */
+export function thrownCode(run: () => unknown): string {
+    try {
+        run();
+    } catch (error) {
+        return (error as { code: string }).code;
+    }
+    throw new Error("expected the call to throw");
 }
