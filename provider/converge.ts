@@ -33,6 +33,8 @@ export interface LifecycleDependencies {
     journal: RestartJournal;
     /** Where provider-side messages go: the dynamic provider's stdout, shown by the CLI as info lines. */
     log: (line: string) => void;
+    /** The wait before the first re-read of a change ECS does not show yet, in milliseconds (visibility.ts). Default VISIBILITY_FIRST_DELAY_MS. */
+    visibilityDelayMs?: number;
 }
 
 export interface ConvergeResult {
@@ -184,7 +186,7 @@ async function confirmAndSay(
 ): Promise<void> {
     if (instanceIds.length === 0) return;
     try {
-        const unconfirmed = await confirmChange(deps.gateway, region, instanceIds, shows, resend, deps.clock);
+        const unconfirmed = await confirmChange(deps.gateway, region, instanceIds, shows, resend, deps.clock, deps.visibilityDelayMs);
         if (unconfirmed.length) deps.log(changeNotVisibleNotice(action, keyPairName, unconfirmed));
     } catch (error) {
         // ECS accepted the change; a failed look at it must not lose what it did from the state.

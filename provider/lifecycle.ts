@@ -141,11 +141,19 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
          */
         async read(id, props) {
             if (!props) throw new Error(importNotSupportedMessage(id));
-            const { gateway, clock } = dependencies();
+            const { gateway, clock, visibilityDelayMs } = dependencies();
             if (!(await gateway.keyPairExists(props.region, props.keyPairName, { fresh: true }))) return { id: "", props };
             const facts = await gateway.describeInstances(props.region, trackedInstanceIds(props));
             // A binding ECS has not shown yet (right after an up) is not drift: look again before dropping it.
-            const settled = await rereadDrifted(gateway, props.region, props.keyPairName, props.instanceIds ?? [], facts, clock);
+            const settled = await rereadDrifted(
+                gateway,
+                props.region,
+                props.keyPairName,
+                props.instanceIds ?? [],
+                facts,
+                clock,
+                visibilityDelayMs,
+            );
             return { id, props: refreshedOutputs(props, settled) };
         },
 

@@ -30,10 +30,11 @@ export async function confirmChange(
     shows: Shows,
     resend: (ids: readonly string[]) => Promise<BatchResult>,
     clock: Clock,
+    firstDelayMs = VISIBILITY_FIRST_DELAY_MS,
 ): Promise<string[]> {
     let pending = [...instanceIds];
     for (let read = 1; pending.length && read <= VISIBILITY_READS; read++) {
-        if (read > 1) await clock.sleep(VISIBILITY_FIRST_DELAY_MS * 2 ** (read - 2));
+        if (read > 1) await clock.sleep(firstDelayMs * 2 ** (read - 2));
         const facts = await gateway.describeInstances(region, pending);
         pending = pending.filter((id) => !shows(facts.get(id)));
         if (pending.length && read > 1 && read < VISIBILITY_READS) await resend(pending);
@@ -53,12 +54,13 @@ export async function rereadDrifted(
     instanceIds: readonly string[],
     facts: ReadonlyMap<string, InstanceFacts>,
     clock: Clock,
+    firstDelayMs = VISIBILITY_FIRST_DELAY_MS,
 ): Promise<Map<string, InstanceFacts>> {
     const merged = new Map(facts);
     const holds = (id: string) => merged.get(id)?.keyPairName === keyPairName;
     let drifted = instanceIds.filter((id) => !holds(id));
     for (let read = 2; drifted.length && read <= VISIBILITY_READS; read++) {
-        await clock.sleep(VISIBILITY_FIRST_DELAY_MS * 2 ** (read - 2));
+        await clock.sleep(firstDelayMs * 2 ** (read - 2));
         for (const [id, instance] of await gateway.describeInstances(region, drifted)) merged.set(id, instance);
         drifted = drifted.filter((id) => !holds(id));
     }

@@ -21,6 +21,8 @@ import { EcsTagRestartJournal } from "../../provider/tag-journal";
 export const REGION = "cn-hangzhou";
 /** Reboots take (3000 + 5000) ms × 0.01 = 80 ms. */
 export const TIME_SCALE = 0.01;
+/** The provider re-reads a lagging change after 500 ms; scaled like the emulator's time. */
+export const VISIBILITY_DELAY_MS = 500 * TIME_SCALE;
 export const FAST_RESTART = { pollIntervalSeconds: 0.02, timeoutSeconds: 10 };
 
 export function linuxInstances(count: number, prefix = "i-run", extra: Partial<SeedInstance> = {}): SeedInstance[] {
@@ -58,6 +60,8 @@ export interface WiringOptions {
     clock?: Clock;
     /** Default: the production window. */
     coalesceWindowMs?: number;
+    /** First re-read of a change ECS does not show yet; default VISIBILITY_DELAY_MS (the emulator's lag is scaled by TIME_SCALE too). */
+    visibilityDelayMs?: number;
 }
 
 export interface Wiring {
@@ -85,7 +89,17 @@ export function wireLifecycle(settings: ProviderSettings, options: WiringOptions
     const journalDir = fs.mkdtempSync(path.join(os.tmpdir(), "kpa-journal-"));
     const journal = new EcsTagRestartJournal(gateway, new FileRestartJournal(journalDir, log), log);
     const restartHistory = new RestartHistory();
-    const hooks = createLifecycle(() => ({ settings, gateway, clock, random: realRandom, restartHistory, journal, log }));
+    const visibilityDelayMs = options.visibilityDelayMs ?? VISIBILITY_DELAY_MS;
+    const hooks = createLifecycle(() => ({
+        settings,
+        gateway,
+        clock,
+        random: realRandom,
+        restartHistory,
+        journal,
+        log,
+        visibilityDelayMs,
+    }));
     return { hooks, settings, logs, journalDir, dispose: () => fs.promises.rm(journalDir, { recursive: true, force: true }) };
 }
 
