@@ -188,6 +188,8 @@ export interface GatewayOptions {
     clock?: Clock;
     /** Default: COALESCE_WINDOW_MS. */
     coalesceWindowMs?: number;
+    /** First wait before fresh instances are sent a change again, in milliseconds. Default: READINESS_BASE_DELAY_MS. */
+    readinessDelayMs?: number;
 }
 
 /** A key pair lookup, shared while in flight and believed until `expiresAt` once it said "exists". */
@@ -203,6 +205,7 @@ export class SdkEcsGateway implements EcsGateway {
     private readonly timeouts: CallTimeouts;
     private readonly clock: Clock;
     private readonly limiters: RateLimiters;
+    private readonly readinessDelayMs?: number;
     private readonly keyPairLookups = new Map<string, KeyPairLookup>();
     /** The StartTime DescribeInstances showed last, per instance: what a lost reboot is compared against. */
     private readonly startTimes = new Map<string, string>();
@@ -221,6 +224,7 @@ export class SdkEcsGateway implements EcsGateway {
         this.timeouts = timeouts;
         this.clock = options.clock ?? realClock;
         this.limiters = new RateLimiters(this.clock);
+        this.readinessDelayMs = options.readinessDelayMs;
         const windowMs = options.coalesceWindowMs ?? COALESCE_WINDOW_MS;
         this.runtime = new dara.RuntimeOptions({
             autoretry: false,
@@ -403,7 +407,12 @@ export class SdkEcsGateway implements EcsGateway {
     }
 
     private untilReady(instanceIds: readonly string[], options: ChangeOptions, round: (ids: readonly string[]) => Promise<RoundResult>) {
-        return untilReady(instanceIds, round, { windowMs: options.readyWithinMs ?? 0, clock: this.clock, random: this.retry.random });
+        return untilReady(instanceIds, round, {
+            windowMs: options.readyWithinMs ?? 0,
+            clock: this.clock,
+            random: this.retry.random,
+            baseDelayMs: this.readinessDelayMs,
+        });
     }
 
     /**

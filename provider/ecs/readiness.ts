@@ -15,6 +15,8 @@ export interface ReadinessOptions {
     windowMs: number;
     clock: Clock;
     random: Random;
+    /** Default READINESS_BASE_DELAY_MS. */
+    baseDelayMs?: number;
 }
 
 /** First wait between two rounds, in milliseconds: ECS finishes initializing in tens of seconds. */
@@ -57,7 +59,8 @@ export async function untilReady(
             failed.push(...notReady.map((f) => ({ ...f, message: `${f.message}${waited}` })));
             return { succeeded, failed };
         }
-        const boundMs = Math.min(READINESS_MAX_DELAY_MS, READINESS_BASE_DELAY_MS * 2 ** (attempt - 1));
+        const baseMs = options.baseDelayMs ?? READINESS_BASE_DELAY_MS;
+        const boundMs = Math.min(READINESS_MAX_DELAY_MS, baseMs * 2 ** (attempt - 1));
         await options.clock.sleep(Math.min(remainingMs, Math.max(1, Math.floor(options.random.fraction() * boundMs))));
         pending = notReady.map((f) => f.instanceId);
     }

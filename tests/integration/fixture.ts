@@ -12,6 +12,7 @@ import { DEFAULT_ACCESS_KEY, Emulator, EmulatorOptions, Seed, SeedInstance, star
 import { Clock, realClock, realRandom } from "../../provider/clock";
 import { ConfigSource, ProviderSettings, resolveSettings } from "../../provider/config";
 import { CallTimeouts, SdkEcsGateway } from "../../provider/ecs/gateway";
+import { READINESS_BASE_DELAY_MS } from "../../provider/ecs/readiness";
 import { DEFAULT_RETRY_OPTIONS, RetryBudget, RetryOptions } from "../../provider/ecs/retry";
 import { FileRestartJournal } from "../../provider/journal";
 import { KeyPairAttachmentHooks, createLifecycle } from "../../provider/lifecycle";
@@ -83,6 +84,8 @@ export function wireLifecycle(settings: ProviderSettings, options: WiringOptions
         timeouts: options.timeouts,
         clock,
         coalesceWindowMs: options.coalesceWindowMs,
+        // Fresh instances are sent a change again after (scaled) seconds, as the emulator's initialization is scaled.
+        readinessDelayMs: READINESS_BASE_DELAY_MS * TIME_SCALE,
     });
     const logs: string[] = [];
     const log = (line: string) => void logs.push(line);
