@@ -20,9 +20,10 @@ function virtualClock(): Clock & { sleeps: number[] } {
     const sleeps: number[] = [];
     return {
         now: () => now,
-        sleep: async (ms) => {
+        sleep: (ms) => {
             sleeps.push(ms);
             now += ms;
+            return Promise.resolve();
         },
         sleeps,
     };
@@ -58,7 +59,7 @@ describe("untilReady (the readiness window)", () => {
     /** Each instance answers `code` until its own time, then succeeds; `permanent` always fails. */
     function fleet(readyAtMs: Record<string, number>, clock: Clock, code = "IncorrectInstanceStatus.Initializing") {
         const sent: string[][] = [];
-        const round = async (ids: readonly string[]): Promise<RoundResult> => {
+        const round = (ids: readonly string[]): Promise<RoundResult> => {
             sent.push([...ids]);
             const result: RoundResult = { succeeded: [], failed: [] };
             for (const id of ids) {
@@ -66,7 +67,7 @@ describe("untilReady (the readiness window)", () => {
                 else if (clock.now() >= readyAtMs[id]) result.succeeded.push(id);
                 else result.failed.push({ instanceId: id, code, message: "not ready" });
             }
-            return result;
+            return Promise.resolve(result);
         };
         return { round, sent };
     }
@@ -96,7 +97,7 @@ describe("untilReady (the readiness window)", () => {
             expect.objectContaining({
                 instanceId: "i-slow",
                 code: "IncorrectInstanceStatus.Initializing",
-                message: expect.stringContaining("still not ready after 300 s (waitForReadySeconds)"),
+                message: expect.stringContaining("still not ready after 300 s (waitForReadySeconds)") as string,
             }),
         ]);
         expect(clock.now()).toBe(300_000);
@@ -121,16 +122,16 @@ describe("Coalescer: one resource's bad instance never fails another resource", 
                 maxBatch: 50,
                 windowMs: 1,
                 concurrency: 2,
-                ready: async () => undefined,
+                ready: () => Promise.resolve(),
                 clock: { sleep: () => Promise.resolve() },
                 isolate: (error) => (error as { code?: string }).code === "DependencyViolation.WindowsInstance",
                 culprits: (error, items) => items.filter((id) => (error as Error).message.includes(`(${id})`)),
             },
-            async (_key, items) => {
+            (_key, items) => {
                 batches.push(items);
                 const error = failFor(items);
-                if (error) throw error;
-                return new Map(items.map((i) => [i, "ok"]));
+                if (error) return Promise.reject(error);
+                return Promise.resolve(new Map(items.map((i) => [i, "ok"])));
             },
         );
         return { c, batches };
@@ -177,17 +178,17 @@ function laggingGateway(initial: Record<string, string | undefined>, lagReads: n
     const shown = { ...initial };
     let readsSinceChange = 0;
     const calls: string[] = [];
-    const change = (keyPairName: string | undefined) => async (_region: string, _key: string, ids: readonly string[]) => {
+    const change = (keyPairName: string | undefined) => (_region: string, _key: string, ids: readonly string[]) => {
         calls.push(`${keyPairName ? "AttachKeyPair" : "DetachKeyPair"} ${ids.join(",")}`);
         for (const id of ids) actual[id] = keyPairName;
         readsSinceChange = 0;
-        return { succeeded: [...ids], failed: [] } as BatchResult;
+        return Promise.resolve<BatchResult>({ succeeded: [...ids], failed: [] });
     };
     const gateway = {
-        describeInstances: async (_region: string, ids: readonly string[]) => {
+        describeInstances: (_region: string, ids: readonly string[]) => {
             calls.push(`DescribeInstances ${ids.join(",")}`);
             if (++readsSinceChange > lagReads) Object.assign(shown, actual);
-            return new Map(ids.map((id) => [id, facts(id, { keyPairName: shown[id] })]));
+            return Promise.resolve(new Map(ids.map((id) => [id, facts(id, { keyPairName: shown[id] })])));
         },
         attachKeyPair: (region: string, key: string, ids: readonly string[]) => change(key)(region, key, ids),
         detachKeyPair: change(undefined),
@@ -224,7 +225,7 @@ describe("visibility lag", () => {
             "r",
             ["i-1"],
             (f) => f?.keyPairName === "ops",
-            async () => ({ succeeded: [], failed: [] }),
+            () => Promise.resolve({ succeeded: [], failed: [] }),
             clock,
         );
         expect(unconfirmed).toEqual(["i-1"]);
@@ -275,21 +276,22 @@ describe("owed restarts noted in ECS tags", () => {
         const notes = new Set<string>();
         return {
             notes,
-            owed: async () => new Set(notes),
-            note: async (_r, _k, ids) => void ids.forEach((id) => notes.add(id)),
-            settle: async (_r, _k, ids) => void ids.forEach((id) => notes.delete(id)),
+            owed: () => Promise.resolve(new Set(notes)),
+            note: (_r, _k, ids) => Promise.resolve(void ids.forEach((id) => notes.add(id))),
+            settle: (_r, _k, ids) => Promise.resolve(void ids.forEach((id) => notes.delete(id))),
         };
     }
 
     function taggingGateway(refuse?: string) {
         const calls: string[] = [];
         const gateway = {
-            tagInstances: async (_region: string, ids: readonly string[], tags: Record<string, string>) => {
+            tagInstances: (_region: string, ids: readonly string[], tags: Record<string, string>) => {
                 calls.push(`TagResources ${ids.join(",")} ${JSON.stringify(tags)}`);
-                if (refuse) throw Object.assign(new Error("denied"), { code: refuse });
+                return refuse ? Promise.reject(Object.assign(new Error("denied"), { code: refuse })) : Promise.resolve();
             },
-            untagInstances: async (_region: string, ids: readonly string[], keys: readonly string[]) => {
+            untagInstances: (_region: string, ids: readonly string[], keys: readonly string[]) => {
                 calls.push(`UntagResources ${ids.join(",")} ${keys.join(",")}`);
+                return Promise.resolve();
             },
         } as unknown as EcsGateway;
         return { gateway, calls };
@@ -363,7 +365,7 @@ describe("waitForReadySeconds (check)", () => {
             expect(failures).toEqual([
                 {
                     property: "waitForReadySeconds",
-                    reason: expect.stringMatching(/^waitForReadySeconds must be a number of seconds ≥ 0 .*got /),
+                    reason: expect.stringMatching(/^waitForReadySeconds must be a number of seconds ≥ 0 .*got /) as string,
                 },
             ]);
     });
