@@ -91,7 +91,7 @@ export async function converge(
 
     // From here on the state carries what is still owed (restartOwedInstanceIds).
     const journaledNow = desired.instanceIds.filter((id) => owedInJournal.has(id));
-    await deps.journal.settle(region, desired.keyPairName, unique([...owedIfInterrupted, ...journaledNow]));
+    await deps.journal.settle(region, desired.keyPairName, unique([...owedIfInterrupted, ...journaledNow]), facts);
 
     const record: ConvergeRecord = {
         region,
@@ -309,7 +309,7 @@ export async function unbindAll(
     const unbound = await unbindInstances(deps, props.region, ownKeyPairNames(props), tracked, facts, props);
     if (unbound.detached.length === 0) return { unbound, restartFailures: [] };
     // An unbound instance owes nothing any more: its key is gone.
-    await deps.journal.settle(props.region, props.keyPairName, unbound.detached);
+    await deps.journal.settle(props.region, props.keyPairName, unbound.detached, facts);
     const restarts = await restartChanged(deps, props.region, props, [], unbound.restart);
     return { unbound, restartFailures: restarts.failed };
 }

@@ -103,9 +103,15 @@ export class EcsTagRestartJournal implements RestartJournal {
         }
     }
 
-    async settle(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<void> {
-        await this.fallback.settle(region, keyPairName, instanceIds);
-        const tagged = instanceIds.filter((id) => this.tagged.has(id));
+    async settle(
+        region: string,
+        keyPairName: string,
+        instanceIds: readonly string[],
+        facts?: ReadonlyMap<string, InstanceFacts>,
+    ): Promise<void> {
+        await this.fallback.settle(region, keyPairName, instanceIds, facts);
+        const noted = (id: string) => this.tagged.has(id) || facts?.get(id)?.tags?.[RESTART_OWED_TAG] !== undefined;
+        const tagged = instanceIds.filter(noted);
         if (tagged.length) await this.untag(region, tagged);
     }
 

@@ -208,6 +208,18 @@ describe("owed restarts noted in ECS tags", () => {
         expect(callsOf(f, "AttachKeyPair")).toEqual([]);
     });
 
+    test("a delete after a lost run removes the notes it left on the instances it unbinds", async () => {
+        f = await startFixture(fleet(["i-a", "i-b"]));
+        const { id, outs } = await f.hooks.create(inputs(KEY, ["i-a", "i-b"]));
+        f.emulator.model.tagInstance("i-a", { [RESTART_OWED_TAG]: restartOwedTagValue(KEY, shownStartTime(f, "i-a")) });
+        f.emulator.resetCalls();
+        await f.hooks.delete(id, outs);
+        for (const instanceId of ["i-a", "i-b"]) expect(instance(f, instanceId)).toMatchObject({ keyPairName: undefined, tags: {} });
+        // Only the instance that carried a note is untagged.
+        expect(callsOf(f, "UntagResources").map((c) => c.params)).toEqual([expect.objectContaining({ "ResourceId.1": "i-a" })]);
+        expect(callsOf(f, "UntagResources")[0].params["ResourceId.2"]).toBeUndefined();
+    });
+
     test("tagging refused (Forbidden.RAM): the local journal keeps the note, and the provider says so once", async () => {
         f = await startFixture(fleet(["i-a", "i-b", "i-c"]));
         f.emulator.faults.add({ action: "TagResources", code: "Forbidden.RAM", status: 403, times: Infinity });
