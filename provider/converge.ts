@@ -90,8 +90,8 @@ export async function converge(
     const restarts = await restartChanged(deps, region, desired, [...bindRestart.restart, ...owedRetried], unbound.restart);
 
     // From here on the state carries what is still owed (restartOwedInstanceIds).
-    const journaledNow = desired.instanceIds.filter((id) => owedInJournal.has(id));
-    await deps.journal.settle(region, desired.keyPairName, unique([...owedIfInterrupted, ...journaledNow]), facts);
+    const owedPerJournal = desired.instanceIds.filter((id) => owedInJournal.has(id));
+    await deps.journal.settle(region, desired.keyPairName, unique([...owedIfInterrupted, ...owedPerJournal]), facts);
 
     const record: ConvergeRecord = {
         region,

@@ -71,25 +71,27 @@ function convergeFailure(id: string, inputs: object, result: ConvergeResult): Er
     );
 }
 
+/** The hooks as plain functions (no `this`), so that they can be exported one by one. */
 export interface KeyPairAttachmentHooks {
-    check(
+    check: (
         olds: KeyPairAttachmentInputs,
         news: KeyPairAttachmentInputs,
-    ): Promise<{ inputs: KeyPairAttachmentInputs; failures: ValidationFailure[] }>;
-    diff(
+    ) => Promise<{ inputs: KeyPairAttachmentInputs; failures: ValidationFailure[] }>;
+    diff: (
         id: string,
         olds: KeyPairAttachmentOutputs,
         news: KeyPairAttachmentInputs,
-    ): Promise<{ changes: boolean; replaces?: string[]; deleteBeforeReplace?: boolean }>;
-    create(inputs: KeyPairAttachmentInputs): Promise<{ id: string; outs: KeyPairAttachmentOutputs }>;
-    read(id: string, props?: KeyPairAttachmentOutputs): Promise<{ id: string; props: KeyPairAttachmentOutputs }>;
-    update(id: string, olds: KeyPairAttachmentOutputs, news: KeyPairAttachmentInputs): Promise<{ outs: KeyPairAttachmentOutputs }>;
-    delete(id: string, props: KeyPairAttachmentOutputs): Promise<void>;
+    ) => Promise<{ changes: boolean; replaces?: string[]; deleteBeforeReplace?: boolean }>;
+    create: (inputs: KeyPairAttachmentInputs) => Promise<{ id: string; outs: KeyPairAttachmentOutputs }>;
+    read: (id: string, props?: KeyPairAttachmentOutputs) => Promise<{ id: string; props: KeyPairAttachmentOutputs }>;
+    update: (id: string, olds: KeyPairAttachmentOutputs, news: KeyPairAttachmentInputs) => Promise<{ outs: KeyPairAttachmentOutputs }>;
+    delete: (id: string, props: KeyPairAttachmentOutputs) => Promise<void>;
 }
 
 export function createLifecycle(dependencies: () => LifecycleDependencies): KeyPairAttachmentHooks {
     return {
         /** Local validation only (no API call); unknown values are accepted anywhere during preview. */
+        // eslint-disable-next-line @typescript-eslint/require-await -- async so that a throw becomes a rejected promise, as the host expects
         async check(_olds, news) {
             return { inputs: news, failures: validateInputs(news as unknown as Record<string, unknown>) };
         },
@@ -99,6 +101,7 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
          * the resource, deleting first (the binding cannot move between regions); restart settings,
          * passwordOnUnbind or waitForReadySeconds alone are an update that makes no API call. Unknown values count as changes.
          */
+        // eslint-disable-next-line @typescript-eslint/require-await -- async so that a throw (settings that cannot be resolved) becomes a rejected promise
         async diff(_id, olds, news) {
             const newRegion = news.region ?? dependencies().settings.defaultRegion;
             if (containsUnknown(news.region) || (newRegion !== undefined && olds.region !== undefined && newRegion !== olds.region)) {

@@ -1,5 +1,6 @@
 /** How instances, failures and outcomes read in errors and log lines: short, naming every instance up to a limit, and saying what to do next. */
 import type { InstanceFailure } from "./ecs/instance";
+import { errorMessage } from "./ecs/retry";
 
 export function describeIds(ids: readonly string[], max = 20): string {
     return ids.length <= max ? ids.join(", ") : `${ids.slice(0, max).join(", ")} and ${ids.length - max} more`;
@@ -116,7 +117,7 @@ export function changeNotVisibleNotice(
 ): string {
     const shows = action === "AttachKeyPair" ? `without key pair "${keyPairName}"` : `still holding key pair "${keyPairName}"`;
     const seen = readError
-        ? `could not confirm it: DescribeInstances failed (${readError instanceof Error ? readError.message : String(readError)})`
+        ? `could not confirm it: DescribeInstances failed (${errorMessage(readError)})`
         : `DescribeInstances still shows them ${shows} after several re-reads`;
     return (
         `KeyPairAttachment: ECS accepted ${action} for ${describeIds(instanceIds)}, but ${seen}. ` +

@@ -91,12 +91,11 @@ export function convergedOutputs(record: ConvergeRecord): KeyPairAttachmentOutpu
         notBoundNorPassworded,
     );
     // Why the password failed, kept as long as the instance is listed as needing a reset.
-    const passwordResetFailures = Object.fromEntries(
-        [
-            ...Object.entries(previous?.passwordResetFailures ?? {}),
-            ...unbound.passwordFailures.map((f) => [f.instanceId, `${f.code}: ${f.message}`]),
-        ].filter(([id]) => notBoundNorPassworded(id)),
-    );
+    const passwordFailures: [string, string][] = [
+        ...Object.entries(previous?.passwordResetFailures ?? {}),
+        ...unbound.passwordFailures.map((f): [string, string] => [f.instanceId, `${f.code}: ${f.message}`]),
+    ];
+    const passwordResetFailures = Object.fromEntries(passwordFailures.filter(([id]) => notBoundNorPassworded(id)));
 
     // Replaced keys: remembered while the instance stays bound; a fresh attach reports what it replaced.
     const replacedKeyPairs = { ...pick(previous?.replacedKeyPairs, bound), ...pick(bind.replaced, attachedSet) };

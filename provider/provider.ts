@@ -10,14 +10,20 @@ import type { KeyPairAttachmentInputs as Inputs, KeyPairAttachmentOutputs as Out
 
 type Lifecycle = typeof import("./lifecycle");
 
-/** Loads the installed lifecycle module, at call time (captured by every hook, so serialized with them). */
+/**
+ * Loads the installed lifecycle module, at call time (captured by every hook, so serialized with
+ * them). A `require` by package name, not an `import`: an import would be resolved, and its module
+ * serialized, with the provider. (Comments inside a function body are serialized too: keep them out.)
+ */
+/* eslint-disable @typescript-eslint/no-require-imports -- see above */
 function lifecycle(): Lifecycle {
     return require("pulumi-alicloud-keypair-attachment/lifecycle") as Lifecycle;
 }
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export const keyPairAttachmentProvider = {
-    async configure(request: pulumi.dynamic.ConfigureRequest) {
-        lifecycle().configure(request);
+    configure(request: pulumi.dynamic.ConfigureRequest): Promise<void> {
+        return Promise.resolve(lifecycle().configure(request));
     },
     async check(olds: Inputs, news: Inputs) {
         return lifecycle().check(olds, news);

@@ -80,7 +80,7 @@ export class KeyPairAttachment extends pulumi.dynamic.Resource {
             ])
             .apply(([keyPairName, passwordReset, pending, replaced, resetFailures]) => {
                 for (const message of outputWarnings(keyPairName, passwordReset, pending, replaced, resetFailures))
-                    pulumi.log.warn(message, this);
+                    void pulumi.log.warn(message, this);
             });
     }
 }

@@ -7,7 +7,7 @@
 import { Clock } from "./clock";
 import { EcsGateway } from "./ecs/gateway";
 import { InstanceFacts, InstanceFailure, TRANSITIONAL_STATUSES } from "./ecs/instance";
-import { classifyError, errorCode } from "./ecs/retry";
+import { classifyError, errorCode, errorMessage } from "./ecs/retry";
 import { chunk } from "./plan";
 
 export interface WaitOptions {
@@ -97,7 +97,7 @@ export async function waitUntilStable(
     clock: Clock,
 ): Promise<void> {
     const { facts, unfinished, error } = await waitFor(gateway, region, instanceIds, isStable, options, clock);
-    if (error) throw error;
+    if (error) throw error instanceof Error ? error : new Error(errorMessage(error));
     if (unfinished.length) {
         const states = unfinished.map((id) => `${id} (${facts.get(id)?.status})`).join(", ");
         throw new Error(
@@ -170,7 +170,7 @@ export async function restartInstances(
                     ? {
                           instanceId,
                           code: errorCode(error) ?? "StatusUnknown",
-                          message: `restarted, but its status could not be read: ${error instanceof Error ? error.message : String(error)}`,
+                          message: `restarted, but its status could not be read: ${errorMessage(error)}`,
                       }
                     : {
                           instanceId,

@@ -21,7 +21,7 @@ import { createHash } from "crypto";
 
 import type { EcsGateway } from "./ecs/gateway";
 import type { InstanceFacts } from "./ecs/instance";
-import { errorCode } from "./ecs/retry";
+import { errorCode, errorMessage } from "./ecs/retry";
 import type { RestartJournal } from "./journal";
 
 /** Every tag the provider writes starts with this prefix (documented in docs/real-ecs.md). */
@@ -123,7 +123,7 @@ export class EcsTagRestartJournal implements RestartJournal {
         } catch (error) {
             this.log(
                 `KeyPairAttachment: removing the tag ${RESTART_OWED_TAG} from ${instanceIds.join(", ")} failed ` +
-                    `(${errorCode(error) ?? (error as Error).message}); the next run removes it. Grant ecs:UntagResources if ECS refused it.`,
+                    `(${errorCode(error) ?? errorMessage(error)}); the next run removes it. Grant ecs:UntagResources if ECS refused it.`,
             );
         }
     }
@@ -131,7 +131,7 @@ export class EcsTagRestartJournal implements RestartJournal {
     private sayFallback(error: unknown): void {
         if (this.fallbackSaid) return;
         this.fallbackSaid = true;
-        const code = errorCode(error) ?? (error instanceof Error ? error.message : String(error));
+        const code = errorCode(error) ?? errorMessage(error);
         const why = NOT_PERMITTED_CODES.test(code) ? "ECS refused TagResources" : "TagResources failed";
         this.log(
             `KeyPairAttachment: ${why} (${code}), so the restarts a run owes are recorded only on this machine ` +

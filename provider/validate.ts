@@ -29,7 +29,7 @@ export function containsUnknown(value: unknown): boolean {
 
 // ImportKeyPair naming rules (ecs-api.md §2.2): 2–128 characters, starts with a letter or a Chinese
 // character (both are Unicode letters), then letters, digits, ":", "_", ".", "-"; not http:// or https://.
-const KEY_PAIR_NAME = /^\p{L}[\p{L}\p{Nd}:_.\-]{1,127}$/u;
+const KEY_PAIR_NAME = /^\p{L}[\p{L}\p{Nd}:_.-]{1,127}$/u;
 const KEY_PAIR_NAME_RULE =
     "2–128 characters, starting with a letter (or a Chinese character), then letters, digits, ':', '_', '.' or '-', and not starting with http:// or https://";
 

@@ -55,7 +55,7 @@ export class Coalescer<I, R> {
     /** Every item's result or error; resolves once all of the caller's items are settled. */
     request(key: string, items: readonly I[]): Promise<Map<I, Settled<R>>> {
         const unique = [...new Set(items)];
-        if (unique.length === 0) return Promise.resolve(new Map());
+        if (unique.length === 0) return Promise.resolve(new Map<I, Settled<R>>());
         let queue = this.queues.get(key);
         if (!queue) {
             queue = { pending: [], waiters: [], results: new Map(), draining: false };

@@ -21,6 +21,7 @@ import {
     RetryOptions,
     classifyError,
     errorCode,
+    errorMessage,
     isTimeout,
     isUnreadableAnswer,
     withRetries,
@@ -54,7 +55,7 @@ export class EcsCallError extends Error {
     constructor(action: string, instanceIds: readonly string[], cause: unknown) {
         const code = errorCode(cause);
         const requestId = (cause as { data?: { RequestId?: string } })?.data?.RequestId;
-        const detail = cause instanceof Error ? cause.message : String(cause);
+        const detail = errorMessage(cause);
         const subject = instanceIds.length ? ` for ${describeIds(instanceIds)}` : "";
         super(
             `ECS ${action}${subject} failed: ${detail}${requestId && !detail.includes(requestId) ? ` (request id ${requestId})` : ""}. ` +
@@ -125,7 +126,7 @@ export const UNREADABLE_ANSWER_CODE = "UnreadableAnswer";
 
 /** A request-level error of one batch becomes a failure of each of its instances, so a partial result is never lost. */
 function batchFailure(error: unknown): Omit<InstanceFailure, "instanceId"> {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     if (isUnreadableAnswer(error)) {
         return { code: UNREADABLE_ANSWER_CODE, message: `the answer was not an ECS response (a gateway's error page?): ${message}` };
     }
@@ -146,7 +147,7 @@ function throwIfAnyFailed(action: string, settled: Map<string, Settled<unknown>>
 
 /** Instance ids that a request-level error names in its message (ECS puts the id in parentheses). */
 function namedInstances(error: unknown, instanceIds: readonly string[]): string[] {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     return instanceIds.filter((id) => new RegExp(`\\b${id}\\b`).test(message));
 }
 
@@ -255,7 +256,7 @@ export class SdkEcsGateway implements EcsGateway {
             (region, ids) => this.describeBatch(region, ids),
         );
         this.keyPairCoalescer = coalescer(
-            (key) => JSON.parse(key)[0],
+            (key) => (JSON.parse(key) as [string])[0],
             ATTACH_DETACH_BATCH,
             (key, ids) => {
                 const [action, region, keyPairName] = JSON.parse(key) as ["AttachKeyPair" | "DetachKeyPair", string, string];
@@ -264,7 +265,7 @@ export class SdkEcsGateway implements EcsGateway {
             true,
         );
         this.tagCoalescer = coalescer(
-            (key) => JSON.parse(key)[0] as string,
+            (key) => (JSON.parse(key) as [string])[0],
             TAG_RESOURCES_BATCH,
             (key, ids) => this.tagBatch(key, ids),
         );
@@ -582,7 +583,7 @@ export class SdkEcsGateway implements EcsGateway {
                 instanceId,
                 accepted
                     ? "ok"
-                    : { instanceId, code: String(entry!.code), message: `${entry!.message ?? "reboot refused"} (request id ${requestId})` },
+                    : { instanceId, code: String(entry.code), message: `${entry.message ?? "reboot refused"} (request id ${requestId})` },
             );
         }
         return outcomes;

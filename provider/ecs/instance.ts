@@ -8,7 +8,8 @@ export const TRANSITIONAL_STATUSES: readonly string[] = ["Pending", "Starting", 
 
 export interface InstanceFacts {
     instanceId: string;
-    status: InstanceStatus | string;
+    /** One of InstanceStatus, or a state a later ECS version adds (kept as ECS says it). */
+    status: string;
     osType: string;
     ioOptimized: boolean;
     /** The bound key pair as DescribeInstances reports it; undefined when none is bound. */

@@ -76,6 +76,12 @@ export function errorCode(error: unknown): string | undefined {
     return typeof code === "string" ? code : undefined;
 }
 
+/** The message of an error as thrown by the SDK, a socket or anything else. */
+export function errorMessage(error: unknown): string {
+    if (error instanceof Error) return error.message;
+    return typeof error === "string" ? error : JSON.stringify(error);
+}
+
 /** True when the request may have been carried out although no answer came back. */
 export function isNetworkError(error: unknown): boolean {
     const e = error as ErrorLike | undefined;

@@ -13,7 +13,6 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 
 import * as grpc from "@grpc/grpc-js";
-import { Any } from "google-protobuf/google/protobuf/any_pb";
 import { Struct, JavaScriptValue } from "google-protobuf/google/protobuf/struct_pb";
 import { ResourceProviderClient } from "@pulumi/pulumi/proto/provider_grpc_pb";
 import * as providerProto from "@pulumi/pulumi/proto/provider_pb";
@@ -272,7 +271,7 @@ function toStruct(value: PropertyMap): Struct {
 }
 
 function fromStruct(struct: Struct | undefined): PropertyMap {
-    return (struct?.toJavaScript() ?? {}) as PropertyMap;
+    return struct?.toJavaScript() ?? {};
 }
 
 function secretEnvelope(value: string): Record<string, string> {
@@ -306,7 +305,7 @@ function decodeInitFailure(error: grpc.ServiceError): ResourceInitFailure | unde
         return undefined;
     }
     const status = Status.deserializeBinary(typeof detailsBin === "string" ? Buffer.from(detailsBin, "base64") : detailsBin);
-    for (const detail of status.getDetailsList() as Any[]) {
+    for (const detail of status.getDetailsList()) {
         const failure = detail.unpack(
             (bytes: Uint8Array) => providerProto.ErrorResourceInitFailed.deserializeBinary(bytes),
             "pulumirpc.ErrorResourceInitFailed",
@@ -352,7 +351,7 @@ class GrpcHostClient implements HostClient {
         request.setAcceptresources(true);
         request.setSendsOldInputs(true);
         request.setSendsOldInputsToDelete(true);
-        const response = await this.call("configure", this.client.configure, request);
+        const response = await this.call("configure", this.client.configure.bind(this.client), request);
         return {
             acceptSecrets: response.getAcceptsecrets(),
             supportsPreview: response.getSupportspreview(),
@@ -365,7 +364,7 @@ class GrpcHostClient implements HostClient {
         const request = identify(new providerProto.CheckRequest(), urn);
         request.setOlds(toStruct(olds));
         request.setNews(toStruct(news));
-        const response = await this.call("check", this.client.check, request);
+        const response = await this.call("check", this.client.check.bind(this.client), request);
         return {
             inputs: fromStruct(response.getInputs()),
             failures: response.getFailuresList().map((failure) => ({ property: failure.getProperty(), reason: failure.getReason() })),
@@ -379,7 +378,7 @@ class GrpcHostClient implements HostClient {
         if (options.oldInputs) {
             request.setOldInputs(toStruct(options.oldInputs));
         }
-        const response = await this.call("diff", this.client.diff, request);
+        const response = await this.call("diff", this.client.diff.bind(this.client), request);
         return {
             changes: DIFF_CHANGES[response.getChanges()],
             replaces: response.getReplacesList(),
@@ -396,7 +395,7 @@ class GrpcHostClient implements HostClient {
         request.setProperties(toStruct(props));
         request.setTimeout(options.timeoutSeconds ?? 0);
         request.setPreview(false);
-        const response = await this.call("create", this.client.create, request);
+        const response = await this.call("create", this.client.create.bind(this.client), request);
         return { id: response.getId(), properties: fromStruct(response.getProperties()) };
     }
 
@@ -406,7 +405,7 @@ class GrpcHostClient implements HostClient {
         if (options.inputs) {
             request.setInputs(toStruct(options.inputs));
         }
-        const response = await this.call("read", this.client.read, request);
+        const response = await this.call("read", this.client.read.bind(this.client), request);
         const inputs = response.getInputs();
         return {
             id: response.getId(),
@@ -430,7 +429,7 @@ class GrpcHostClient implements HostClient {
         }
         request.setTimeout(options.timeoutSeconds ?? 0);
         request.setPreview(false);
-        const response = await this.call("update", this.client.update, request);
+        const response = await this.call("update", this.client.update.bind(this.client), request);
         return { properties: fromStruct(response.getProperties()) };
     }
 
@@ -441,7 +440,7 @@ class GrpcHostClient implements HostClient {
             request.setOldInputs(toStruct(options.oldInputs));
         }
         request.setTimeout(options.timeoutSeconds ?? 0);
-        await this.call("delete", this.client.delete, request);
+        await this.call("delete", this.client.delete.bind(this.client), request);
     }
 
     stdout(): string {
@@ -491,7 +490,7 @@ class GrpcHostClient implements HostClient {
 
     private call<Req, Res>(method: string, fn: UnaryMethod<Req, Res>, request: Req): Promise<Res> {
         return new Promise((resolve, reject) => {
-            fn.call(this.client, request, new grpc.Metadata(), { deadline: Date.now() + RPC_DEADLINE_MS }, (error, response) => {
+            fn(request, new grpc.Metadata(), { deadline: Date.now() + RPC_DEADLINE_MS }, (error, response) => {
                 if (error) {
                     reject(new HostRpcError(method, error.code, error.details, decodeInitFailure(error)));
                 } else {

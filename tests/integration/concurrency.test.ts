@@ -1,5 +1,5 @@
 /** Many attachments in one provider process share calls, the rate limit and the retry budget. */
-import { Fixture, inputs, linuxInstances, startFixture } from "./fixture";
+import { Fixture, inputs, linuxInstances, startFixture, rejectionOf } from "./fixture";
 
 describe("concurrent attachments in one provider process", () => {
     let f: Fixture;
@@ -7,18 +7,19 @@ describe("concurrent attachments in one provider process", () => {
 
     test("20 attachments of 5 instances cost about what one attachment of 100 costs", async () => {
         const fleet = linuxInstances(100);
-        f = await startFixture({ keyPairs: [{ name: "ops" }], instances: fleet });
+        // The production window (2 ms) merges the requests a process makes at once; answers arriving a
+        // few milliseconds apart may split a call. A generous window makes the count exact: what is
+        // measured is that concurrent attachments share calls, not how close in time they are.
+        f = await startFixture({ keyPairs: [{ name: "ops" }], instances: fleet }, { coalesceWindowMs: 250 });
         const groups = Array.from({ length: 20 }, (_, g) => fleet.slice(g * 5, g * 5 + 5).map((i) => i.id));
         const results = await Promise.all(groups.map((ids) => f.hooks.create(inputs("ops", ids))));
 
-        expect(results.every((r, g) => r.outs.instanceIds.join() === groups[g].join())).toBe(true);
+        expect(results.map((r) => r.outs.instanceIds)).toEqual(groups);
         const counts = f.emulator.callCounts();
-        // One attachment of 100 costs 1 DescribeKeyPairs, 2 AttachKeyPair and 1 RebootInstances; allow
-        // one more call where answers arriving a few milliseconds apart split a shared call.
-        expect(counts.DescribeKeyPairs).toBe(1);
-        expect(counts.AttachKeyPair).toBeLessThanOrEqual(3);
-        expect(counts.RebootInstances).toBeLessThanOrEqual(2);
-        expect(f.emulator.model.instances().every((i) => i.rebootCount === 1 && i.effectiveKeyPairName === "ops")).toBe(true);
+        // One attachment of 100 costs 1 DescribeKeyPairs, 2 AttachKeyPair (50 a call) and 1 RebootInstances.
+        expect([counts.DescribeKeyPairs, counts.AttachKeyPair, counts.RebootInstances]).toEqual([1, 2, 1]);
+        const notRestartedOnce = f.emulator.model.instances().filter((i) => i.rebootCount !== 1 || i.effectiveKeyPairName !== "ops");
+        expect(notRestartedOnce.map((i) => i.id)).toEqual([]);
     });
 
     test("under throttling the shared limiter keeps every attachment alive and throttles few calls", async () => {
@@ -45,7 +46,7 @@ describe("concurrent attachments in one provider process", () => {
     test("a batch whose every instance fails changes nothing and says so, without a partial state", async () => {
         f = await startFixture({ keyPairs: [{ name: "ops" }], instances: linuxInstances(3) });
         f.emulator.faults.add({ action: "AttachKeyPair", code: "InvalidParameter", status: 400, times: Infinity });
-        const error = await f.hooks.create(inputs("ops", ["i-run0000", "i-run0001", "i-run0002"])).catch((e) => e);
+        const error = await rejectionOf(f.hooks.create(inputs("ops", ["i-run0000", "i-run0001", "i-run0002"])));
         expect(error.constructor.name).toBe("Error");
         expect(error.message).toMatch(/i-run0000, i-run0001, i-run0002: InvalidParameter .*Nothing was changed/);
         expect(f.emulator.model.instances().every((i) => i.keyPairName === undefined)).toBe(true);

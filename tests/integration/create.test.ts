@@ -1,7 +1,7 @@
 /** create: validate every instance first, bind in batches, restart what was Running, flag the rest. */
 import { FileRestartJournal } from "../../provider/journal";
 import { PartialBindingError } from "../../provider/lifecycle";
-import { FAST_RESTART, Fixture, inputs, linuxInstances, mutatingCalls, startFixture } from "./fixture";
+import { FAST_RESTART, Fixture, inputs, linuxInstances, mutatingCalls, startFixture, rejectionOf } from "./fixture";
 
 describe("create", () => {
     let f: Fixture;
@@ -67,7 +67,7 @@ describe("create", () => {
                 { id: "i-far", region: "cn-beijing" },
             ],
         });
-        const error = await f.hooks.create(inputs("ops", ["i-ok", "i-win", "i-gen1", "i-far", "i-gone"])).catch((e) => e);
+        const error = await rejectionOf(f.hooks.create(inputs("ops", ["i-ok", "i-win", "i-gen1", "i-far", "i-gone"])));
 
         expect(error).toBeInstanceOf(Error);
         expect(error).not.toBeInstanceOf(PartialBindingError);
@@ -168,7 +168,7 @@ describe("create", () => {
             "ops",
             fleet.map((i) => i.id),
         );
-        const error = await f.hooks.create(props).catch((e) => e);
+        const error = await rejectionOf(f.hooks.create(props));
 
         expect(error).toBeInstanceOf(PartialBindingError);
         expect(error.message).toMatch(/1 instance\(s\) failed — i-run0077: IncorrectInstanceStatus/);
@@ -190,7 +190,10 @@ describe("create", () => {
 
     test("a run that died between AttachKeyPair and the reboots is finished by the next create (the state lost it)", async () => {
         // (pid 5000000 is above Linux's pid_max: the process that wrote the note is certainly gone)
-        f = await startFixture({ keyPairs: [{ name: "ops" }], instances: [{ id: "i-a" }, { id: "i-b" }, { id: "i-s", status: "Stopped" }] });
+        f = await startFixture({
+            keyPairs: [{ name: "ops" }],
+            instances: [{ id: "i-a" }, { id: "i-b" }, { id: "i-s", status: "Stopped" }],
+        });
         const journalDir = f.journalDir;
         // What the dead run left: the write-ahead note, then the binding; no reboot, nothing in the state.
         await new FileRestartJournal(journalDir, undefined, { pid: 5_000_000 }).note("cn-hangzhou", "ops", ["i-a", "i-b"]);
@@ -211,9 +214,9 @@ describe("create", () => {
 
     test("a restart that does not finish in time is a partial failure naming the instance", async () => {
         f = await startFixture({ keyPairs: [{ name: "ops" }], instances: [{ id: "i-slow" }] }, { emulator: { timeScale: 1 } });
-        const error = await f.hooks
-            .create(inputs("ops", ["i-slow"], { restart: { timeoutSeconds: 0.3, pollIntervalSeconds: 0.05 } }))
-            .catch((e) => e);
+        const error = await rejectionOf(
+            f.hooks.create(inputs("ops", ["i-slow"], { restart: { timeoutSeconds: 0.3, pollIntervalSeconds: 0.05 } })),
+        );
 
         expect(error).toBeInstanceOf(PartialBindingError);
         expect(error.message).toMatch(/i-slow: RestartTimeout not Running 0.3 s after its restart \(status (Stopping|Starting)\)/);

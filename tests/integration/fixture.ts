@@ -18,6 +18,7 @@ import { FileRestartJournal } from "../../provider/journal";
 import { KeyPairAttachmentHooks, createLifecycle } from "../../provider/lifecycle";
 import { RestartHistory } from "../../provider/restart";
 import { EcsTagRestartJournal } from "../../provider/tag-journal";
+import type { KeyPairAttachmentInputs, KeyPairAttachmentOutputs } from "../../provider/types";
 
 export const REGION = "cn-hangzhou";
 /** Reboots take (3000 + 5000) ms × 0.01 = 80 ms. */
@@ -121,24 +122,88 @@ export interface Fixture extends Omit<Wiring, "dispose"> {
 
 export async function startFixture(seed: Seed, options: FixtureOptions = {}): Promise<Fixture> {
     const emulator = await startEmulator({ timeScale: TIME_SCALE, ...options.emulator, seed });
-    const { dispose, ...wiring } = wireLifecycle(settingsFor(emulator.url, options.config, options.env), options);
+    const wiring = wireLifecycle(settingsFor(emulator.url, options.config, options.env), options);
     return {
-        ...wiring,
+        hooks: wiring.hooks,
+        settings: wiring.settings,
+        logs: wiring.logs,
+        journalDir: wiring.journalDir,
         emulator,
         close: async () => {
             await emulator.close();
-            await dispose();
+            await wiring.dispose();
         },
     };
 }
 
 /** The props the engine hands to create: the inputs plus the serialized provider. */
-export function inputs(keyPairName: string, instanceIds: string[], extra: Record<string, unknown> = {}) {
+export function inputs(
+    keyPairName: string,
+    instanceIds: string[],
+    extra: Partial<KeyPairAttachmentInputs> = {},
+): KeyPairAttachmentInputs & { __provider: string } {
     return { __provider: "serialized-provider-text", keyPairName, instanceIds, restart: FAST_RESTART, ...extra };
+}
+
+/** Outputs as the state records them, with nothing owed, pending or flagged unless given. */
+export function recordedOutputs(
+    fields: Pick<KeyPairAttachmentOutputs, "keyPairName" | "instanceIds"> & Partial<KeyPairAttachmentOutputs>,
+): KeyPairAttachmentOutputs {
+    return {
+        region: REGION,
+        restartedInstanceIds: [],
+        pendingRestartInstanceIds: [],
+        passwordResetRequiredInstanceIds: [],
+        passwordResetFailures: {},
+        replacedKeyPairs: {},
+        ...fields,
+    };
 }
 
 export function mutatingCalls(emulator: Emulator): string[] {
     return emulator.calls.map((c) => c.action).filter((a) => !a.startsWith("Describe"));
+}
+
+/**
+ * A clock that moves only when someone sleeps on it: a sleep passes at once (on the next turn of
+ * the event loop) and moves the time forward by what was asked. A wait of N seconds costs no real
+ * time, and how long the provider waited is exactly what it asked for. Give the same clock to the
+ * emulator and its transitions (a reboot taking 400 ms) progress with the provider's polls.
+ *
+ * `holdWhile`: while it returns true, sleeps do not pass (time stands still), so a test can change
+ * the world at an exact point of the provider's run and then let it go on.
+ */
+export interface SteppingClock extends Clock {
+    /** Milliseconds the clock has moved since it was made. */
+    elapsedMs(): number;
+}
+
+export function steppingClock(holdWhile: () => boolean = () => false): SteppingClock {
+    const start = Date.now();
+    let now = start;
+    const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+    return {
+        now: () => now,
+        sleep: async (ms) => {
+            while (holdWhile()) await new Promise((resolve) => setTimeout(resolve, 1));
+            now += ms;
+            await nextTurn();
+        },
+        elapsedMs: () => now - start,
+    };
+}
+
+/** What a hook throws: a PartialBindingError carries the recorded properties and the reasons. */
+export type HookError = Error & { id: string; properties: KeyPairAttachmentOutputs & Record<string, unknown>; reasons: string[] };
+
+/** What `run` rejected with; fails the test when it resolved instead. */
+export async function rejectionOf(run: Promise<unknown>): Promise<HookError> {
+    try {
+        await run;
+    } catch (error) {
+        return error as HookError;
+    }
+    throw new Error("the hook was expected to fail, but it succeeded");
 }
 
 /** Resolves once `condition` holds (polled every 2 ms); fails with `what` after a generous deadline. */

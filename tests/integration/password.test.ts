@@ -1,5 +1,6 @@
 /** passwordOnUnbind: unbound instances get a password and a graceful restart, so nobody is locked out. */
-import { FAST_RESTART, Fixture, inputs, startFixture } from "./fixture";
+import type { KeyPairAttachmentOutputs } from "../../provider/types";
+import { FAST_RESTART, Fixture, inputs, startFixture, rejectionOf } from "./fixture";
 
 const PASSWORD = "Canary-Pw-7f3a9c";
 
@@ -11,7 +12,7 @@ const fleet = {
 describe("passwordOnUnbind", () => {
     let f: Fixture;
     let id: string;
-    let outs: any;
+    let outs: KeyPairAttachmentOutputs;
     const all = ["i-keep", "i-run1", "i-run2", "i-stop"];
 
     beforeEach(async () => {
@@ -23,7 +24,7 @@ describe("passwordOnUnbind", () => {
     afterEach(async () => f.close());
 
     test("an update that removes instances sets the password on exactly those and restarts the running ones gracefully", async () => {
-        const { outs: after } = await f.hooks.update(id, outs, inputs("ops", ["i-keep"], { passwordOnUnbind: PASSWORD }) as any);
+        const { outs: after } = await f.hooks.update(id, outs, inputs("ops", ["i-keep"], { passwordOnUnbind: PASSWORD }));
         const model = f.emulator.model;
 
         for (const i of ["i-run1", "i-run2"]) {
@@ -59,7 +60,7 @@ describe("passwordOnUnbind", () => {
         await f.hooks.update(
             id,
             outs,
-            inputs("ops", ["i-keep"], { passwordOnUnbind: PASSWORD, restart: { ...FAST_RESTART, batchSize: 1 } }) as any,
+            inputs("ops", ["i-keep"], { passwordOnUnbind: PASSWORD, restart: { ...FAST_RESTART, batchSize: 1 } }),
         );
         expect(f.emulator.calls.filter((c) => c.action === "RebootInstances").map((c) => c.instanceIds)).toEqual([["i-run1"], ["i-run2"]]);
     });
@@ -69,7 +70,7 @@ describe("passwordOnUnbind", () => {
         const { outs: after } = await f.hooks.update(
             id,
             outs,
-            inputs("ops", ["i-keep", "i-new"], { passwordOnUnbind: PASSWORD, restart: { ...FAST_RESTART, force: true } }) as any,
+            inputs("ops", ["i-keep", "i-new"], { passwordOnUnbind: PASSWORD, restart: { ...FAST_RESTART, force: true } }),
         );
         expect(f.emulator.model.instance("i-new")).toMatchObject({ forcedRebootCount: 1 });
         expect(f.emulator.model.instance("i-run1")).toMatchObject({ rebootCount: 2, forcedRebootCount: 0, passwordEffective: true });
@@ -90,10 +91,10 @@ describe("passwordOnUnbind", () => {
         const { outs: after } = await f.hooks.update(
             id,
             outs,
-            inputs("ops", ["i-keep", "i-run2", "i-stop"], { passwordOnUnbind: PASSWORD }) as any,
+            inputs("ops", ["i-keep", "i-run2", "i-stop"], { passwordOnUnbind: PASSWORD }),
         );
         expect(after.passwordResetRequiredInstanceIds).toEqual(["i-run1"]);
-        expect(after.passwordResetFailures).toEqual({ "i-run1": expect.stringMatching(/^IncorrectInstanceStatus: /) });
+        expect(after.passwordResetFailures).toEqual({ "i-run1": expect.stringMatching(/^IncorrectInstanceStatus: /) as unknown });
         expect(f.emulator.model.instance("i-run1")).toMatchObject({ keyPairName: undefined, rebootCount: 1 });
         expect(f.emulator.model.instance("i-run1")!.password).toBeUndefined();
         expect(f.logs.join("\n")).toMatch(/Setting the password failed: i-run1: IncorrectInstanceStatus.*Reset the password of i-run1/);
@@ -101,17 +102,17 @@ describe("passwordOnUnbind", () => {
 
     test("the password never appears in logs, errors or the emulator's call log", async () => {
         f.emulator.faults.add({ action: "RebootInstances", code: "InternalError", status: 500, times: Infinity });
-        const error = await f.hooks.update(id, outs, inputs("ops", ["i-keep"], { passwordOnUnbind: PASSWORD }) as any).catch((e) => e);
-        await f.hooks.delete(id, { ...outs, instanceIds: ["i-keep"] }).catch((e) => e);
+        const error = await rejectionOf(f.hooks.update(id, outs, inputs("ops", ["i-keep"], { passwordOnUnbind: PASSWORD })));
+        await f.hooks.delete(id, { ...outs, instanceIds: ["i-keep"] }).catch(() => undefined);
         const seen = JSON.stringify({ logs: f.logs, error: String(error), reasons: error?.reasons, calls: f.emulator.calls });
         expect(seen).not.toContain(PASSWORD);
         expect(error.message).toMatch(/InternalError/);
     });
 
     test("changing only the password is an update with no API call", async () => {
-        const diff = await f.hooks.diff(id, outs, inputs("ops", all, { passwordOnUnbind: "Other-Pw-2026" }) as any);
+        const diff = await f.hooks.diff(id, outs, inputs("ops", all, { passwordOnUnbind: "Other-Pw-2026" }));
         expect(diff).toEqual({ changes: true });
-        const { outs: after } = await f.hooks.update(id, outs, inputs("ops", all, { passwordOnUnbind: "Other-Pw-2026" }) as any);
+        const { outs: after } = await f.hooks.update(id, outs, inputs("ops", all, { passwordOnUnbind: "Other-Pw-2026" }));
         expect(after.passwordOnUnbind).toBe("Other-Pw-2026");
         expect(f.emulator.calls).toEqual([]);
     });

@@ -1,6 +1,7 @@
 /** diff, read, update and delete against the emulator through the real SDK. */
+import type { KeyPairAttachmentOutputs } from "../../provider/types";
 import { UNKNOWN_VALUE } from "../../provider/validate";
-import { FAST_RESTART, Fixture, inputs, mutatingCalls, startFixture } from "./fixture";
+import { FAST_RESTART, Fixture, inputs, mutatingCalls, startFixture, rejectionOf } from "./fixture";
 
 const fleet = {
     keyPairs: [{ name: "ops" }, { name: "ops-next" }, { name: "someone-else" }],
@@ -10,7 +11,7 @@ const fleet = {
 describe("with a created attachment", () => {
     let f: Fixture;
     let id: string;
-    let outs: any;
+    let outs: KeyPairAttachmentOutputs;
 
     beforeEach(async () => {
         f = await startFixture(fleet);
@@ -33,13 +34,13 @@ describe("with a created attachment", () => {
             ["an unknown instance id", { instanceIds: ["i-a", UNKNOWN_VALUE] }, { changes: true }],
             ["an unknown key", { keyPairName: UNKNOWN_VALUE }, { changes: true }],
         ])("%s", async (_name, change, expected) => {
-            const result = await f.hooks.diff(id, outs, { ...inputs("ops", ["i-a", "i-b", "i-stopped"]), ...change } as any);
+            const result = await f.hooks.diff(id, outs, { ...inputs("ops", ["i-a", "i-b", "i-stopped"]), ...change });
             expect(result).toEqual(expected);
             expect(f.emulator.calls).toEqual([]);
         });
 
         test("work an earlier run left unfinished (an owed restart, a key to release) is a change", async () => {
-            const same = inputs("ops", ["i-a", "i-b", "i-stopped"]) as any;
+            const same = inputs("ops", ["i-a", "i-b", "i-stopped"]);
             expect(await f.hooks.diff(id, { ...outs, restartOwedInstanceIds: ["i-a"] }, same)).toEqual({ changes: true });
             expect(await f.hooks.diff(id, { ...outs, leftoverKeyPairs: { "i-c": "ops-next" } }, same)).toEqual({ changes: true });
         });
@@ -75,7 +76,7 @@ describe("with a created attachment", () => {
     describe("update", () => {
         test("adds and removes: detaches only the removed, attaches only the added, restarts only the added", async () => {
             const news = inputs("ops", ["i-b", "i-stopped", "i-c"]);
-            const result = await f.hooks.update(id, outs, news as any);
+            const result = await f.hooks.update(id, outs, news);
 
             expect(result.outs.instanceIds).toEqual(["i-b", "i-stopped", "i-c"]);
             expect(result.outs.restartedInstanceIds).toEqual(["i-c"]);
@@ -91,14 +92,14 @@ describe("with a created attachment", () => {
 
         test("never detaches a removed instance that now holds another key", async () => {
             f.emulator.model.attachKeyPair("i-a", "someone-else");
-            const result = await f.hooks.update(id, outs, inputs("ops", ["i-b", "i-stopped"]) as any);
+            const result = await f.hooks.update(id, outs, inputs("ops", ["i-b", "i-stopped"]));
             expect(f.emulator.calls.filter((c) => c.action === "DetachKeyPair")).toEqual([]);
             expect(f.emulator.model.instance("i-a")!.keyPairName).toBe("someone-else");
             expect(result.outs.passwordResetRequiredInstanceIds).toEqual([]);
         });
 
         test("a key change is in place: attach the new key everywhere, no detach, one restart per running instance", async () => {
-            const result = await f.hooks.update(id, outs, inputs("ops-next", ["i-a", "i-b", "i-stopped"]) as any);
+            const result = await f.hooks.update(id, outs, inputs("ops-next", ["i-a", "i-b", "i-stopped"]));
 
             expect(result.outs.keyPairName).toBe("ops-next");
             expect(result.outs.instanceIds).toEqual(["i-a", "i-b", "i-stopped"]);
@@ -116,13 +117,13 @@ describe("with a created attachment", () => {
         });
 
         test("restart settings alone make no API call", async () => {
-            const result = await f.hooks.update(id, outs, inputs("ops", ["i-stopped", "i-a", "i-b"], { restart: { batchSize: 1 } }) as any);
+            const result = await f.hooks.update(id, outs, inputs("ops", ["i-stopped", "i-a", "i-b"], { restart: { batchSize: 1 } }));
             expect(f.emulator.calls).toEqual([]);
             expect(result.outs.restart).toEqual({ batchSize: 1 });
             const unset = await f.hooks.update(id, result.outs, {
                 ...inputs("ops", ["i-a", "i-b", "i-stopped"]),
                 restart: undefined,
-            } as any);
+            });
             expect("restart" in unset.outs).toBe(false);
             expect(result.outs.instanceIds).toEqual(outs.instanceIds);
         });
@@ -130,7 +131,7 @@ describe("with a created attachment", () => {
         test("re-binds an instance that drifted (after a refresh dropped it)", async () => {
             f.emulator.model.detachKeyPair("i-a");
             const { props } = await f.hooks.read(id, outs);
-            const result = await f.hooks.update(id, props, inputs("ops", ["i-a", "i-b", "i-stopped"]) as any);
+            const result = await f.hooks.update(id, props, inputs("ops", ["i-a", "i-b", "i-stopped"]));
             expect(result.outs.instanceIds).toEqual(["i-a", "i-b", "i-stopped"]);
             expect(f.emulator.calls.filter((c) => c.action === "AttachKeyPair").flatMap((c) => c.instanceIds)).toEqual(["i-a"]);
             expect(f.emulator.model.instance("i-a")!.keyPairName).toBe("ops");
@@ -179,7 +180,7 @@ describe("with a created attachment", () => {
 
         test("when some instances cannot be unbound, the others are finished and the delete fails naming the rest", async () => {
             f.emulator.faults.add({ action: "DetachKeyPair", instanceFailures: [{ instanceId: "i-b", code: "IncorrectInstanceStatus" }] });
-            const error = await f.hooks.delete(id, { ...outs, passwordOnUnbind: "Abcdef12" }).catch((e) => e);
+            const error = await rejectionOf(f.hooks.delete(id, { ...outs, passwordOnUnbind: "Abcdef12" }));
             expect(error.message).toMatch(
                 /could not be unbound from 1 instance\(s\): i-b: IncorrectInstanceStatus.*Unbound: i-a, i-stopped/,
             );

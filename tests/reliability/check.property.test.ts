@@ -271,9 +271,8 @@ test("validateInputs and check agree", async () => {
     );
 });
 
-// The rule in the message says "'i-' followed by lower-case letters and digits", but ids longer
-// than 64 characters are refused although they follow it. PROVIDER BUG (minor, reported): the
-// reason should state the length limit (or the limit should go). See README.md.
+// Ids longer than 64 characters are refused although they follow the character rule, so the
+// reason must state the length limit too (README.md, fixed bug 5).
 test("a too-long instance id is rejected with a reason that states the length limit", async () => {
     const failures = await check({ keyPairName: "ops", instanceIds: [`i-${"a".repeat(63)}`] });
     onlyOn(failures, "instanceIds", /at most|characters/);

@@ -124,7 +124,7 @@ test.concurrent("a per-instance failure in the middle of a 120-instance attach: 
         );
 
         expect(result.error).toBeInstanceOf(PartialBindingError);
-        expect(result.error.reasons).toEqual([expect.stringMatching(/^i-f060: IncorrectInstanceStatus/)]);
+        expect(result.error!.reasons).toEqual([expect.stringMatching(/^i-f060: IncorrectInstanceStatus/)]);
         expect(result.outs!.instanceIds).toHaveLength(119);
         expect(result.outs!.instanceIds).not.toContain("i-f060");
         expect(result.outs!.restartedInstanceIds).toHaveLength(119);

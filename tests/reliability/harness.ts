@@ -6,7 +6,8 @@
  */
 import { Emulator, InstanceView, Seed } from "../../emulator";
 import { PartialBindingError } from "../../provider/lifecycle";
-import { Fixture, FixtureOptions, startFixture } from "../integration/fixture";
+import { Fixture, FixtureOptions, HookError, startFixture } from "../integration/fixture";
+import type { KeyPairAttachmentOutputs } from "../../provider/types";
 
 export {
     FAST_RESTART,
@@ -17,7 +18,10 @@ export {
     inputs,
     linuxInstances,
     quickRetry,
+    recordedOutputs,
+    rejectionOf,
     settingsFor,
+    steppingClock,
     wireLifecycle,
 } from "../integration/fixture";
 
@@ -34,15 +38,16 @@ export function snapshot(emulator: Emulator): Snapshot {
 
 /** The outputs a hook returned, or those its PartialBindingError carried; `error` when it failed. */
 export interface HookResult {
-    outs?: Record<string, any>;
-    error?: any;
+    outs?: KeyPairAttachmentOutputs;
+    error?: HookError;
 }
 
 export async function settle(run: Promise<{ outs: object }>): Promise<HookResult> {
     try {
-        return { outs: (await run).outs as Record<string, any> };
+        return { outs: (await run).outs as KeyPairAttachmentOutputs };
     } catch (error) {
-        return { outs: error instanceof PartialBindingError ? (error.properties as Record<string, any>) : undefined, error };
+        const outs = error instanceof PartialBindingError ? (error.properties as unknown as KeyPairAttachmentOutputs) : undefined;
+        return { outs, error: error as HookError };
     }
 }
 

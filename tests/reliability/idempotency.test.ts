@@ -7,7 +7,7 @@
  */
 import type { FaultRule } from "../../emulator";
 import { PartialBindingError } from "../../provider/lifecycle";
-import { Rig, inputs, linuxInstances, settle, startRig } from "./harness";
+import { Rig, eventually, inputs, linuxInstances, settle, startRig } from "./harness";
 
 // 60 running instances (two AttachKeyPair batches: 50 + 10) and one stopped.
 const FLEET = [...linuxInstances(60, "i-r"), { id: "i-stopped", status: "Stopped" as const }];
@@ -70,9 +70,8 @@ const POINTS: [string, FailurePoint][] = [
     ],
 ];
 
-// After attach, before the key took effect: the re-run (an update with the same key and set) makes no
-// call at all, so the bound-but-never-restarted instances keep running the old key.
-// PROVIDER BUG (reported): see tests/reliability/README.md, "restart never retried".
+// After attach, before the key took effect: the re-run (an update with the same key and set) must
+// still restart the bound-but-never-restarted instances (README.md, fixed bug 1: owed restarts).
 const FAILING_POINTS: [string, FailurePoint][] = [
     [
         "create: after attach (RebootInstances refused)",
@@ -95,9 +94,10 @@ type EndState = Record<string, { keyPairName?: string; effectiveKeyPairName?: st
 
 async function endState(rig: Rig): Promise<EndState> {
     // A restart cut short may still be under way: let every instance settle.
-    for (let i = 0; i < 100 && rig.emulator.model.instances().some((x) => x.status === "Stopping" || x.status === "Starting"); i++) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await eventually(
+        () => !rig.emulator.model.instances().some((x) => x.status === "Stopping" || x.status === "Starting"),
+        "every instance left Stopping and Starting",
+    );
     return Object.fromEntries(
         rig.emulator.model
             .instances()
@@ -183,9 +183,9 @@ describe("a key change that failed on some instances (ops → ops-next, i-b refu
         return { rig, id, partial: first.outs as any };
     }
 
-    // The partial properties say keyPairName "ops-next" and instanceIds ["i-a"]: i-b, which still
-    // holds this resource's old key "ops", is no longer tracked, so a destroy leaves it bound.
-    // PROVIDER BUG (reported): see README.md, "a failed key change forgets the old key".
+    // The partial properties say keyPairName "ops-next" and instanceIds ["i-a"]: i-b still holds this
+    // resource's old key "ops" and must stay tracked (leftoverKeyPairs) so that a destroy releases it
+    // (README.md, fixed bug 3).
     test("then destroy: no instance keeps a key this resource bound", async () => {
         const { rig, id, partial } = await partialKeyChange();
         try {
@@ -199,8 +199,8 @@ describe("a key change that failed on some instances (ops → ops-next, i-b refu
         }
     });
 
-    // The re-run reports i-b's "ops" as someone else's key it replaced (a spurious warning): it
-    // was this resource's own previous key. PROVIDER BUG (minor, reported): see README.md.
+    // The re-run must not report i-b's "ops" as someone else's key it replaced: it was this
+    // resource's own previous key (README.md, fixed bug 4).
     test("then run again: reaches the fault-free state and reports no replaced key pair", async () => {
         const { rig, id, partial } = await partialKeyChange();
         try {

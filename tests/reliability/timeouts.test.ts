@@ -4,9 +4,21 @@
  * error within the timeout, naming the action.
  */
 import { createServer, Server, Socket } from "node:net";
-import { Clock } from "../../provider/clock";
 import { CONNECT_TIMEOUT_MS, READ_TIMEOUT_MS, SdkEcsGateway } from "../../provider/ecs/gateway";
-import { REGION, expectStateMatches, inputs, quickRetry, settingsFor, settle, snapshot, startRig, wireLifecycle, eventually } from "./harness";
+import {
+    REGION,
+    expectStateMatches,
+    inputs,
+    quickRetry,
+    settingsFor,
+    settle,
+    snapshot,
+    startRig,
+    steppingClock,
+    wireLifecycle,
+    recordedOutputs,
+    eventually,
+} from "./harness";
 
 /** Accepts TCP connections and reads the requests, but never writes a byte back. */
 async function silentServer(): Promise<{ url: string; connections: () => number; close: () => Promise<void> }> {
@@ -42,23 +54,6 @@ test("the production gateway sets a 5 s connect and a 30 s read timeout on every
     expect(runtime).toMatchObject({ connectTimeout: CONNECT_TIMEOUT_MS, readTimeout: READ_TIMEOUT_MS, autoretry: false });
 });
 
-/**
- * A clock whose sleeps pass at once and move its time forward: a wait of N seconds costs no real
- * time, and the time the provider waited is exactly what it asked for.
- */
-function fastForwardClock(): Clock & { elapsedMs: () => number } {
-    const start = 1_700_000_000_000;
-    let now = start;
-    return {
-        now: () => now,
-        sleep: (ms) => {
-            now += ms;
-            return new Promise((resolve) => setImmediate(resolve));
-        },
-        elapsedMs: () => now - start,
-    };
-}
-
 // No wall-clock upper bound here: a loaded machine may be slow, not wrong. That each call ends is
 // what the read timeout guarantees (checked above); what is counted is that every hook gives up
 // after the attempt cap — a request held by the server for each attempt, and no more.
@@ -85,13 +80,14 @@ test("a server that accepts the connection and never answers: every hook fails a
         };
 
         // Read and delete first: each sends one action, so its connections are all its own.
-        const read = await connectionsFor(hooks.read("kpa-x", { keyPairName: "ops", instanceIds: ["i-a"], region: REGION } as any));
+        const recorded = recordedOutputs({ keyPairName: "ops", instanceIds: ["i-a"] });
+        const read = await connectionsFor(hooks.read("kpa-x", recorded));
         expect(read.error?.message).toMatch(/ECS DescribeKeyPairs/);
         expect(read.connections).toBe(maxAttempts);
         // The call really waited for the read timeout before giving up.
         expect(read.elapsedMs).toBeGreaterThanOrEqual(readTimeoutMs);
 
-        const del = await connectionsFor(hooks.delete("kpa-x", { keyPairName: "ops", instanceIds: ["i-a"], region: REGION } as any));
+        const del = await connectionsFor(hooks.delete("kpa-x", recorded));
         expect(del.error?.message).toMatch(/ECS DescribeInstances for i-a failed/);
         expect(del.connections).toBe(maxAttempts);
 
@@ -124,21 +120,24 @@ test("an endpoint that never accepts the connection: fails after its attempts, n
 });
 
 test("waiting out a transitional state honours restart.timeoutSeconds: a clear error naming the instance, nothing changed", async () => {
-    // The provider runs on a fast-forward clock, so the wait is measured exactly and costs no real time;
+    // The provider runs on a stepping clock, so the wait is measured exactly and costs no real time;
     // the emulator holds i-stuck in Starting whatever the time.
-    const clock = fastForwardClock();
+    const clock = steppingClock();
     const rig = await startRig({ keyPairs: [{ name: "ops" }], instances: [{ id: "i-a" }, { id: "i-stuck" }] }, { clock });
     try {
         rig.emulator.model.setStatus("i-stuck", "Starting");
         const before = snapshot(rig.emulator);
         const timeoutSeconds = 0.5;
         const pollIntervalSeconds = 0.02;
-        const result = await settle(rig.hooks.create(inputs("ops", ["i-a", "i-stuck"], { restart: { timeoutSeconds, pollIntervalSeconds } })));
+        const result = await settle(
+            rig.hooks.create(inputs("ops", ["i-a", "i-stuck"], { restart: { timeoutSeconds, pollIntervalSeconds } })),
+        );
 
         expect(result.error?.message).toMatch(
             /Timed out after 0.5 s waiting for instances to leave a transitional state: i-stuck \(Starting\)\. Nothing was changed/,
         );
-        // It waited the whole timeout, and not past it (the last sleep is cut to the deadline).
+        // It waited the whole timeout, and not past it: the last sleep is cut to the deadline (what is
+        // over is the coalescing windows of its DescribeInstances calls, 2 ms each).
         expect(clock.elapsedMs()).toBeGreaterThanOrEqual(timeoutSeconds * 1000);
         expect(clock.elapsedMs()).toBeLessThanOrEqual(timeoutSeconds * 1000 + 10);
         expectStateMatches(rig.emulator, before, result, { touched: ["i-stuck"] });

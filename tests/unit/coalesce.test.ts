@@ -5,12 +5,13 @@ function recordingCoalescer(maxBatch = 3, fail?: (items: string[]) => boolean) {
     const batches: string[][] = [];
     const coalescer = new Coalescer<string, string>(
         // The window passes at once: requests made in the same tick still share it.
-        { maxBatch, windowMs: 1, concurrency: 2, ready: async () => undefined, clock: { sleep: () => Promise.resolve() } },
-        async (key, items) => {
-            batches.push(items);
-            if (fail?.(items)) throw Object.assign(new Error("boom"), { code: "InternalError" });
-            return new Map(items.filter((i) => i !== "missing").map((i) => [i, `${key}:${i}`]));
-        },
+        { maxBatch, windowMs: 1, concurrency: 2, ready: () => Promise.resolve(), clock: { sleep: () => Promise.resolve() } },
+        (key, items) =>
+            new Promise((resolve) => {
+                batches.push(items);
+                if (fail?.(items)) throw Object.assign(new Error("boom"), { code: "InternalError" });
+                resolve(new Map(items.filter((i) => i !== "missing").map((i) => [i, `${key}:${i}`])));
+            }),
     );
     return { coalescer, batches };
 }
@@ -44,7 +45,7 @@ describe("Coalescer", () => {
         const results = await coalescer.request("k", ["missing", "ok", "bad", "other"]);
         expect(results.get("missing")).toEqual({ ok: true, value: undefined });
         expect(results.get("ok")).toEqual({ ok: true, value: "k:ok" });
-        expect(results.get("bad")).toMatchObject({ ok: false, error: expect.objectContaining({ code: "InternalError" }) });
+        expect(results.get("bad")).toMatchObject({ ok: false, error: expect.objectContaining({ code: "InternalError" }) as unknown });
         expect(results.get("other")).toMatchObject({ ok: false });
     });
 
@@ -64,9 +65,10 @@ describe("AdaptiveRateLimiter", () => {
         return {
             clock: {
                 now: () => now,
-                sleep: async (ms: number) => {
+                sleep: (ms: number) => {
                     sleeps.push(ms);
                     now += ms;
+                    return Promise.resolve();
                 },
             },
             sleeps,

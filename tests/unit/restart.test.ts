@@ -8,11 +8,11 @@ import { RestartHistory, waitFor } from "../../provider/restart";
 function scripted(statusAt: (ms: number) => string) {
     let now = 0;
     const polls: number[] = [];
-    const clock: Clock = { now: () => now, sleep: async (ms) => void (now += ms) };
+    const clock: Clock = { now: () => now, sleep: (ms) => Promise.resolve(void (now += ms)) };
     const gateway = {
-        describeInstances: async (_region: string, ids: readonly string[]) => {
+        describeInstances: (_region: string, ids: readonly string[]) => {
             polls.push(now);
-            return new Map(
+            const facts = new Map(
                 ids.map((id) => [
                     id,
                     {
@@ -21,9 +21,10 @@ function scripted(statusAt: (ms: number) => string) {
                         osType: "linux",
                         ioOptimized: true,
                         lockedForSecurity: false,
-                    } as InstanceFacts,
+                    },
                 ]),
             );
+            return Promise.resolve(facts);
         },
     } as unknown as EcsGateway;
     return { clock, gateway, polls };
@@ -76,7 +77,7 @@ describe("RestartHistory", () => {
 describe("RateLimiters", () => {
     test("an action seen for the first time starts at the lowest rate learned for the others", async () => {
         let now = 0;
-        const limiters = new RateLimiters({ now: () => now, sleep: async (ms) => void (now += ms) });
+        const limiters = new RateLimiters({ now: () => now, sleep: (ms) => Promise.resolve(void (now += ms)) });
         expect(limiters.for("DescribeInstances").rate()).toBe(Infinity);
         for (let i = 0; i < 20; i++) await limiters.for("DescribeInstances").acquire();
         limiters.for("DescribeInstances").onThrottled();

@@ -10,6 +10,11 @@ function fraction(value: number): Random {
     return { fraction: () => value, hex: (bytes) => "0".repeat(bytes * 2) };
 }
 
+/** An operation from a plain function: what it throws becomes a rejection, what it returns a resolution. */
+function attempt<T>(operation: () => T): () => Promise<T> {
+    return () => new Promise<T>((resolve) => resolve(operation()));
+}
+
 function options(overrides: Partial<RetryOptions> = {}): RetryOptions & { delays: number[] } {
     const delays: number[] = [];
     return {
@@ -21,8 +26,9 @@ function options(overrides: Partial<RetryOptions> = {}): RetryOptions & { delays
         random: fraction(1),
         clock: {
             now: () => 0,
-            sleep: async (ms) => {
+            sleep: (ms) => {
                 delays.push(ms);
+                return Promise.resolve();
             },
         },
         delays,
@@ -55,11 +61,14 @@ describe("withRetries", () => {
     test("retries throttling with a larger backoff base, then succeeds", async () => {
         const opts = options();
         let calls = 0;
-        const result = await withRetries(async () => {
-            calls++;
-            if (calls < 3) throw ecsError("Throttling.User");
-            return "ok";
-        }, opts);
+        const result = await withRetries(
+            attempt(() => {
+                calls++;
+                if (calls < 3) throw ecsError("Throttling.User");
+                return "ok";
+            }),
+            opts,
+        );
         expect(result).toBe("ok");
         expect(calls).toBe(3);
         expect(opts.delays).toEqual([1000, 2000]);
@@ -69,10 +78,13 @@ describe("withRetries", () => {
         const opts = options();
         let calls = 0;
         await expect(
-            withRetries(async () => {
-                calls++;
-                throw ecsError("InvalidKeyPairName.NotFound");
-            }, opts),
+            withRetries(
+                attempt(() => {
+                    calls++;
+                    throw ecsError("InvalidKeyPairName.NotFound");
+                }),
+                opts,
+            ),
         ).rejects.toThrow("InvalidKeyPairName.NotFound");
         expect(calls).toBe(1);
     });
@@ -81,10 +93,13 @@ describe("withRetries", () => {
         const opts = options({ maxAttempts: 3 });
         let calls = 0;
         await expect(
-            withRetries(async () => {
-                calls++;
-                throw ecsError("InternalError", 500);
-            }, opts),
+            withRetries(
+                attempt(() => {
+                    calls++;
+                    throw ecsError("InternalError", 500);
+                }),
+                opts,
+            ),
         ).rejects.toThrow("InternalError");
         expect(calls).toBe(3);
     });
@@ -101,10 +116,13 @@ describe("withRetries", () => {
         const opts = options({ budget, maxAttempts: 10 });
         let calls = 0;
         const failing = () =>
-            withRetries(async () => {
-                calls++;
-                throw ecsError("Throttling");
-            }, opts);
+            withRetries(
+                attempt(() => {
+                    calls++;
+                    throw ecsError("Throttling");
+                }),
+                opts,
+            );
         await expect(failing()).rejects.toThrow("Throttling");
         // 12 tokens pay for two retries of 5: three attempts, then the budget is spent.
         expect(calls).toBe(3);
@@ -117,13 +135,16 @@ describe("withRetries", () => {
         const budget = new RetryBudget(20, 5, 10);
         const opts = options({ budget });
         let first = true;
-        await withRetries(async () => {
-            if (first) {
-                first = false;
-                throw ecsError("Throttling");
-            }
-            return 1;
-        }, opts);
+        await withRetries(
+            attempt(() => {
+                if (first) {
+                    first = false;
+                    throw ecsError("Throttling");
+                }
+                return 1;
+            }),
+            opts,
+        );
         expect(budget.available()).toBe(20);
     });
 
@@ -132,12 +153,12 @@ describe("withRetries", () => {
         let calls = 0;
         await expect(
             withRetries(
-                async () => {
+                attempt(() => {
                     calls++;
                     throw Object.assign(new Error("reset"), { code: "ECONNRESET" });
-                },
+                }),
                 opts,
-                { beforeRetry: async () => "stop" },
+                { beforeRetry: () => Promise.resolve("stop" as const) },
             ),
         ).rejects.toThrow("reset");
         expect(calls).toBe(1);

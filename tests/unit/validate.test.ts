@@ -87,7 +87,7 @@ describe("check: invalid inputs fail on the right property with what is allowed"
         ["a space in the password", { ...valid, passwordOnUnbind: "Abc 12345!" }, "passwordOnUnbind", /not allowed/],
         ["a non-string password", { ...valid, passwordOnUnbind: 12345678 }, "passwordOnUnbind", /must be a string/],
     ])("%s", (_name, inputs, property, reason) => {
-        const failures = failuresFor(inputs as Record<string, unknown>);
+        const failures = failuresFor(inputs);
         expect(failures.map((f) => f.property)).toContain(property);
         expect(failures.find((f) => f.property === property)!.reason).toMatch(reason);
     });
