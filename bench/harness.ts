@@ -6,6 +6,7 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import {
     DEFAULT_ACCESS_KEY,
     startEmulator,
@@ -13,7 +14,17 @@ import {
     type Emulator,
     type EmulatorOptions,
 } from "pulumi-alicloud-keypair-attachment/emulator";
-import type { ChildMessage, Operation, OperationResult, PhaseReply, ProcessUsage } from "./protocol";
+import type {
+    ChildMessage,
+    ClientCalls,
+    LoopDelay,
+    Operation,
+    OperationResult,
+    PhaseReply,
+    ProcessUsage,
+    ProfileSummary,
+} from "./protocol";
+import { loopDelayMs } from "./profile";
 
 export const REGION = "cn-hangzhou";
 
@@ -30,13 +41,27 @@ export interface PhaseMeasurement {
     throttled: number;
     /** The emulator's log of the phase's calls. */
     callLog: ApiCall[];
+    /** The phase's start and end in the child, on the wall clock (the call log's clock). */
+    startedAtEpochMs: number;
+    endedAtEpochMs: number;
+    /** The provider process's event loop during the phase. */
+    loopDelay: LoopDelay;
+    /** The emulator's (this process's) event loop during the phase: a slow emulator delays answers. */
+    emulatorLoopDelay: LoopDelay;
+    /** This process's CPU time during the phase: the emulator's work (it does nothing else meanwhile). */
+    emulatorCpuMs: number;
+    /** The SDK's HTTP calls seen from the child. */
+    client: ClientCalls;
+    profile?: ProfileSummary;
 }
 
 export interface Session {
     emulator: Emulator;
     /** The child's usage once the lifecycle module was loaded, before any hook ran. */
     baseline: ProcessUsage;
-    runPhase(operations: Operation[], timeoutMs: number): Promise<PhaseMeasurement>;
+    /** Where the lifecycle takes `activation: "online"`, if it supports the mode. */
+    activationOnline?: "inputs" | "restart";
+    runPhase(operations: Operation[], timeoutMs: number, options?: { profile?: boolean }): Promise<PhaseMeasurement>;
     close(): Promise<void>;
 }
 
@@ -100,9 +125,11 @@ export async function startSession(emulatorOptions: EmulatorOptions): Promise<Se
     };
 
     let baseline: ProcessUsage;
+    let activationOnline: "inputs" | "restart" | undefined;
     try {
         const ready = await nextMessage(child, "ready", CHILD_START_TIMEOUT_MS, output);
         baseline = { cpuMs: ready.cpuMs, maxRssKb: ready.maxRssKb };
+        activationOnline = ready.activationOnline;
     } catch (error) {
         await close();
         throw error;
@@ -112,11 +139,15 @@ export async function startSession(emulatorOptions: EmulatorOptions): Promise<Se
     return {
         emulator,
         baseline,
-        async runPhase(operations, timeoutMs) {
+        activationOnline,
+        async runPhase(operations, timeoutMs, options = {}) {
             emulator.resetCalls();
             const throttledBefore = emulator.faults.throttledCount();
             const reply = nextMessage(child, "phase-done", timeoutMs, output);
-            child.send({ type: "phase", operations });
+            const loop = monitorEventLoopDelay({ resolution: 1 });
+            loop.enable();
+            const cpuBefore = process.cpuUsage();
+            child.send({ type: "phase", operations, profile: options.profile });
             let done: PhaseReply;
             try {
                 done = await reply;
@@ -124,6 +155,8 @@ export async function startSession(emulatorOptions: EmulatorOptions): Promise<Se
                 // A phase that hangs or dies leaves the child in an unknown state: end the session.
                 await close();
                 throw error;
+            } finally {
+                loop.disable();
             }
             const cpuMs = done.cpuMs - lastCpuMs;
             lastCpuMs = done.cpuMs;
@@ -136,6 +169,16 @@ export async function startSession(emulatorOptions: EmulatorOptions): Promise<Se
                 calls: emulator.calls.length,
                 throttled: emulator.faults.throttledCount() - throttledBefore,
                 callLog: [...emulator.calls],
+                startedAtEpochMs: done.startedAtEpochMs,
+                endedAtEpochMs: done.endedAtEpochMs,
+                loopDelay: done.loopDelay,
+                emulatorLoopDelay: loopDelayMs(loop),
+                emulatorCpuMs: (() => {
+                    const used = process.cpuUsage(cpuBefore);
+                    return Math.round((used.user + used.system) / 1000);
+                })(),
+                client: done.client,
+                ...(done.profile ? { profile: done.profile } : {}),
             };
         },
         close,

@@ -39,6 +39,8 @@ export interface TimingModel {
     restartMs: number;
     /** Added by the emulator to every response. */
     latencyMs: number;
+    /** The emulator's throttle, calls per second per action (the fleet), if any. */
+    throttlePerSecond?: number;
 }
 
 const ceilDiv = (n: number, size: number) => Math.ceil(n / size);
@@ -106,13 +108,115 @@ export function destroyLimit(n: number): Limit {
 }
 
 /**
- * The wall-time lower bound: every wave lasts one restart, plus the latency of the minimal calls as
- * if they were made one after another (the issue's formula). A provider that overlaps calls can beat
- * the latency term, so a ratio below 1 is possible at large N.
+ * The old, loose bound (issue 4), kept as the "sum" column: every wave lasts one restart, plus the
+ * latency of the minimal calls as if they were made one after another. A provider that overlaps
+ * calls beats it, so a ratio below 1 is possible at large N; the critical path below cannot be beaten.
  */
-export function lowerBoundMs(l: Limit, timing: TimingModel): number {
+export function sumBoundMs(l: Limit, timing: TimingModel): number {
     return l.waves * timing.restartMs + l.minCalls * timing.latencyMs;
 }
+
+/**
+ * The critical path (issue 14). A phase is a chain of dependent steps; the calls inside a step are
+ * independent and overlap. Each step costs one call latency — ECS carries a call out when it
+ * receives it and answers `latencyMs` later — except a restart wave, which costs the restart: the
+ * reboot takes effect on arrival, its answer comes back while the instance is still Stopping, and the
+ * poll that sees Running cannot arrive before the restart is over, so a wave costs restart + one poll.
+ *
+ * Overlap assumption: calls of one step all go out at once. ECS publishes rate quotas, not a cap on
+ * concurrent calls, and the SDK sets none (`@darabonba/typescript` → `httpx` on Node's global agent:
+ * keep-alive, `maxSockets: Infinity`); so ⌈N/100⌉ DescribeInstances cost one latency. The provider's
+ * own limit (BATCH_CONCURRENCY = 4 batches of one action in flight, provider/ecs/gateway.ts) is a
+ * design choice, not a limit: the bound ignores it and the breakdown reports what it costs
+ * (`PROVIDER_BATCH_CONCURRENCY`, `roundsAt`). Under a throttle of q calls per second per action (the
+ * fleet), a step with c calls of one action needs ⌈c/q⌉ one-second windows: (⌈c/q⌉ − 1) s more.
+ */
+export interface ChainStep {
+    /** What the step does, e.g. "DescribeInstances ‖ DescribeKeyPairs". */
+    label: string;
+    /** Calls of the step, by action (all independent). */
+    calls: CallsByAction;
+    /** The step's cost: one latency, or restart + one latency for a restart wave, plus throttle windows. */
+    ms: number;
+}
+
+export interface CriticalPath {
+    steps: ChainStep[];
+    /** The lower bound of the wall time: the sum of the steps. */
+    ms: number;
+}
+
+/** Batches of one action the provider keeps in flight (BATCH_CONCURRENCY in provider/ecs/gateway.ts), for the breakdown only. */
+export const PROVIDER_BATCH_CONCURRENCY = 4;
+
+/** Sequential rounds a step needs when at most `concurrency` calls of one action are in flight. */
+export function roundsAt(calls: CallsByAction, concurrency: number): number {
+    return Math.max(1, ...Object.values(calls).map((c) => ceilDiv(c, concurrency)));
+}
+
+function step(label: string, calls: CallsByAction, timing: TimingModel, restart = false): ChainStep {
+    const nonZero = Object.fromEntries(Object.entries(calls).filter(([, c]) => c > 0));
+    const q = timing.throttlePerSecond;
+    const windows = q ? Math.max(1, ...Object.values(nonZero).map((c) => ceilDiv(c, q))) : 1;
+    return { label, calls: nonZero, ms: (restart ? timing.restartMs : 0) + timing.latencyMs + (windows - 1) * 1_000 };
+}
+
+function path(steps: ChainStep[]): CriticalPath {
+    return { steps, ms: steps.reduce((sum, s) => sum + s.ms, 0) };
+}
+
+/**
+ * Binding: DescribeInstances ‖ DescribeKeyPairs → AttachKeyPair → per wave (RebootInstances → the
+ * restart → the poll that sees Running). `activation: "online"` has no restart: one more latency
+ * after the attach is assumed for making the key take effect in place (to be revisited when the mode
+ * exists).
+ */
+export function bindPath(
+    options: { validated: number; bindCounts: number[]; restarted: number; batchSize: number; online?: boolean },
+    timing: TimingModel,
+): CriticalPath {
+    const steps = [
+        step(
+            "DescribeInstances ‖ DescribeKeyPairs",
+            { DescribeInstances: ceilDiv(options.validated, DESCRIBE_BATCH), DescribeKeyPairs: options.bindCounts.length },
+            timing,
+        ),
+    ];
+    const attach = options.bindCounts.reduce((sum, count) => sum + ceilDiv(count, ATTACH_DETACH_BATCH), 0);
+    if (attach) steps.push(step("AttachKeyPair", { AttachKeyPair: attach }, timing));
+    if (options.online) {
+        steps.push(step("online activation (assumed one call round)", { Activation: attach }, timing));
+        return path(steps);
+    }
+    for (const [i, size] of waveSizes(options.restarted, options.batchSize).entries()) {
+        steps.push(
+            step(
+                `wave ${i + 1}: RebootInstances → restart → poll`,
+                { RebootInstances: ceilDiv(size, REBOOT_BATCH), DescribeInstances: ceilDiv(size, DESCRIBE_BATCH) },
+                timing,
+                true,
+            ),
+        );
+    }
+    return path(steps);
+}
+
+export const createPath = (n: number, timing: TimingModel, batchSize = 0, online = false) =>
+    bindPath({ validated: n, bindCounts: [n], restarted: n, batchSize, online }, timing);
+
+export const addInstancesPath = (n: number, added: number, timing: TimingModel) =>
+    bindPath({ validated: n + added, bindCounts: [added], restarted: added, batchSize: 0 }, timing);
+
+/** Refresh: both reads are independent (one latency). */
+export const refreshPath = (n: number, timing: TimingModel) =>
+    path([step("DescribeKeyPairs ‖ DescribeInstances", { DescribeKeyPairs: 1, DescribeInstances: ceilDiv(n, DESCRIBE_BATCH) }, timing)]);
+
+/** Destroy: which instances still hold the key → unbind them. */
+export const destroyPath = (n: number, timing: TimingModel, detachCalls = ceilDiv(n, ATTACH_DETACH_BATCH)) =>
+    path([
+        step("DescribeInstances", { DescribeInstances: ceilDiv(n, DESCRIBE_BATCH) }, timing),
+        step("DetachKeyPair", { DetachKeyPair: detachCalls }, timing),
+    ]);
 
 /**
  * The peer: the Terraform provider's `alicloud_ecs_key_pair_attachment` reboots one instance per call

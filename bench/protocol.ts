@@ -18,6 +18,8 @@ export type OperationResult = { ok: true; id: string; outs?: State } | { ok: fal
 export interface PhaseRequest {
     type: "phase";
     operations: Operation[];
+    /** Record a CPU profile of the phase (inspector) and return its self time by category. */
+    profile?: boolean;
 }
 
 export interface ProcessUsage {
@@ -27,9 +29,44 @@ export interface ProcessUsage {
     maxRssKb: number;
 }
 
+/** perf_hooks.monitorEventLoopDelay over one phase, in milliseconds. */
+export interface LoopDelay {
+    meanMs: number;
+    p99Ms: number;
+    maxMs: number;
+}
+
+/** The SDK's HTTP calls as the child saw them (diagnostics_channel): request created → response headers. */
+export interface ClientCalls {
+    requests: number;
+    meanMs: number;
+    p99Ms: number;
+    maxMs: number;
+}
+
+/** Self time of a CPU profile, by what the code is (SDK signing, SDK models, HTTP, provider, GC…). */
+export interface ProfileSummary {
+    totalMs: number;
+    byCategory: Record<string, number>;
+    /** The functions with the most self time: "name (file:line)" → ms. */
+    topFunctions: { fn: string; ms: number }[];
+    /**
+     * Memory allocated during the phase (V8 sampling heap profiler, objects later collected
+     * included), by the same categories and by function, in MB.
+     */
+    allocatedMb?: number;
+    allocatedByCategory?: Record<string, number>;
+    topAllocators?: { fn: string; mb: number }[];
+}
+
 /** Child → parent, once the lifecycle module is loaded. */
 export interface ReadyMessage extends ProcessUsage {
     type: "ready";
+    /**
+     * Where the lifecycle takes `activation: "online"` (issue 14, item 3): at the top of the inputs,
+     * under `restart`, or nowhere yet (it accepts "online" there and refuses a made-up mode).
+     */
+    activationOnline?: "inputs" | "restart";
 }
 
 /** Child → parent, when every operation of a phase has settled. */
@@ -38,6 +75,12 @@ export interface PhaseReply extends ProcessUsage {
     results: OperationResult[];
     /** From the first hook call to the last one settling, measured in the child. */
     wallMs: number;
+    /** The phase's start and end on the wall clock (epoch ms), to line up with the emulator's call log. */
+    startedAtEpochMs: number;
+    endedAtEpochMs: number;
+    loopDelay: LoopDelay;
+    client: ClientCalls;
+    profile?: ProfileSummary;
 }
 
 export type ChildMessage = ReadyMessage | PhaseReply;

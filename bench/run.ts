@@ -7,11 +7,22 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { renderChart } from "./chart";
 import { markdownReport, textReport } from "./report";
-import { SINGLE_SIZES, TIMING, rollingRestart, singleAttachment, throttledFleet, type BenchResult } from "./scenarios";
+import {
+    FLEET,
+    ONLINE_SIZES,
+    SINGLE_SIZES,
+    TIMING,
+    onlineActivation,
+    profiledCreate,
+    rollingRestart,
+    singleAttachment,
+    throttledFleet,
+    type BenchResult,
+} from "./scenarios";
 import { checkTargets, scalingRows } from "./targets";
 
 const REPO_ROOT = resolve(__dirname, "..", "..");
@@ -39,14 +50,16 @@ function writeResult(name: string, text: string): void {
 
 function progress(row: BenchResult): void {
     const status = row.succeeded === row.resources ? "" : `  FAILED: ${row.errors?.join(" | ")}`;
+    const run = row.run === undefined ? "" : ` run ${row.run}`;
     console.log(
-        `  ${row.scenario} ${row.phase} N=${row.n}: ${row.calls} calls (min ${row.minCalls}), ${(row.wallMs / 1000).toFixed(2)} s ` +
-            `(bound ${(row.lowerBoundMs / 1000).toFixed(2)} s), cpu ${row.cpuMs} ms, rss ${row.rssMb} MB${status}`,
+        `  ${row.scenario} ${row.phase} N=${row.n}${run}: ${row.calls} calls (min ${row.minCalls}), ${(row.wallMs / 1000).toFixed(2)} s ` +
+            `(critical path ${(row.boundMs / 1000).toFixed(2)} s, sum ${(row.sumBoundMs / 1000).toFixed(2)} s), cpu ${row.cpuMs} ms, rss ${row.rssMb} MB${status}`,
     );
 }
 
 async function main(): Promise<void> {
     const startedAt = Date.now();
+    const loadAtStart = loadavg()[0];
     const rows: BenchResult[] = [];
     const baselineRssMb = new Map<number, number>();
     for (const n of SINGLE_SIZES) {
@@ -57,14 +70,28 @@ async function main(): Promise<void> {
     }
     console.log("rolling restart");
     rows.push(...(await rollingRestart(progress)));
-    console.log("200 attachments at once, throttled");
-    rows.push(...(await throttledFleet(progress)));
+    for (let run = 1; run <= FLEET.runs; run++) {
+        console.log(`200 attachments at once, throttled (run ${run} of ${FLEET.runs})`);
+        rows.push(...(await throttledFleet(run, progress)));
+    }
+    const notes: string[] = [];
+    for (const n of ONLINE_SIZES) {
+        console.log(`online activation, N=${n}`);
+        const online = await onlineActivation(n, progress);
+        rows.push(...online.rows);
+        if (online.note) {
+            console.log(`  ${online.note}`);
+            notes.push(online.note);
+        }
+    }
+    console.log("profiled create (CPU profile of the provider process; not a target row)");
+    rows.push(...(await profiledCreate(progress)));
 
     const scaling = scalingRows(rows, baselineRssMb);
-    const checks = checkTargets(rows, scaling);
-    const context = `${revision()}, Node ${process.version}, ${cpus().length} CPU(s), ${new Date(startedAt).toISOString().slice(0, 10)}, whole run ${Math.round((Date.now() - startedAt) / 1000)} s`;
+    const checks = checkTargets(rows, scaling, notes);
+    const context = `${revision()}, Node ${process.version}, ${cpus().length} CPU(s), ${new Date(startedAt).toISOString().slice(0, 10)}, whole run ${Math.round((Date.now() - startedAt) / 1000)} s, load average ${loadAtStart.toFixed(1)} → ${loadavg()[0].toFixed(1)} (other helpers share the machine)`;
     mkdirSync(RESULTS_DIR, { recursive: true });
-    writeResult("latest.json", `${JSON.stringify(rows, null, 2)}\n`);
+    writeResult("latest.json", `${JSON.stringify({ context, timing: TIMING, notes, checks, scaling, rows }, null, 2)}\n`);
     writeResult("latest.md", markdownReport(rows, scaling, checks, TIMING, context));
     writeResult("chart.svg", renderChart(rows, `restart ${TIMING.restartMs / 1000} s, ${TIMING.latencyMs} ms a call; ${context}`));
     console.log(`\n${textReport(rows, scaling, checks)}`);

@@ -1,22 +1,30 @@
 /**
- * The scenarios of issue 4, each against a fresh emulator with 2 s restarts and 20 ms per call:
- * one attachment over N instances (create, update adding 10 %, refresh, destroy), a rolling restart,
- * and 200 attachments created and destroyed at once in one provider process under throttling.
+ * The scenarios of issues 4 and 14, each against a fresh emulator with 2 s restarts and 20 ms per
+ * call: one attachment over N instances (create, update adding 10 %, refresh, destroy), a rolling
+ * restart, 200 attachments created and destroyed at once in one provider process under throttling
+ * (three times), online activation (skipped until the lifecycle supports it), and one profiled
+ * create at N = 5000 that says what the provider process spends its CPU on.
  */
 import type { SeedInstance } from "pulumi-alicloud-keypair-attachment/emulator";
 import { startSession, type PhaseMeasurement, type Session } from "./harness";
 import {
     addInstancesLimit,
+    addInstancesPath,
     bindLimit,
+    bindPath,
     createLimit,
+    createPath,
     destroyLimit,
-    lowerBoundMs,
+    destroyPath,
     refreshLimit,
+    refreshPath,
+    sumBoundMs,
+    type CriticalPath,
     type Limit,
     type TimingModel,
 } from "./limits";
-import type { Inputs, Operation, OperationResult, State } from "./protocol";
-import { readTimeline } from "./timeline";
+import type { ClientCalls, Inputs, LoopDelay, Operation, OperationResult, ProfileSummary, State } from "./protocol";
+import { excessParts, readTimeline, type Breakdown, type ExcessParts } from "./timeline";
 
 export type Phase = "create" | "update" | "refresh" | "destroy";
 
@@ -26,6 +34,8 @@ export interface BenchResult {
     phase: Phase;
     /** The scenario's N: instances bound at create (the fleet: all attachments together). */
     n: number;
+    /** The fleet's run (1–3); absent elsewhere. */
+    run?: number;
     /** Instances the phase works on (from the update on: N plus the 10 % added). */
     instances: number;
     /** Attachments (resources) in the phase. */
@@ -45,11 +55,29 @@ export interface BenchResult {
     /** How long after a restart was over a poll saw it, on average over the reboot calls. */
     detectionLagMs: number;
     wallMs: number;
-    lowerBoundMs: number;
+    /** The critical-path lower bound (limits.ts): restart × waves + the latency of the dependent chain. */
+    boundMs: number;
+    /** The chain the bound walks, one entry per dependent step. */
+    boundSteps: { label: string; calls: Record<string, number>; ms: number }[];
+    /** The old bound (issue 4): restart × waves + every minimal call's latency in sequence. */
+    sumBoundMs: number;
+    /** wall − bound, and the measured chain that says where it went. */
+    excessMs: number;
+    excessParts: ExcessParts;
+    breakdown: Breakdown;
+    /** The provider process's event loop during the phase, and the emulator's (the parent's). */
+    loopDelay: LoopDelay;
+    emulatorLoopDelay: LoopDelay;
+    /** CPU time of the emulator (the benchmark process) during the phase. */
+    emulatorCpuMs: number;
+    /** The SDK's HTTP calls seen from the provider process (request → response headers). */
+    client: ClientCalls;
     cpuMs: number;
     rssMb: number;
     /** Present for the throttled scenario: calls refused with Throttling. */
     throttled?: number;
+    /** Present for the profiled run: the CPU profile by category. */
+    profile?: ProfileSummary;
     /** The first few error messages, when an operation failed. */
     errors?: string[];
 }
@@ -69,7 +97,9 @@ const KEPT_ERRORS = 3;
 
 export const SINGLE_SIZES = [1, 10, 100, 1_000, 5_000];
 export const ROLLING = { n: 100, batchSize: 10 };
-export const FLEET = { resources: 200, instancesEach: 5, keyPairs: 4, ratePerSecond: 20 };
+export const FLEET = { resources: 200, instancesEach: 5, keyPairs: 4, ratePerSecond: 20, runs: 3 };
+export const ONLINE_SIZES = [100, 1_000];
+export const PROFILED_N = 5_000;
 
 /** `i-` then lower-case letters and digits (the provider validates the format). */
 function instanceIds(tag: string, count: number): string[] {
@@ -80,26 +110,34 @@ function running(ids: string[]): SeedInstance[] {
     return ids.map((id) => ({ id, status: "Running" }));
 }
 
-function inputs(keyPairName: string, ids: string[], restart: object = {}): Inputs {
-    return { __provider: SERIALIZED_PROVIDER, keyPairName, instanceIds: ids, restart: { ...RESTART, ...restart } };
+function inputs(keyPairName: string, ids: string[], restart: object = {}, extra: object = {}): Inputs {
+    return { __provider: SERIALIZED_PROVIDER, keyPairName, instanceIds: ids, restart: { ...RESTART, ...restart }, ...extra };
 }
 
 interface RowContext {
     scenario: string;
     phase: Phase;
     n: number;
+    run?: number;
     instances: number;
     limit: Limit;
+    path: CriticalPath;
+    timing?: TimingModel;
     /** Record the throttled calls (the throttled scenario). */
     throttling?: boolean;
 }
 
-function record({ scenario, phase, n, instances, limit, throttling }: RowContext, measured: PhaseMeasurement): BenchResult {
+function record(context: RowContext, measured: PhaseMeasurement): BenchResult {
+    const { scenario, phase, n, run, instances, limit, path, throttling } = context;
+    const timing = context.timing ?? TIMING;
     const failures = measured.results.filter((r): r is Extract<OperationResult, { ok: false }> => !r.ok);
+    const wallMs = Math.round(measured.wallMs);
+    const timeline = readTimeline(measured.callLog, timing, measured, limit.waves);
     return {
         scenario,
         phase,
         n,
+        ...(run === undefined ? {} : { run }),
         instances,
         resources: measured.results.length,
         succeeded: measured.results.length - failures.length,
@@ -108,13 +146,22 @@ function record({ scenario, phase, n, instances, limit, throttling }: RowContext
         minCalls: limit.minCalls,
         strictMinCalls: limit.strictMinCalls,
         minCallsByAction: limit.callsByAction,
-        ...readTimeline(measured.callLog, TIMING.restartMs),
+        ...timeline,
         waves: limit.waves,
-        wallMs: Math.round(measured.wallMs),
-        lowerBoundMs: lowerBoundMs(limit, TIMING),
+        wallMs,
+        boundMs: path.ms,
+        boundSteps: path.steps,
+        sumBoundMs: sumBoundMs(limit, timing),
+        excessMs: wallMs - path.ms,
+        excessParts: excessParts(timeline.breakdown, timing.latencyMs),
+        loopDelay: measured.loopDelay,
+        emulatorLoopDelay: measured.emulatorLoopDelay,
+        emulatorCpuMs: measured.emulatorCpuMs,
+        client: measured.client,
         cpuMs: Math.round(measured.cpuMs),
         rssMb: Math.round(measured.rssMb * 10) / 10,
         ...(throttling ? { throttled: measured.throttled } : {}),
+        ...(measured.profile ? { profile: measured.profile } : {}),
         ...(failures.length ? { errors: failures.slice(0, KEPT_ERRORS).map((f) => f.error) } : {}),
     };
 }
@@ -126,15 +173,18 @@ function states(results: OperationResult[]): { id: string; outs: State }[] {
     });
 }
 
+interface Step {
+    phase: Phase;
+    operations: () => Operation[];
+    record: (m: PhaseMeasurement) => BenchResult;
+    profile?: boolean;
+}
+
 /** Runs phases in order and stops at the first one whose operations did not all succeed. */
-async function phases(
-    session: Session,
-    steps: { phase: Phase; operations: () => Operation[]; record: (m: PhaseMeasurement) => BenchResult }[],
-    report: (row: BenchResult) => void,
-): Promise<BenchResult[]> {
+async function phases(session: Session, steps: Step[], report: (row: BenchResult) => void): Promise<BenchResult[]> {
     const rows: BenchResult[] = [];
     for (const step of steps) {
-        const row = step.record(await session.runPhase(step.operations(), PHASE_TIMEOUT_MS));
+        const row = step.record(await session.runPhase(step.operations(), PHASE_TIMEOUT_MS, { profile: step.profile }));
         rows.push(row);
         report(row);
         if (row.succeeded < row.resources) break;
@@ -155,6 +205,7 @@ export async function singleAttachment(
         seed: { keyPairs: [{ name: keyPairName }], instances: running([...bound, ...added]) },
     });
     const scenario = "single";
+    const all = n + added.length;
     let current: { id: string; outs: State } | undefined;
     const keep = (m: PhaseMeasurement) => {
         current = m.results[0]?.ok ? states(m.results)[0] : current;
@@ -167,7 +218,8 @@ export async function singleAttachment(
                 {
                     phase: "create",
                     operations: () => [{ hook: "create", inputs: inputs(keyPairName, bound) }],
-                    record: (m) => record({ scenario, phase: "create", n, instances: n, limit: createLimit(n) }, keep(m)),
+                    record: (m) =>
+                        record({ scenario, phase: "create", n, instances: n, limit: createLimit(n), path: createPath(n, TIMING) }, keep(m)),
                 },
                 {
                     phase: "update",
@@ -176,7 +228,14 @@ export async function singleAttachment(
                     ],
                     record: (m) =>
                         record(
-                            { scenario, phase: "update", n, instances: n + added.length, limit: addInstancesLimit(n, added.length) },
+                            {
+                                scenario,
+                                phase: "update",
+                                n,
+                                instances: all,
+                                limit: addInstancesLimit(n, added.length),
+                                path: addInstancesPath(n, added.length, TIMING),
+                            },
                             keep(m),
                         ),
                 },
@@ -185,7 +244,7 @@ export async function singleAttachment(
                     operations: () => [{ hook: "read", id: current!.id, props: current!.outs }],
                     record: (m) =>
                         record(
-                            { scenario, phase: "refresh", n, instances: n + added.length, limit: refreshLimit(n + added.length) },
+                            { scenario, phase: "refresh", n, instances: all, limit: refreshLimit(all), path: refreshPath(all, TIMING) },
                             keep(m),
                         ),
                 },
@@ -193,7 +252,10 @@ export async function singleAttachment(
                     phase: "destroy",
                     operations: () => [{ hook: "delete", id: current!.id, props: current!.outs }],
                     record: (m) =>
-                        record({ scenario, phase: "destroy", n, instances: n + added.length, limit: destroyLimit(n + added.length) }, m),
+                        record(
+                            { scenario, phase: "destroy", n, instances: all, limit: destroyLimit(all), path: destroyPath(all, TIMING) },
+                            m,
+                        ),
                 },
             ],
             report,
@@ -224,6 +286,7 @@ export async function rollingRestart(report: (row: BenchResult) => void): Promis
                                 n: ROLLING.n,
                                 instances: ROLLING.n,
                                 limit: createLimit(ROLLING.n, ROLLING.batchSize),
+                                path: createPath(ROLLING.n, TIMING, ROLLING.batchSize),
                             },
                             m,
                         ),
@@ -241,9 +304,10 @@ export async function rollingRestart(report: (row: BenchResult) => void): Promis
  * pair), created at once and then destroyed at once in one provider process, with every ECS action
  * throttled above 20 calls a second (each action counted on its own, as ECS quotas are per API).
  * The minimum assumes calls coalesced across attachments: a provider process could bind all 1000
- * instances with the calls of four attachments of 250.
+ * instances with the calls of four attachments of 250. `run` numbers the repetitions (issue 14:
+ * three out of three).
  */
-export async function throttledFleet(report: (row: BenchResult) => void): Promise<BenchResult[]> {
+export async function throttledFleet(run: number, report: (row: BenchResult) => void): Promise<BenchResult[]> {
     const keyPairs = Array.from({ length: FLEET.keyPairs }, (_, k) => `fleet-key-${k}`);
     const all = instanceIds("f", FLEET.resources * FLEET.instancesEach);
     const groups = Array.from({ length: FLEET.resources }, (_, r) => ({
@@ -256,7 +320,10 @@ export async function throttledFleet(report: (row: BenchResult) => void): Promis
     });
     session.emulator.faults.throttle({ ratePerSecond: FLEET.ratePerSecond });
     const scenario = `fleet-${FLEET.resources}x${FLEET.instancesEach}-throttled`;
+    const timing: TimingModel = { ...TIMING, throttlePerSecond: FLEET.ratePerSecond };
     const perKeyPair = keyPairs.map((k) => groups.filter((g) => g.keyPairName === k).length * FLEET.instancesEach);
+    const detachCalls = perKeyPair.reduce((sum, count) => sum + Math.ceil(count / 50), 0);
+    const bind = { validated: all.length, bindCounts: perKeyPair, restarted: all.length, batchSize: 0 };
     let created: { id: string; outs: State }[] = [];
     try {
         return await phases(
@@ -267,8 +334,20 @@ export async function throttledFleet(report: (row: BenchResult) => void): Promis
                     operations: () => groups.map((g) => ({ hook: "create", inputs: inputs(g.keyPairName, g.ids) })),
                     record: (m) => {
                         created = m.results.flatMap((r) => (r.ok && r.outs ? [{ id: r.id, outs: r.outs }] : []));
-                        const limit = bindLimit({ validated: all.length, bindCounts: perKeyPair, restarted: all.length, batchSize: 0 });
-                        return record({ scenario, phase: "create", n: all.length, instances: all.length, limit, throttling: true }, m);
+                        return record(
+                            {
+                                scenario,
+                                phase: "create",
+                                n: all.length,
+                                run,
+                                instances: all.length,
+                                limit: bindLimit(bind),
+                                path: bindPath(bind, timing),
+                                timing,
+                                throttling: true,
+                            },
+                            m,
+                        );
                     },
                 },
                 {
@@ -280,9 +359,92 @@ export async function throttledFleet(report: (row: BenchResult) => void): Promis
                                 scenario,
                                 phase: "destroy",
                                 n: all.length,
+                                run,
                                 instances: all.length,
                                 limit: destroyLimit(all.length),
+                                path: destroyPath(all.length, timing, detachCalls),
+                                timing,
                                 throttling: true,
+                            },
+                            m,
+                        ),
+                },
+            ],
+            report,
+        );
+    } finally {
+        await session.close();
+    }
+}
+
+/**
+ * Online activation (issue 14, item 3): the key takes effect without a restart. Runs only when the
+ * lifecycle supports `activation: "online"` (the child probes check()); otherwise returns a note.
+ */
+export async function onlineActivation(n: number, report: (row: BenchResult) => void): Promise<{ rows: BenchResult[]; note?: string }> {
+    const keyPairName = "bench-key";
+    const ids = instanceIds("o", n);
+    const session = await startSession({ ...EMULATOR_OPTIONS, seed: { keyPairs: [{ name: keyPairName }], instances: running(ids) } });
+    try {
+        const place = session.activationOnline;
+        if (!place) {
+            return {
+                rows: [],
+                note: `online activation N=${n} skipped: the lifecycle does not support activation: "online" yet (check() accepts no such mode)`,
+            };
+        }
+        const extra = place === "inputs" ? { activation: "online" } : {};
+        const restart = place === "restart" ? { activation: "online" } : {};
+        const rows = await phases(
+            session,
+            [
+                {
+                    phase: "create",
+                    operations: () => [{ hook: "create", inputs: inputs(keyPairName, ids, restart, extra) }],
+                    record: (m) =>
+                        record(
+                            {
+                                scenario: "online-activation",
+                                phase: "create",
+                                n,
+                                instances: n,
+                                limit: bindLimit({ validated: n, bindCounts: [n], restarted: 0, batchSize: 0 }),
+                                path: createPath(n, TIMING, 0, true),
+                            },
+                            m,
+                        ),
+                },
+            ],
+            report,
+        );
+        return { rows };
+    } finally {
+        await session.close();
+    }
+}
+
+/** One create at N = 5000 with a CPU profile of the provider process: not a target row, the profile's source. */
+export async function profiledCreate(report: (row: BenchResult) => void): Promise<BenchResult[]> {
+    const keyPairName = "bench-key";
+    const ids = instanceIds("p", PROFILED_N);
+    const session = await startSession({ ...EMULATOR_OPTIONS, seed: { keyPairs: [{ name: keyPairName }], instances: running(ids) } });
+    try {
+        return await phases(
+            session,
+            [
+                {
+                    phase: "create",
+                    profile: true,
+                    operations: () => [{ hook: "create", inputs: inputs(keyPairName, ids) }],
+                    record: (m) =>
+                        record(
+                            {
+                                scenario: "profiled",
+                                phase: "create",
+                                n: PROFILED_N,
+                                instances: PROFILED_N,
+                                limit: createLimit(PROFILED_N),
+                                path: createPath(PROFILED_N, TIMING),
                             },
                             m,
                         ),

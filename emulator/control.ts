@@ -1,7 +1,8 @@
 /**
  * The control API under `/_emulator/`, for tests and demos in another process (JSON in, JSON out):
  *
- *   GET    state                      instances (passwords reported only as `passwordSet`), key pairs, faults, settings
+ *   GET    state                      instances (passwords reported only as `passwordSet`), key pairs, faults, settings,
+ *                                      Cloud Assistant invocations
  *   POST   reset                      body: Seed (also replaces the extra access keys when given)
  *   GET    calls | DELETE calls       the API call log and counts by action
  *   POST   faults | DELETE faults[/:id]  body: FaultRule (`times: null` or "Infinity" = forever)
@@ -60,6 +61,7 @@ function route(target: ControlTarget, route: string, rest: string[], json: Json,
                 faults: faults.list(),
                 throttledCount: faults.throttledCount(),
                 settings: model.settings(),
+                invocations: model.cloudAssistant.list(),
             };
         case "POST reset":
             target.reset(parseSeed(json, "reset body"));

@@ -262,3 +262,17 @@ export const GATEWAY_ANSWERS: Readonly<Record<502 | 504, string>> = {
     502: "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>Tengine</center>\r\n</body>\r\n</html>\r\n",
     504: "<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n<center><h1>504 Gateway Time-out</h1></center>\r\n<hr><center>Tengine</center>\r\n</body>\r\n</html>\r\n",
 };
+
+/**
+ * The `ErrorCode` values of one instance's Cloud Assistant run (DescribeInvocationResults): not API
+ * errors (they come inside an HTTP 200), listed here so that every code the emulator sends is in
+ * this file. Values as the DescribeInvocationResults doc names them.
+ */
+export const INVOCATION_ERROR_CODES = {
+    instanceNotRunning: "InstanceNotRunning",
+    commandNotApplicable: "CommandNotApplicable",
+    clientNotRunning: "ClientNotRunning",
+    executionTimeout: "ExecutionTimeout",
+    exitCodeNonzero: "ExitCodeNonzero",
+    instanceReleased: "InstanceReleased",
+} as const;

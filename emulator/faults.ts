@@ -8,8 +8,11 @@ import { codeForStatus, type EcsError, errorForCode, errors } from "./errors";
 
 export interface InstanceFailure {
     instanceId: string;
+    /** AttachKeyPair/DetachKeyPair: the Result's Code. RunCommand: the run's ErrorCode (`ExecutionTimeout` = Timeout). */
     code: string;
     message?: string;
+    /** RunCommand: the failed command's exit code (default 1). */
+    exitCode?: number;
 }
 
 export interface FaultRule {
@@ -30,7 +33,7 @@ export interface FaultRule {
     dropConnection?: boolean;
     /** Write the headers and part of the body, then destroy the socket. */
     resetMidResponse?: boolean;
-    /** AttachKeyPair/DetachKeyPair: these instances fail inside the HTTP 200 `Results`. */
+    /** AttachKeyPair/DetachKeyPair: these instances fail inside the HTTP 200 `Results`; RunCommand: their runs fail. */
     instanceFailures?: InstanceFailure[];
     /** A gateway in front of ECS answers this status with an HTML page instead of the ECS body. */
     gatewayStatus?: 502 | 504;

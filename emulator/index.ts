@@ -12,6 +12,16 @@ export {
 export { FaultInjector, type FaultRule, type InstanceFailure, type ThrottleRule } from "./faults";
 export { EcsError, ERROR_INVENTORY, errors as ecsErrors, type EcsErrorDefinition } from "./errors";
 export { ManualClock, systemClock, type Clock } from "./clock";
+export { ARBITRARY_SCRIPT_OUTPUT, scriptHash, type KnownScripts, type ScriptEffect, type ScriptResult } from "./cloudassistant";
+export {
+    authorizedKeysEffect,
+    DEFAULT_PARAMETER_NAMES,
+    EXIT_UNKNOWN_USER,
+    packageKnownScripts,
+    type AuthorizedKeysParameters,
+} from "./knownscripts";
+export { Guest } from "./guest";
+export { generateOpenSshKeyPair, keyOf } from "./publickeys";
 export {
     DEFAULT_ACCESS_KEY,
     DEFAULT_REGION,

@@ -3,17 +3,20 @@
  * Never sees HTTP; refuses operations by throwing the inventory's errors (errors.ts), which the
  * server turns into the envelope. Status is derived lazily from the clock (transitions.ts).
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { Clock } from "./clock";
+import { CloudAssistant, type KnownScripts } from "./cloudassistant";
 import { errors } from "./errors";
-import { DEFAULT_USER, Guest } from "./guest";
-import { fingerprintOf, generateOpenSshKeyPair, keyOf } from "./publickeys";
+import type { Guest } from "./guest";
+import { type InstanceRecord, type InstanceView, type LaunchRequest, newInstanceRecord, viewOf } from "./instance";
+import { KeyPairStore, type KeyPairView } from "./keypairstore";
 import { KNOWN_REGIONS } from "./regions";
 import { DEFAULT_REGION, type InstanceStatus, type Seed, type SeedInstance, type SeedSettings } from "./seed";
-import { Timeline } from "./timeline";
 import { type Durations, planTransition, type Transition, type TransitionKind, transitionStatus, transitionSteps } from "./transitions";
 
 export { DEFAULT_DURATIONS, type Durations } from "./transitions";
+export type { KeyPairView } from "./keypairstore";
+export type { InstanceView, LaunchRequest } from "./instance";
 
 /** Behaviours of real ECS that tests switch on (emulator option, seed `settings`, or control `POST settings`). */
 export type ModelSettings = Required<SeedSettings>;
@@ -26,85 +29,8 @@ export interface ModelOptions {
     timeScale: number;
     durations: Durations;
     settings?: Partial<ModelSettings>;
-}
-
-/** What a test (or an action) sees of an instance at the current clock time. */
-export interface InstanceView {
-    id: string;
-    region: string;
-    zoneId: string;
-    name: string;
-    status: InstanceStatus;
-    osType: "linux" | "windows";
-    ioOptimized: boolean;
-    instanceType: string;
-    imageId: string;
-    creationTime: number;
-    startTime: number;
-    /** What DescribeInstances reports; undefined when no key pair is bound. */
-    keyPairName?: string;
-    /** The key pair whose key logs on as root now (the newest such line of its authorized_keys). */
-    effectiveKeyPairName?: string;
-    /** Set by ModifyInstanceAttribute; never reported by the API. */
-    password?: string;
-    /** True once a start or reboot has completed since the password was set. */
-    passwordEffective: boolean;
-    lockedForSecurity: boolean;
-    rebootCount: number;
-    forcedRebootCount: number;
-    startCount: number;
-    tags: Record<string, string>;
-    /** Per login user, the lines of `~/.ssh/authorized_keys`. */
-    authorizedKeys: Record<string, string[]>;
-    cloudAssistant: boolean;
-    /** Inside the initialization window (ModelSettings.initializationMs). */
-    initializing: boolean;
-}
-
-export interface KeyPairView {
-    name: string;
-    region: string;
-    creationTime: number;
-    /** One OpenSSH line, `type base64 comment`. */
-    publicKey: string;
-    fingerprint: string;
-}
-
-interface InstanceRecord {
-    id: string;
-    region: string;
-    name: string;
-    osType: "linux" | "windows";
-    ioOptimized: boolean;
-    instanceType: string;
-    imageId: string;
-    creationTime: number;
-    startTime: number;
-    keyPairName?: string;
-    password?: string;
-    passwordEffective: boolean;
-    lockedForSecurity: boolean;
-    rebootCount: number;
-    forcedRebootCount: number;
-    startCount: number;
-    tags: Map<string, string>;
-    guest: Guest;
-    fresh: boolean;
-    settledStatus: InstanceStatus;
-    transition?: Transition;
-    /** For the lagging DescribeInstances view (ModelSettings.consistencyDelayMs). */
-    statusTimeline: Timeline<InstanceStatus>;
-    keyPairTimeline: Timeline<string | undefined>;
-}
-
-/** What RunInstances asks for. */
-export interface LaunchRequest {
-    region: string;
-    imageId: string;
-    instanceType: string;
-    name?: string;
-    keyPairName?: string;
-    tags?: Record<string, string>;
+    /** Scripts Cloud Assistant recognises (by SHA-256) and applies to the model; default none. */
+    knownScripts?: KnownScripts;
 }
 
 /** ECS limits custom tags to 20 per resource. */
@@ -113,26 +39,38 @@ const MINUTE_MS = 60_000;
 
 export class EcsModel {
     private readonly instancesById = new Map<string, InstanceRecord>();
-    private readonly keyPairsByKey = new Map<string, KeyPairView>();
-    /** Every public key ever held, to name the key pair behind an authorized_keys line (even once deleted). */
-    private readonly keyPairOfKey = new Map<string, string>();
+    private readonly keyPairStore = new KeyPairStore();
     private settingsValue: ModelSettings;
+    /** Cloud Assistant invocations; they change guests, so every read of an instance settles them first. */
+    readonly cloudAssistant: CloudAssistant;
 
     constructor(
         private readonly options: ModelOptions,
         seed: Seed = {},
     ) {
         this.settingsValue = { ...DEFAULT_SETTINGS, ...options.settings };
+        this.cloudAssistant = new CloudAssistant(
+            options.clock,
+            options.timeScale,
+            (id) => this.instancesById.get(id)?.guest,
+            options.knownScripts ?? new Map(),
+        );
         this.reset(seed);
     }
 
     /** Replaces all instances and key pairs (access keys are the server's concern); seed settings apply on top. */
     reset(seed: Seed): void {
         this.instancesById.clear();
-        this.keyPairsByKey.clear();
+        this.keyPairStore.clear();
+        this.cloudAssistant.clear();
         if (seed.settings) this.updateSettings(seed.settings);
         for (const keyPair of seed.keyPairs ?? []) this.addKeyPair(keyPair.name, keyPair.region, keyPair.publicKey);
         for (const instance of seed.instances ?? []) this.addInstance(instance);
+    }
+
+    /** The model's clock time (transitions, invocations, heartbeats). */
+    now(): number {
+        return this.options.clock.now();
     }
 
     settings(): ModelSettings {
@@ -147,7 +85,7 @@ export class EcsModel {
     isKnownRegion(region: string): boolean {
         if (KNOWN_REGIONS.includes(region)) return true;
         const used = (r: { region: string }) => r.region === region;
-        return [...this.instancesById.values()].some(used) || [...this.keyPairsByKey.values()].some(used);
+        return [...this.instancesById.values()].some(used) || this.keyPairStore.list().some(used);
     }
 
     instance(id: string): InstanceView | undefined {
@@ -181,41 +119,26 @@ export class EcsModel {
     }
 
     keyPairs(region?: string): KeyPairView[] {
-        return [...this.keyPairsByKey.values()]
-            .filter((keyPair) => region === undefined || keyPair.region === region)
-            .map((keyPair) => ({ ...keyPair }));
+        return this.keyPairStore.list(region);
     }
 
     keyPair(name: string, region: string): KeyPairView | undefined {
-        const keyPair = this.keyPairsByKey.get(keyPairKey(name, region));
-        return keyPair && { ...keyPair };
+        return this.keyPairStore.get(name, region);
     }
 
     hasKeyPair(name: string, region: string): boolean {
-        return this.keyPairsByKey.has(keyPairKey(name, region));
+        return this.keyPairStore.get(name, region) !== undefined;
     }
 
     /** Adds (or replaces) a key pair; without `publicKey`, a real ed25519 key is generated. Returns the private key when generated. */
     addKeyPair(name: string, region = DEFAULT_REGION, publicKey?: string): { keyPair: KeyPairView; privateKey?: string } {
-        const generated = publicKey === undefined ? generateOpenSshKeyPair(name) : undefined;
-        const line = publicKey ?? generated?.publicKey ?? "";
-        const keyPair: KeyPairView = {
-            name,
-            region,
-            creationTime: this.options.clock.now(),
-            publicKey: line,
-            fingerprint: fingerprintOf(line),
-        };
-        this.keyPairsByKey.set(keyPairKey(name, region), keyPair);
-        const key = keyOf(line);
-        if (key !== undefined) this.keyPairOfKey.set(key, name);
-        return { keyPair: { ...keyPair }, privateKey: generated?.privateKey };
+        return this.keyPairStore.add(name, region, this.options.clock.now(), publicKey);
     }
 
     /** ECS refuses to delete a key pair still bound to an instance (ecs-api.md §12.1). */
     deleteKeyPair(name: string, region = DEFAULT_REGION): boolean {
         this.checkKeyPairUnbound(name, region);
-        return this.keyPairsByKey.delete(keyPairKey(name, region));
+        return this.keyPairStore.delete(name, region);
     }
 
     checkKeyPairUnbound(name: string, region = DEFAULT_REGION): void {
@@ -228,35 +151,12 @@ export class EcsModel {
     }
 
     addInstance(seed: SeedInstance): InstanceView {
-        const now = this.options.clock.now();
-        const region = seed.region ?? DEFAULT_REGION;
-        const status = seed.status ?? "Running";
-        const osType = seed.osType ?? "linux";
-        const record: InstanceRecord = {
-            id: seed.id,
-            region,
-            name: seed.name ?? seed.id,
-            settledStatus: status,
-            osType,
-            ioOptimized: seed.ioOptimized ?? true,
-            instanceType: seed.instanceType ?? "ecs.g7.large",
-            imageId: seed.imageId ?? (osType === "windows" ? WINDOWS_IMAGE : LINUX_IMAGE),
-            creationTime: now,
-            startTime: now,
-            keyPairName: seed.keyPairName,
-            passwordEffective: false,
-            lockedForSecurity: seed.lockedForSecurity ?? false,
-            rebootCount: 0,
-            forcedRebootCount: 0,
-            startCount: 0,
-            tags: new Map(Object.entries(seed.tags ?? {})),
-            guest: new Guest(seed.users ?? [DEFAULT_USER], seed.authorizedKeys ?? {}, seed.cloudAssistant ?? osType === "linux"),
-            fresh: seed.fresh ?? false,
-            statusTimeline: new Timeline(now, status),
-            keyPairTimeline: new Timeline(now, seed.keyPairName),
-        };
+        const record = newInstanceRecord(seed, this.options.clock.now());
+        const status = record.settledStatus;
         // A seeded key is taken to be the one the guest booted with.
-        if (seed.keyPairName !== undefined && osType === "linux") record.guest.boot(this.publicKeyOf(seed.keyPairName, region));
+        if (record.keyPairName !== undefined && record.osType === "linux") {
+            record.guest.boot(this.keyPairStore.bootLine(record.keyPairName, record.region));
+        }
         // A seeded transient status progresses as the real one would; setStatus() is the sticky way.
         if (status === "Pending") this.begin(record, "create", false);
         if (status === "Starting") this.begin(record, "start", false);
@@ -478,25 +378,13 @@ export class EcsModel {
         if (transition.kind === "start") record.startCount += 1;
         if (transition.final === "Running") {
             // The guest boots: it picks up the bound key pair and the new password (ecs-api.md §4, D-MIA).
-            if (record.osType === "linux") record.guest.boot(record.keyPairName && this.publicKeyOf(record.keyPairName, record.region));
+            if (record.osType === "linux")
+                record.guest.boot(record.keyPairName && this.keyPairStore.bootLine(record.keyPairName, record.region));
             if (record.password !== undefined) record.passwordEffective = true;
             // ECS gives StartTime to the minute (ecs-api.md §12.3). Emulator choice: it moves on every
             // start even on a scaled clock, so that "StartTime changed" always means "started since".
             record.startTime = Math.max(completedAt, floorToMinute(record.startTime) + MINUTE_MS);
         }
-    }
-
-    /**
-     * The line a boot writes for a key pair. A seed may bind a key pair it does not define: the guest
-     * then gets a stand-in key, still named after it, so the effective key stays observable.
-     */
-    private publicKeyOf(keyPairName: string, region: string): string {
-        const known = this.keyPairsByKey.get(keyPairKey(keyPairName, region))?.publicKey;
-        if (known !== undefined) return known;
-        const blob = createHash("sha256").update(keyPairKey(keyPairName, region)).digest("base64");
-        const standIn = `ssh-ed25519 ${blob} ${keyPairName}`;
-        this.keyPairOfKey.set(keyOf(standIn) ?? standIn, keyPairName);
-        return standIn;
     }
 
     private require(id: string): InstanceRecord {
@@ -506,44 +394,15 @@ export class EcsModel {
     }
 
     private view(record: InstanceRecord): InstanceView {
+        this.cloudAssistant.settle();
         const status = this.statusOf(record);
-        const rootKeys = record.guest.keys();
-        const effectiveKey = rootKeys.reverse().find((key) => this.keyPairOfKey.has(key));
-        return {
-            id: record.id,
-            region: record.region,
-            zoneId: `${record.region}-h`,
-            name: record.name,
-            status,
-            osType: record.osType,
-            ioOptimized: record.ioOptimized,
-            instanceType: record.instanceType,
-            imageId: record.imageId,
-            creationTime: record.creationTime,
-            startTime: record.startTime,
-            keyPairName: record.keyPairName,
-            effectiveKeyPairName: effectiveKey && this.keyPairOfKey.get(effectiveKey),
-            password: record.password,
-            passwordEffective: record.passwordEffective,
-            lockedForSecurity: record.lockedForSecurity,
-            rebootCount: record.rebootCount,
-            forcedRebootCount: record.forcedRebootCount,
-            startCount: record.startCount,
-            tags: Object.fromEntries(record.tags),
-            authorizedKeys: record.guest.snapshot(),
-            cloudAssistant: record.guest.cloudAssistant,
+        return viewOf(record, status, {
+            effectiveKeyPairName: this.keyPairStore.nameOfNewest(record.guest.keys()),
             initializing: this.isInitializing(record.id),
-        };
+        });
     }
 }
 
-const LINUX_IMAGE = "aliyun_3_x64_20G_alibase_20250101.vhd";
-const WINDOWS_IMAGE = "win2022_21H2_x64_dtc_en-us_40G_alibase_20250101.vhd";
-
 function floorToMinute(epochMs: number): number {
     return Math.floor(epochMs / MINUTE_MS) * MINUTE_MS;
-}
-
-function keyPairKey(name: string, region: string): string {
-    return `${region}\u0000${name}`;
 }

@@ -10,7 +10,9 @@ import { Authenticator } from "./auth";
 import { type ApiCall, countByAction } from "./calls";
 import { type Clock, systemClock } from "./clock";
 import { type ControlTarget, handleControl } from "./control";
+import type { KnownScripts } from "./cloudassistant";
 import { FaultInjector } from "./faults";
+import { packageKnownScripts } from "./knownscripts";
 import { handleApi } from "./http/api";
 import { answerClientError, requestListener } from "./http/routing";
 import { Sleeper } from "./http/sleeper";
@@ -41,6 +43,11 @@ export interface EmulatorOptions {
     verifySignatures?: boolean;
     /** Real-ECS behaviours: initialization window, lag (also settable by the seed and `POST /_emulator/settings`). */
     settings?: SeedSettings;
+    /**
+     * Scripts Cloud Assistant recognises by SHA-256 and applies to the model (it never runs one).
+     * Default: the package's own authorized_keys script, when present (knownscripts.ts).
+     */
+    knownScripts?: KnownScripts;
 }
 
 export interface Emulator {
@@ -60,7 +67,13 @@ export interface Emulator {
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
     const clock = options.clock ?? systemClock;
     const model = new EcsModel(
-        { clock, timeScale: options.timeScale ?? 1, durations: { ...DEFAULT_DURATIONS, ...options.durations }, settings: options.settings },
+        {
+            clock,
+            timeScale: options.timeScale ?? 1,
+            durations: { ...DEFAULT_DURATIONS, ...options.durations },
+            settings: options.settings,
+            knownScripts: options.knownScripts ?? packageKnownScripts(),
+        },
         options.seed,
     );
     const faults = new FaultInjector(systemClock);

@@ -12,14 +12,14 @@ export class Timeline<T> {
     /** Records `value` from `at` on; entries planned after `at` (a transition's later phases) are dropped. */
     set(at: number, value: T): void {
         while (this.entries.length > 1 && this.entries[this.entries.length - 1].at > at) this.entries.pop();
-        this.entries.push({ at, value });
-        // A bounded history is enough: the lag is seconds, changes per instance are few.
-        if (this.entries.length > MAX_ENTRIES) this.entries.splice(0, this.entries.length - MAX_ENTRIES);
+        this.plan(at, value);
     }
 
     /** Plans `value` from `at` on without dropping what is already planned before it. */
     plan(at: number, value: T): void {
         this.entries.push({ at, value });
+        // A bounded history is enough: the lag is seconds, changes per instance are few.
+        if (this.entries.length > MAX_ENTRIES) this.entries.splice(0, this.entries.length - MAX_ENTRIES);
     }
 
     valueAt(at: number): T {

@@ -7,7 +7,7 @@ import type { Params } from "../params";
 export interface ActionContext {
     model: EcsModel;
     params: Params;
-    /** Injected per-instance failures for AttachKeyPair/DetachKeyPair (see faults.ts). */
+    /** Injected per-instance failures for AttachKeyPair/DetachKeyPair and RunCommand (see faults.ts). */
     instanceFailures: readonly InstanceFailure[];
 }
 
@@ -17,20 +17,6 @@ export type ActionBody = Record<string, unknown>;
 export const KEY_PAIR_BATCH_MAX = 50;
 /** ecs-api.md §2.3/§2.4/§2.7: batch and Describe id lists take at most 100 ids. */
 export const INSTANCE_ID_MAX = 100;
-
-/**
- * PageNumber/PageSize paging (DescribeKeyPairs and DescribeInstanceStatus: PageSize 1..50, default
- * 10). Out-of-range values are refused, not clamped, so a client bug shows up in tests.
- */
-export function pageOf<T>(ctx: ActionContext, items: T[], maxPageSize: number) {
-    const pageNumber = ctx.params.int("PageNumber", { min: 1, max: Number.MAX_SAFE_INTEGER, default: 1 });
-    const pageSize = ctx.params.int("PageSize", { min: 1, max: maxPageSize, default: 10 });
-    return {
-        /** The paging fields of the response body. */
-        body: { PageNumber: pageNumber, PageSize: pageSize, TotalCount: items.length },
-        items: items.slice((pageNumber - 1) * pageSize, pageNumber * pageSize),
-    };
-}
 
 export function regionOf(ctx: ActionContext): string {
     const region = ctx.params.required("RegionId");

@@ -1,9 +1,10 @@
 /** DescribeInstances, DescribeInstanceStatus (ecs-api.md §2.3, §2.4). */
 import { errors } from "../errors";
 import type { InstanceView } from "../model";
-import { ecsMinuteTime, matchesWildcard, type Params } from "../params";
+import { ecsMinuteTime, matchesWildcard } from "../params";
 import { INSTANCE_STATUSES, type InstanceStatus } from "../seed";
-import { type ActionBody, type ActionContext, INSTANCE_ID_MAX, commonInstanceFields, pageOf, regionOf, tagsBody } from "./context";
+import { type ActionBody, type ActionContext, INSTANCE_ID_MAX, commonInstanceFields, regionOf, tagsBody } from "./context";
+import { cursorPage, numberedPage } from "./paging";
 
 export function DescribeInstances(ctx: ActionContext): ActionBody {
     const region = regionOf(ctx);
@@ -27,47 +28,8 @@ export function DescribeInstances(ctx: ActionContext): ActionBody {
         .filter((instance) => zoneId === undefined || instance.zoneId === zoneId)
         .filter((instance) => tags.every((tag) => hasTag(instance.tags, tag)));
 
-    const page = describeInstancesPage(ctx.params, matching.length);
-    return {
-        TotalCount: matching.length,
-        PageNumber: page.pageNumber,
-        PageSize: page.size,
-        NextToken: page.nextToken,
-        Instances: { Instance: matching.slice(page.offset, page.offset + page.size).map(describeInstancesItem) },
-    };
-}
-
-/**
- * Both paging styles of §2.3 over one offset: `NextToken`/`MaxResults` (MaxResults clamped to
- * 10..100) win over the deprecated `PageNumber`/`PageSize` (≤100, refused above). NextToken is an
- * opaque offset cursor here, and "" on the last page as REAL captures show.
- */
-function describeInstancesPage(params: Params, total: number) {
-    const token = params.optional("NextToken");
-    const maxResults = params.optional("MaxResults");
-    let offset: number;
-    let size: number;
-    if (token !== undefined || maxResults !== undefined) {
-        offset = token === undefined ? 0 : decodeNextToken(token);
-        const requested = Number(maxResults ?? 10);
-        size = Number.isFinite(requested) ? Math.min(100, Math.max(10, Math.trunc(requested))) : 10;
-    } else {
-        size = params.int("PageSize", { min: 1, max: 100, default: 10 });
-        offset = (params.int("PageNumber", { min: 1, max: Number.MAX_SAFE_INTEGER, default: 1 }) - 1) * size;
-    }
-    const nextOffset = offset + size;
-    return {
-        offset,
-        size,
-        pageNumber: Math.floor(offset / size) + 1,
-        nextToken: nextOffset < total ? Buffer.from(`offset:${nextOffset}`).toString("base64url") : "",
-    };
-}
-
-function decodeNextToken(token: string): number {
-    const match = /^offset:(\d+)$/.exec(Buffer.from(token, "base64url").toString("utf8"));
-    if (!match) throw errors.invalidParameter("NextToken", "Use the NextToken of the previous response.");
-    return Number(match[1]);
+    const page = cursorPage(ctx.params, matching, { minResults: 10, maxResults: 100, maxPageSize: 100 });
+    return { ...page.body, Instances: { Instance: page.items.map(describeInstancesItem) } };
 }
 
 function describeInstancesItem(instance: InstanceView) {
@@ -99,7 +61,7 @@ export function DescribeInstanceStatus(ctx: ActionContext): ActionBody {
         .instances(region)
         .filter((instance) => ids.length === 0 || ids.includes(instance.id))
         .filter((instance) => zoneId === undefined || instance.zoneId === zoneId);
-    const page = pageOf(ctx, matching, 50);
+    const page = numberedPage(ctx.params, matching, 50);
     return {
         ...page.body,
         InstanceStatuses: {

@@ -3,6 +3,7 @@ import { DescribeInstanceAttribute, ModifyInstanceAttribute } from "./attributes
 import type { ActionBody, ActionContext } from "./context";
 import { DescribeInstances, DescribeInstanceStatus } from "./describe";
 import { AttachKeyPair, DetachKeyPair } from "./binding";
+import { DescribeCloudAssistantStatus, DescribeInvocationResults, DescribeInvocations, RunCommand } from "./cloudassistant";
 import { DeleteInstances, RunInstances } from "./instances";
 import { CreateKeyPair, DeleteKeyPairs, DescribeKeyPairs, ImportKeyPair } from "./keypairs";
 import { TagResources, UntagResources } from "./tags";
@@ -21,6 +22,10 @@ export const actions: Readonly<Record<string, (ctx: ActionContext) => ActionBody
     DeleteInstances,
     TagResources,
     UntagResources,
+    DescribeCloudAssistantStatus,
+    RunCommand,
+    DescribeInvocationResults,
+    DescribeInvocations,
     DescribeInstances,
     DescribeInstanceStatus,
     DescribeInstanceAttribute,

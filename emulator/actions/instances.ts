@@ -27,7 +27,7 @@ export function RunInstances(ctx: ActionContext): ActionBody {
     );
     return {
         InstanceIdSets: { InstanceIdSet: ids },
-        OrderId: String(Date.now()),
+        OrderId: String(ctx.model.now()),
         TradePrice: 0,
     };
 }

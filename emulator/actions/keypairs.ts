@@ -3,7 +3,8 @@ import { errors, missingParameter } from "../errors";
 import type { KeyPairView } from "../model";
 import { ecsMinuteTime, matchesWildcard } from "../params";
 import { keyOf } from "../publickeys";
-import { type ActionBody, type ActionContext, pageOf, regionOf, tagsBody } from "./context";
+import { type ActionBody, type ActionContext, regionOf, tagsBody } from "./context";
+import { numberedPage } from "./paging";
 
 /** DeleteKeyPairs takes at most 100 names. */
 const DELETE_NAMES_MAX = 100;
@@ -26,7 +27,7 @@ export function DescribeKeyPairs(ctx: ActionContext): ActionBody {
             ResourceGroupId: "",
             Tags: tagsBody({}),
         }));
-    const page = pageOf(ctx, matching, 50);
+    const page = numberedPage(ctx.params, matching, 50);
     return { ...page.body, KeyPairs: { KeyPair: page.items } };
 }
 

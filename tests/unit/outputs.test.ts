@@ -7,6 +7,7 @@
 import type { InstanceFacts } from "../../provider/ecs/instance";
 import { ConvergeRecord, UnbindOutcome, convergedOutputs, refreshedOutputs } from "../../provider/outputs";
 import type { KeyPairAttachmentOutputs } from "../../provider/types";
+import { recordedOutputs } from "../integration/fixture";
 
 const REGION = "cn-hangzhou";
 
@@ -40,18 +41,9 @@ function record(overrides: Partial<ConvergeRecord> & { instanceIds: string[] }):
     };
 }
 
+/** Outputs an earlier run recorded (the test fixture's shape of the state). */
 function previous(fields: Partial<KeyPairAttachmentOutputs>): KeyPairAttachmentOutputs {
-    return {
-        keyPairName: "ops",
-        instanceIds: [],
-        region: REGION,
-        restartedInstanceIds: [],
-        pendingRestartInstanceIds: [],
-        passwordResetRequiredInstanceIds: [],
-        passwordResetFailures: {},
-        replacedKeyPairs: {},
-        ...fields,
-    };
+    return recordedOutputs({ keyPairName: "ops", instanceIds: [], ...fields });
 }
 
 type ConvergedFields = Omit<
