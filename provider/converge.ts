@@ -89,9 +89,9 @@ export async function converge(
     const owedRetried = restart.enabled ? owedByEarlierRuns(desired, previous, owedInJournal, bind, facts) : [];
     const restarts = await restartChanged(deps, region, desired, [...bindRestart.restart, ...owedRetried], unbound.restart);
 
-    // From here on the state carries what is still owed (restartOwedInstanceIds).
+    // From here on the state carries what is still owed (restartOwedInstanceIds); an unbound instance owes nothing.
     const owedPerJournal = desired.instanceIds.filter((id) => owedInJournal.has(id));
-    await deps.journal.settle(region, desired.keyPairName, unique([...owedIfInterrupted, ...owedPerJournal]), facts);
+    await deps.journal.settle(region, desired.keyPairName, unique([...owedIfInterrupted, ...owedPerJournal, ...unbound.detached]), facts);
 
     const record: ConvergeRecord = {
         region,

@@ -99,7 +99,8 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
         /**
          * `instanceIds` is a set; a key change or a set change is an update; a region change replaces
          * the resource, deleting first (the binding cannot move between regions); restart settings,
-         * passwordOnUnbind or waitForReadySeconds alone are an update that makes no API call. Unknown values count as changes.
+         * passwordOnUnbind or waitForReadySeconds alone are an update that makes no API call. Unknown
+         * values count as changes.
          */
         // eslint-disable-next-line @typescript-eslint/require-await -- async so that a throw (settings that cannot be resolved) becomes a rejected promise
         async diff(_id, olds, news) {

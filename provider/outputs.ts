@@ -154,7 +154,7 @@ export function refreshedOutputs(props: KeyPairAttachmentOutputs, facts: Readonl
     });
 }
 
-/** An update that changes only restart settings or passwordOnUnbind: no API call, nothing restarted. */
+/** An update that changes only restart settings, passwordOnUnbind or waitForReadySeconds: no API call, nothing restarted. */
 export function settingsOnlyOutputs(olds: KeyPairAttachmentOutputs, news: KeyPairAttachmentInputs): KeyPairAttachmentOutputs {
     return definedOnly({
         ...olds,
