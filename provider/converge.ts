@@ -20,7 +20,7 @@ import {
     readinessWindowMs,
     restartSettingsWithDefaults,
 } from "./types";
-import { confirmChange } from "./visibility";
+import { confirmChange, visibilityWindowMs } from "./visibility";
 
 export interface LifecycleDependencies {
     settings: ProviderSettings;
@@ -87,7 +87,7 @@ export async function converge(
 
     const bindRestart = planRestart(attached.succeeded, facts, restart.enabled);
     const owedRetried = restart.enabled ? owedByEarlierRuns(desired, previous, owedInJournal, bind, facts) : [];
-    const restarts = await restartChanged(deps, region, desired, [...bindRestart.restart, ...owedRetried], unbound.restart);
+    const restarts = await restartChanged(deps, region, desired, [...bindRestart.restart, ...owedRetried], unbound.restart, facts);
 
     // From here on the state carries what is still owed (restartOwedInstanceIds); an unbound instance owes nothing.
     const owedPerJournal = desired.instanceIds.filter((id) => owedInJournal.has(id));
@@ -273,6 +273,7 @@ export async function restartChanged(
     settings: Pick<KeyPairAttachmentInputs, "keyPairName" | "restart" | "waitForReadySeconds">,
     bound: readonly string[],
     unbound: readonly string[],
+    facts: ReadonlyMap<string, InstanceFacts>,
 ): Promise<RestartOutcome> {
     const restart = restartSettingsWithDefaults(settings.restart);
     const options = {
@@ -281,6 +282,9 @@ export async function restartChanged(
         batchSize: restart.batchSize,
         readyWithinMs: readinessWindowMs(settings),
         onRestarted: (ids: readonly string[]) => deps.journal.settle(region, settings.keyPairName, ids),
+        // A lagging DescribeInstances must not pass for an instance already back (see restart.ts).
+        startTimeBefore: new Map([...bound, ...unbound].map((id) => [id, facts.get(id)?.startTime])),
+        laggingViewMs: visibilityWindowMs(deps.visibilityDelayMs),
     };
     const run = (ids: readonly string[], force: boolean) =>
         ids.length
@@ -310,6 +314,6 @@ export async function unbindAll(
     if (unbound.detached.length === 0) return { unbound, restartFailures: [] };
     // An unbound instance owes nothing any more: its key is gone.
     await deps.journal.settle(props.region, props.keyPairName, unbound.detached, facts);
-    const restarts = await restartChanged(deps, props.region, props, [], unbound.restart);
+    const restarts = await restartChanged(deps, props.region, props, [], unbound.restart, facts);
     return { unbound, restartFailures: restarts.failed };
 }

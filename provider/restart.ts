@@ -86,7 +86,6 @@ export async function waitFor(
 }
 
 const isStable = (f: InstanceFacts | undefined) => !f || !TRANSITIONAL_STATUSES.includes(f.status);
-const isRunning = (f: InstanceFacts | undefined) => f?.status === "Running";
 
 /** Waits until no instance is Pending, Starting or Stopping (AttachKeyPair and reboots refuse those states). */
 export async function waitUntilStable(
@@ -115,7 +114,14 @@ export interface RestartOptions extends WaitOptions {
     readyWithinMs?: number;
     /** Called with each wave's instances that are Running again, before the next wave starts. */
     onRestarted?: (instanceIds: readonly string[]) => Promise<void>;
+    /** StartTime per instance as DescribeInstances showed it before the reboot (see `restartInstances`). */
+    startTimeBefore?: ReadonlyMap<string, string | undefined>;
+    /** How long DescribeInstances may still show the state from before a change, in milliseconds. Default LAGGING_VIEW_MS. */
+    laggingViewMs?: number;
 }
+
+/** DescribeInstances can lag a change by a few seconds (issue 11; the provider re-reads 3.5 s, visibility.ts). */
+export const LAGGING_VIEW_MS = 3_500;
 
 export interface RestartOutcome {
     /** Rebooted and Running again. */
@@ -128,6 +134,27 @@ export interface RestartOutcome {
      * rebooted a second time.
      */
     owed: string[];
+}
+
+/**
+ * Whether an instance is Running again after its reboot. A lagging DescribeInstances can still
+ * show it Running from before the reboot, which would start the next rolling wave while this one
+ * is down: so Running counts once the instance was seen not Running since the reboot, or its
+ * StartTime moved, or the lag allowance has passed (real ECS gives StartTime to the minute, so a
+ * restart within the minute of the last start leaves it unchanged).
+ */
+function runningAfterReboot(rebootedAt: number, options: RestartOptions, clock: Clock): (f: InstanceFacts | undefined) => boolean {
+    const seenDown = new Set<string>();
+    return (f) => {
+        if (!f) return false;
+        if (f.status !== "Running") {
+            seenDown.add(f.instanceId);
+            return false;
+        }
+        const before = options.startTimeBefore?.get(f.instanceId);
+        const startTimeMoved = before !== undefined && f.startTime !== undefined && f.startTime !== before;
+        return seenDown.has(f.instanceId) || startTimeMoved || clock.now() - rebootedAt >= (options.laggingViewMs ?? LAGGING_VIEW_MS);
+    };
 }
 
 /**
@@ -156,7 +183,7 @@ export async function restartInstances(
             gateway,
             region,
             rebooted.succeeded,
-            isRunning,
+            runningAfterReboot(rebootedAt, options, clock),
             { ...options, firstPollAfterMs },
             clock,
         );

@@ -15,6 +15,11 @@ export const VISIBILITY_READS = 4;
 /** The wait before the second read, in milliseconds: 0.5 + 1 + 2 s in all before giving up. */
 export const VISIBILITY_FIRST_DELAY_MS = 500;
 
+/** How long the re-reads after a change span, in milliseconds: the lag the provider allows DescribeInstances. */
+export function visibilityWindowMs(firstDelayMs = VISIBILITY_FIRST_DELAY_MS): number {
+    return firstDelayMs * (2 ** (VISIBILITY_READS - 1) - 1);
+}
+
 type Shows = (facts: InstanceFacts | undefined) => boolean;
 
 /**

@@ -164,6 +164,17 @@ describe("visibility lag (consistencyDelayMs)", () => {
         expect(props.instanceIds).toEqual(["i-a", "i-b", "i-c"]);
     });
 
+    test("a rolling restart does not take a lagging Running (from before the reboot) for an instance back", async () => {
+        // 3 s of lag (30 ms here): longer than the first status poll after a reboot (20 ms here).
+        f = await startFixture({ ...fleet(["i-a", "i-b"]), settings: { consistencyDelayMs: 3_000 } });
+        const rolling = { restart: { pollIntervalSeconds: 0.02, timeoutSeconds: 10, batchSize: 1 } };
+        const { outs } = await f.hooks.create(inputs(KEY, ["i-a", "i-b"], rolling));
+        expect(callsOf(f, "RebootInstances").map((c) => c.instanceIds)).toEqual([["i-a"], ["i-b"]]);
+        expect(outs.restartedInstanceIds).toEqual(["i-a", "i-b"]);
+        // Reported restarted only once Running again in fact (the lagging view shows what already happened).
+        expect([instance(f, "i-a").status, instance(f, "i-b").status]).toEqual(["Running", "Running"]);
+    });
+
     test("drift that stays drift through the re-reads is still dropped", async () => {
         f = await startFixture(fleet(["i-a", "i-b"]));
         const { id, outs } = await f.hooks.create(inputs(KEY, ["i-a", "i-b"], { restart: { enabled: false } }));
