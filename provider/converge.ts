@@ -11,7 +11,19 @@ import type { InstanceFacts, InstanceFailure } from "./ecs/instance";
 import type { RestartJournal } from "./journal";
 import { changeNotVisibleNotice, ineligibleInstancesMessage, missingKeyPairMessage } from "./messages";
 import { ConvergeRecord, UnbindOutcome, convergedOutputs, unique } from "./outputs";
-import { BindPlan, difference, findIneligibleInstances, planBind, planRestart, planUnbind, transitionalInstanceIds } from "./plan";
+import {
+    BindPlan,
+    difference,
+    findIneligibleInstances,
+    ownKeyPairNames,
+    planBind,
+    planRestart,
+    planUnbind,
+    trackedInstanceIds,
+    transitionalInstanceIds,
+} from "./plan";
+import { BindingLookups, describeBinding } from "./preview";
+import { RestartProgress, waitProgress } from "./progress";
 import { RestartHistory, RestartOutcome, restartInstances, waitUntilStable } from "./restart";
 import {
     KeyPairAttachmentInputs,
@@ -35,6 +47,8 @@ export interface LifecycleDependencies {
     log: (line: string) => void;
     /** The wait before the first re-read of a change ECS does not show yet, in milliseconds (visibility.ts). Default VISIBILITY_FIRST_DELAY_MS. */
     visibilityDelayMs?: number;
+    /** The preview's look-ups, kept briefly for the operation that follows (absent: every operation asks ECS). */
+    bindingLookups?: BindingLookups;
 }
 
 export interface ConvergeResult {
@@ -50,16 +64,6 @@ const NO_RESTARTS: RestartOutcome = { restarted: [], failed: [], owed: [] };
 
 const isRunning = (facts: ReadonlyMap<string, InstanceFacts>) => (id: string) => facts.get(id)?.status === "Running";
 
-/** The key pairs this resource may have bound: its key, and keys it failed to switch away from. */
-export function ownKeyPairNames(outputs: Pick<KeyPairAttachmentOutputs, "keyPairName" | "leftoverKeyPairs"> | undefined): Set<string> {
-    return new Set(outputs ? [outputs.keyPairName, ...Object.values(outputs.leftoverKeyPairs ?? {})] : []);
-}
-
-/** Every instance a resource tracks: those it binds, and those still holding one of its old keys. */
-export function trackedInstanceIds(outputs: Pick<KeyPairAttachmentOutputs, "instanceIds" | "leftoverKeyPairs">): string[] {
-    return unique([...(outputs.instanceIds ?? []), ...Object.keys(outputs.leftoverKeyPairs ?? {})]);
-}
-
 /**
  * Brings the instances to the desired binding: validate every instance before changing any, wait
  * out transitional states, detach the removed instances that still hold the previous key, attach
@@ -73,11 +77,11 @@ export async function converge(
 ): Promise<ConvergeResult> {
     const restart = restartSettingsWithDefaults(desired.restart);
     const ownKeys = ownKeyPairNames(previous);
-    const removed = difference(previous ? trackedInstanceIds(previous) : [], desired.instanceIds);
+    const removed = difference(trackedInstanceIds(previous), desired.instanceIds);
     const involved = unique([...desired.instanceIds, ...removed]);
 
     let facts = await describeAndValidate(deps, region, desired, involved);
-    facts = await waitOutTransitions(deps, region, involved, facts, restart);
+    facts = await waitOutTransitions(deps, region, desired.keyPairName, involved, facts, restart);
 
     const unbound = await unbindInstances(deps, region, ownKeys, removed, facts, desired);
     const bind = planBind(desired.keyPairName, desired.instanceIds, facts, ownKeys);
@@ -87,7 +91,15 @@ export async function converge(
 
     const bindRestart = planRestart(attached.succeeded, facts, restart.enabled);
     const owedRetried = restart.enabled ? owedByEarlierRuns(desired, previous, owedInJournal, bind, facts) : [];
-    const restarts = await restartChanged(deps, region, desired, [...bindRestart.restart, ...owedRetried], unbound.restart, facts);
+    const restarts = await restartChanged(
+        deps,
+        region,
+        desired.keyPairName,
+        restart,
+        [...bindRestart.restart, ...owedRetried],
+        unbound.restart,
+        { facts, readyWithinMs: readinessWindowMs(desired) },
+    );
 
     // From here on the state carries what is still owed (restartOwedInstanceIds); an unbound instance owes nothing.
     const owedPerJournal = desired.instanceIds.filter((id) => owedInJournal.has(id));
@@ -116,8 +128,9 @@ export async function converge(
 }
 
 /**
- * Reads the instances and the key pair (both reads, asked together) and refuses before any change
- * when an instance cannot use key pairs or the key pair does not exist.
+ * Reads the instances and the key pair (both reads, asked together — or answered by the look-up of
+ * the check or diff just before, see preview.ts) and refuses before any change when an instance
+ * cannot use key pairs or the key pair does not exist.
  */
 async function describeAndValidate(
     deps: LifecycleDependencies,
@@ -125,10 +138,7 @@ async function describeAndValidate(
     desired: KeyPairAttachmentInputs,
     involved: readonly string[],
 ): Promise<Map<string, InstanceFacts>> {
-    const [facts, keyPairExists] = await Promise.all([
-        deps.gateway.describeInstances(region, involved),
-        deps.gateway.keyPairExists(region, desired.keyPairName),
-    ]);
+    const { facts, keyPairExists } = await describeBinding(deps.gateway, deps.bindingLookups, region, involved, desired.keyPairName);
     const ineligible = findIneligibleInstances(desired.instanceIds, facts, region);
     if (ineligible.length) throw new Error(ineligibleInstancesMessage(desired.keyPairName, ineligible));
     if (!keyPairExists) throw new Error(missingKeyPairMessage(desired.keyPairName, region));
@@ -139,6 +149,7 @@ async function describeAndValidate(
 async function waitOutTransitions(
     deps: LifecycleDependencies,
     region: string,
+    keyPairName: string,
     involved: readonly string[],
     facts: Map<string, InstanceFacts>,
     restart: Required<RestartSettings>,
@@ -146,7 +157,8 @@ async function waitOutTransitions(
     const transitional = transitionalInstanceIds(involved, facts);
     if (transitional.length === 0) return facts;
     const waitOptions = { timeoutSeconds: restart.timeoutSeconds, pollIntervalSeconds: restart.pollIntervalSeconds };
-    await waitUntilStable(deps.gateway, region, transitional, waitOptions, deps.clock);
+    const onPoll = waitProgress(deps.clock, deps.log, progressSubject(keyPairName, region), transitional.length);
+    await waitUntilStable(deps.gateway, region, transitional, { ...waitOptions, onPoll }, deps.clock);
     return deps.gateway.describeInstances(region, involved);
 }
 
@@ -270,25 +282,26 @@ export async function unbindInstances(
 export async function restartChanged(
     deps: LifecycleDependencies,
     region: string,
-    settings: Pick<KeyPairAttachmentInputs, "keyPairName" | "restart" | "waitForReadySeconds">,
+    keyPairName: string,
+    restart: Required<RestartSettings>,
     bound: readonly string[],
     unbound: readonly string[],
-    facts: ReadonlyMap<string, InstanceFacts>,
+    seen: { facts: ReadonlyMap<string, InstanceFacts>; readyWithinMs: number },
 ): Promise<RestartOutcome> {
-    const restart = restartSettingsWithDefaults(settings.restart);
     const options = {
         timeoutSeconds: restart.timeoutSeconds,
         pollIntervalSeconds: restart.pollIntervalSeconds,
         batchSize: restart.batchSize,
-        readyWithinMs: readinessWindowMs(settings),
-        onRestarted: (ids: readonly string[]) => deps.journal.settle(region, settings.keyPairName, ids),
+        readyWithinMs: seen.readyWithinMs,
+        onRestarted: (ids: readonly string[]) => deps.journal.settle(region, keyPairName, ids),
         // A lagging DescribeInstances must not pass for an instance already back (see restart.ts).
-        startTimeBefore: new Map([...bound, ...unbound].map((id) => [id, facts.get(id)?.startTime])),
+        startTimeBefore: new Map([...bound, ...unbound].map((id) => [id, seen.facts.get(id)?.startTime])),
         laggingViewMs: visibilityWindowMs(deps.visibilityDelayMs),
     };
+    const progress = new RestartProgress(deps.clock, deps.log, progressSubject(keyPairName, region));
     const run = (ids: readonly string[], force: boolean) =>
         ids.length
-            ? restartInstances(deps.gateway, region, ids, { ...options, force }, deps.clock, deps.restartHistory)
+            ? restartInstances(deps.gateway, region, ids, { ...options, force }, deps.clock, deps.restartHistory, progress)
             : Promise.resolve(NO_RESTARTS);
     if (!restart.force) return run([...bound, ...unbound], false);
     const [forced, graceful] = [await run(bound, true), await run(unbound, false)];
@@ -314,6 +327,19 @@ export async function unbindAll(
     if (unbound.detached.length === 0) return { unbound, restartFailures: [] };
     // An unbound instance owes nothing any more: its key is gone.
     await deps.journal.settle(props.region, props.keyPairName, unbound.detached, facts);
-    const restarts = await restartChanged(deps, props.region, props, [], unbound.restart, facts);
+    const restarts = await restartChanged(
+        deps,
+        props.region,
+        props.keyPairName,
+        restartSettingsWithDefaults(props.restart),
+        [],
+        unbound.restart,
+        { facts, readyWithinMs: readinessWindowMs(props) },
+    );
     return { unbound, restartFailures: restarts.failed };
+}
+
+/** Who a progress line is about (restartChanged and waits know the key pair, not the resource id). */
+function progressSubject(keyPairName: string, region: string): string {
+    return `KeyPairAttachment for key pair "${keyPairName}" in ${region}`;
 }

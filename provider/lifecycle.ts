@@ -6,7 +6,7 @@
 import { ConfigSource, requireRegion, resolveSettings } from "./config";
 import { SdkEcsGateway } from "./ecs/gateway";
 import { realClock, realRandom } from "./clock";
-import { ConvergeResult, LifecycleDependencies, converge, trackedInstanceIds, unbindAll } from "./converge";
+import { ConvergeResult, LifecycleDependencies, converge, unbindAll } from "./converge";
 import { FileRestartJournal, defaultJournalDir } from "./journal";
 import {
     importNotSupportedMessage,
@@ -18,7 +18,9 @@ import {
     unbindNotice,
 } from "./messages";
 import { refreshedOutputs, settingsOnlyOutputs } from "./outputs";
-import { sameInstanceSet } from "./plan";
+import { sameInstanceSet, trackedInstanceIds } from "./plan";
+import { regionNotKnownYet } from "./impact";
+import { BindingLookups, previewBinding } from "./preview";
 import { MIN_PLAUSIBLE_RESTART_MS, RestartHistory } from "./restart";
 import { KeyPairAttachmentInputs, KeyPairAttachmentOutputs, RestartSettings, restartSettingsWithDefaults } from "./types";
 import { EcsTagRestartJournal } from "./tag-journal";
@@ -71,6 +73,27 @@ function convergeFailure(id: string, inputs: object, result: ConvergeResult): Er
     );
 }
 
+/** check of a new resource: the read-only look-up, as a check failure by property when `up` would refuse. */
+async function previewNewBinding(deps: LifecycleDependencies, news: KeyPairAttachmentInputs): Promise<ValidationFailure[]> {
+    if (containsUnknown(news.region)) {
+        deps.log(regionNotKnownYet("KeyPairAttachment (new)"));
+        return [];
+    }
+    const refused = await previewBinding(deps, "KeyPairAttachment (new)", requireRegion(deps.settings, news.region), news);
+    return refused ? [refused] : [];
+}
+
+/** diff of an existing resource whose binding changes: the read-only look-up; throws what `up` would throw. */
+async function previewChangedBinding(
+    deps: LifecycleDependencies,
+    id: string,
+    olds: KeyPairAttachmentOutputs,
+    news: KeyPairAttachmentInputs,
+): Promise<void> {
+    const refused = await previewBinding(deps, `KeyPairAttachment ${id}`, olds.region, news, olds);
+    if (refused) throw new Error(refused.reason);
+}
+
 /** The hooks as plain functions (no `this`), so that they can be exported one by one. */
 export interface KeyPairAttachmentHooks {
     check: (
@@ -90,10 +113,15 @@ export interface KeyPairAttachmentHooks {
 
 export function createLifecycle(dependencies: () => LifecycleDependencies): KeyPairAttachmentHooks {
     return {
-        /** Local validation only (no API call); unknown values are accepted anywhere during preview. */
-        // eslint-disable-next-line @typescript-eslint/require-await -- async so that a throw becomes a rejected promise, as the host expects
-        async check(_olds, news) {
-            return { inputs: news, failures: validateInputs(news as unknown as Record<string, unknown>) };
+        /**
+         * Validates formats locally; unknown values are accepted anywhere during preview. For a new
+         * resource (no olds: the engine calls check but not diff at its preview) it then looks at ECS
+         * read-only, fails as `up` would fail, or prints what the create would do.
+         */
+        async check(olds, news) {
+            const failures = validateInputs(news as unknown as Record<string, unknown>);
+            if (failures.length || Object.keys(olds ?? {}).length) return { inputs: news, failures };
+            return { inputs: news, failures: await previewNewBinding(dependencies(), news) };
         },
 
         /**
@@ -102,24 +130,27 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
          * passwordOnUnbind or waitForReadySeconds alone are an update that makes no API call. Unknown
          * values count as changes.
          */
-        // eslint-disable-next-line @typescript-eslint/require-await -- async so that a throw (settings that cannot be resolved) becomes a rejected promise
-        async diff(_id, olds, news) {
+        async diff(id, olds, news) {
             const newRegion = news.region ?? dependencies().settings.defaultRegion;
             if (containsUnknown(news.region) || (newRegion !== undefined && olds.region !== undefined && newRegion !== olds.region)) {
                 return { changes: true, replaces: ["region"], deleteBeforeReplace: true };
             }
-            const changes =
+            const bindingChanges =
                 containsUnknown(news.keyPairName) ||
                 containsUnknown(news.instanceIds) ||
-                containsUnknown(news.restart) ||
                 news.keyPairName !== olds.keyPairName ||
                 !sameInstanceSet(olds.instanceIds ?? [], news.instanceIds ?? []) ||
+                hasUnfinishedWork(olds);
+            const changes =
+                bindingChanges ||
+                containsUnknown(news.restart) ||
                 normalizedRestart(news.restart) !== normalizedRestart(olds.restart) ||
                 containsUnknown(news.passwordOnUnbind) ||
                 news.passwordOnUnbind !== olds.passwordOnUnbind ||
                 containsUnknown(news.waitForReadySeconds) ||
-                news.waitForReadySeconds !== olds.waitForReadySeconds ||
-                hasUnfinishedWork(olds);
+                news.waitForReadySeconds !== olds.waitForReadySeconds;
+            // The preview states the cost of a binding change (and refuses what `up` would refuse).
+            if (bindingChanges) await previewChangedBinding(dependencies(), id, olds, news);
             return { changes };
         },
 
@@ -217,6 +248,7 @@ function processDependencies(): LifecycleDependencies {
             // The record of owed restarts lives in ECS tags; the local journal is the fallback.
             journal: new EcsTagRestartJournal(gateway, new FileRestartJournal(defaultJournalDir(), log), log),
             log,
+            bindingLookups: new BindingLookups(realClock),
         };
     }
     return current;

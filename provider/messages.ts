@@ -16,7 +16,10 @@ export function describeFailures(failures: readonly InstanceFailure[]): string {
     return [...groups].map(([reason, ids]) => `${describeIds(ids)}: ${reason}`).join("; ");
 }
 
-/** Validation found instances that cannot use key pairs: nothing was sent. */
+/**
+ * Validation found instances that cannot use key pairs: nothing was sent. One wording for `up`
+ * (converge) and the preview (impact.ts), so that what a preview refuses reads as `up` would.
+ */
 export function ineligibleInstancesMessage(keyPairName: string, ineligible: readonly InstanceFailure[]): string {
     return (
         `Key pair "${keyPairName}" cannot be bound: ${ineligible.length} instance(s) cannot use SSH key pairs — ` +

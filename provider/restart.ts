@@ -15,6 +15,25 @@ export interface WaitOptions {
     pollIntervalSeconds: number;
     /** Wait this long before the first poll (default: one poll interval). */
     firstPollAfterMs?: number;
+    /** Told after each status poll which instances are still awaited (progress lines). */
+    onPoll?: (waiting: readonly string[]) => void;
+}
+
+/** Where a restart is at: wave `wave` of `waves`; `done` of `total` instances restarted (Running again). */
+export interface RestartProgressEvent {
+    wave: number;
+    waves: number;
+    done: number;
+    total: number;
+    /** The instances of this wave. */
+    instanceIds: readonly string[];
+}
+
+/** Told as each wave starts, after each poll of it, and as it ends (see progress.ts). */
+export interface RestartObserver {
+    waveStarted(event: RestartProgressEvent): void;
+    wavePolled(event: RestartProgressEvent): void;
+    waveEnded(event: RestartProgressEvent): void;
 }
 
 // Polling backs off while nothing changes (ECS throttling guidance, ecs-api.md §7), up to this
@@ -77,6 +96,7 @@ export async function waitFor(
             continue;
         }
         waiting = waiting.filter((id) => !done(facts.get(id)));
+        options.onPoll?.(waiting);
         if (waiting.length === 0) return { facts, unfinished: [] };
         const snapshot = waiting.map((id) => `${id}=${facts.get(id)?.status}`).join(",");
         intervalMs =
@@ -136,6 +156,11 @@ export interface RestartOutcome {
     owed: string[];
 }
 
+/** The waves of a restart: all at once (`batchSize` 0), or at most `batchSize` at a time. */
+export function restartWaves(instanceIds: readonly string[], batchSize: number): string[][] {
+    return batchSize > 0 ? chunk(instanceIds, batchSize) : instanceIds.length ? [[...instanceIds]] : [];
+}
+
 /**
  * Whether an instance is Running again after its reboot. A lagging DescribeInstances can still
  * show it Running from before the reboot, which would start the next rolling wave while this one
@@ -169,11 +194,14 @@ export async function restartInstances(
     options: RestartOptions,
     clock: Clock,
     history: RestartHistory = new RestartHistory(),
+    observer?: RestartObserver,
 ): Promise<RestartOutcome> {
     const outcome: RestartOutcome = { restarted: [], failed: [], owed: [] };
-    const waves = options.batchSize > 0 ? chunk(instanceIds, options.batchSize) : [[...instanceIds]];
+    const waves = restartWaves(instanceIds, options.batchSize);
     for (const [index, wave] of waves.entries()) {
         if (wave.length === 0) continue;
+        const event = (done: number) => ({ wave: index + 1, waves: waves.length, done, total: instanceIds.length, instanceIds: wave });
+        observer?.waveStarted(event(outcome.restarted.length));
         const rebooted = await gateway.rebootInstances(region, wave, options.force, { readyWithinMs: options.readyWithinMs });
         outcome.failed.push(...rebooted.failed);
         outcome.owed.push(...rebooted.failed.map((f) => f.instanceId));
@@ -184,13 +212,18 @@ export async function restartInstances(
             region,
             rebooted.succeeded,
             runningAfterReboot(rebootedAt, options, clock),
-            { ...options, firstPollAfterMs },
+            {
+                ...options,
+                firstPollAfterMs,
+                onPoll: (waiting) => observer?.wavePolled(event(outcome.restarted.length + rebooted.succeeded.length - waiting.length)),
+            },
             clock,
         );
         if (unfinished.length === 0 && rebooted.succeeded.length) history.record(clock.now() - rebootedAt);
         const restarted = rebooted.succeeded.filter((id) => !unfinished.includes(id));
         outcome.restarted.push(...restarted);
         if (restarted.length && options.onRestarted) await options.onRestarted(restarted);
+        observer?.waveEnded(event(outcome.restarted.length));
         for (const instanceId of unfinished) {
             outcome.failed.push(
                 error

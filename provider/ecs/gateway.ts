@@ -14,6 +14,7 @@ import { chunk } from "../plan";
 import { InstanceFacts, InstanceFailure } from "./instance";
 import { Coalescer, Settled } from "./coalesce";
 import { RateLimiters } from "./rate-limiter";
+import { ExplainedEcsError, explainEcsError } from "./explain-error";
 import { RoundResult, untilReady } from "./readiness";
 import {
     DEFAULT_RETRY_OPTIONS,
@@ -58,8 +59,10 @@ export class EcsCallError extends Error {
         const detail = errorMessage(cause);
         const subject = instanceIds.length ? ` for ${describeIds(instanceIds)}` : "";
         super(
-            `ECS ${action}${subject} failed: ${detail}${requestId && !detail.includes(requestId) ? ` (request id ${requestId})` : ""}. ` +
-                "It was retried where retrying is safe; fix what the ECS code names (credentials, permissions, region, endpoint) and run again.",
+            `ECS ${action}${subject} failed: ${detail}${requestId && !detail.includes(requestId) ? ` (request id ${requestId})` : ""}.` +
+                (cause instanceof ExplainedEcsError
+                    ? ""
+                    : " It was retried where retrying is safe; fix what the ECS code names (credentials, permissions, region, endpoint) and run again."),
         );
         this.name = "EcsCallError";
         this.code = code;
@@ -321,7 +324,8 @@ export class SdkEcsGateway implements EcsGateway {
                 facts.set(instanceId, outcome.value);
             }
         }
-        if (failed.length) throw new EcsCallError("DescribeInstances", failed, cause);
+        if (failed.length)
+            throw new EcsCallError("DescribeInstances", failed, explainEcsError(cause, this.settings, region, "DescribeInstances"));
         return facts;
     }
 
@@ -384,7 +388,11 @@ export class SdkEcsGateway implements EcsGateway {
             // A bare name is an exact match, but compare anyway: the API also does wildcard matching.
             return (response.body?.keyPairs?.keyPair ?? []).some((k) => k.keyPairName === keyPairName);
         } catch (error) {
-            throw new EcsCallError(`DescribeKeyPairs (key pair "${keyPairName}")`, [], error);
+            throw new EcsCallError(
+                `DescribeKeyPairs (key pair "${keyPairName}")`,
+                [],
+                explainEcsError(error, this.settings, region, "DescribeKeyPairs"),
+            );
         }
     }
 

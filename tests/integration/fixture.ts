@@ -16,6 +16,7 @@ import { READINESS_BASE_DELAY_MS } from "../../provider/ecs/readiness";
 import { DEFAULT_RETRY_OPTIONS, RetryBudget, RetryOptions } from "../../provider/ecs/retry";
 import { FileRestartJournal } from "../../provider/journal";
 import { KeyPairAttachmentHooks, createLifecycle } from "../../provider/lifecycle";
+import { BindingLookups } from "../../provider/preview";
 import { RestartHistory } from "../../provider/restart";
 import { EcsTagRestartJournal } from "../../provider/tag-journal";
 import type { KeyPairAttachmentInputs, KeyPairAttachmentOutputs } from "../../provider/types";
@@ -94,6 +95,8 @@ export function wireLifecycle(settings: ProviderSettings, options: WiringOptions
     const journal = new EcsTagRestartJournal(gateway, new FileRestartJournal(journalDir, log), log);
     const restartHistory = new RestartHistory();
     const visibilityDelayMs = options.visibilityDelayMs ?? VISIBILITY_DELAY_MS;
+    // One per wiring, as one per provider process: the look-up of a check or diff serves the operation after it.
+    const bindingLookups = new BindingLookups(clock);
     const hooks = createLifecycle(() => ({
         settings,
         gateway,
@@ -103,6 +106,7 @@ export function wireLifecycle(settings: ProviderSettings, options: WiringOptions
         journal,
         log,
         visibilityDelayMs,
+        bindingLookups,
     }));
     return { hooks, settings, logs, journalDir, dispose: () => fs.promises.rm(journalDir, { recursive: true, force: true }) };
 }
