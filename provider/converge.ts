@@ -47,6 +47,8 @@ export interface LifecycleDependencies {
     log: (line: string) => void;
     /** The wait before the first re-read of a change ECS does not show yet, in milliseconds (visibility.ts). Default VISIBILITY_FIRST_DELAY_MS. */
     visibilityDelayMs?: number;
+    /** Messages that ask the user to act (a delete's password resets, a failed restart); `log` when absent. */
+    warn?: (line: string) => void;
     /** The preview's look-ups, kept briefly for the operation that follows (absent: every operation asks ECS). */
     bindingLookups?: BindingLookups;
 }

@@ -18,7 +18,7 @@ import {
     unbindNotice,
 } from "./messages";
 import { refreshedOutputs, settingsOnlyOutputs } from "./outputs";
-import { sameInstanceSet, trackedInstanceIds } from "./plan";
+import { difference, sameInstanceSet, trackedInstanceIds } from "./plan";
 import { regionNotKnownYet } from "./impact";
 import { BindingLookups, previewBinding } from "./preview";
 import { MIN_PLAUSIBLE_RESTART_MS, RestartHistory } from "./restart";
@@ -218,9 +218,11 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
         async delete(id, props) {
             const deps = dependencies();
             const { unbound, restartFailures } = await unbindAll(deps, props);
-            if (unbound.detached.length) deps.log(unbindNotice(id, props.keyPairName, unbound));
+            // A notice that asks the user to act (reset a password) is a warning where the front door has them.
+            const actNow = difference(unbound.detached, unbound.passwordSet).length > 0 || unbound.passwordFailures.length > 0;
+            if (unbound.detached.length) (actNow ? (deps.warn ?? deps.log) : deps.log)(unbindNotice(id, props.keyPairName, unbound));
             if (unbound.failed.length) throw new Error(unbindFailedMessage(props.keyPairName, unbound.failed, unbound.detached));
-            if (restartFailures.length) deps.log(restartAfterUnbindFailedNotice(id, restartFailures));
+            if (restartFailures.length) (deps.warn ?? deps.log)(restartAfterUnbindFailedNotice(id, restartFailures));
         },
     };
 }

@@ -96,6 +96,8 @@ export interface EcsGateway {
     untagInstances(region: string, instanceIds: readonly string[], tagKeys: readonly string[]): Promise<void>;
     /** ModifyInstanceAttribute(Password), one call per instance (there is no batch form). */
     setInstancePasswords(region: string, instanceIds: readonly string[], password: string): Promise<BatchResult>;
+    /** Every instance of the region holding the key pair (for import); optional, so that test gateways need not have it. */
+    describeInstancesByKeyPair?(region: string, keyPairName: string): Promise<Map<string, InstanceFacts>>;
 }
 
 /** The SDK turns numbers and booleans into strings; accept both (DESIGN §6). */
@@ -120,6 +122,19 @@ function createClient(settings: ProviderSettings, region: string): EcsClient {
         config.protocol = settings.endpoint.protocol;
     }
     return new EcsClient(config);
+}
+
+function instanceFacts(instanceId: string, instance: ecs.DescribeInstancesResponseBodyInstancesInstance): InstanceFacts {
+    return {
+        instanceId,
+        status: instance.status ?? "Unknown",
+        osType: instance.OSType ?? "linux",
+        ioOptimized: truthy(instance.ioOptimized),
+        keyPairName: instance.keyPairName || undefined,
+        lockedForSecurity: (instance.operationLocks?.lockReason ?? []).some((l) => l.lockReason === "security"),
+        startTime: instance.startTime || undefined,
+        tags: Object.fromEntries((instance.tags?.tag ?? []).filter((t) => t.tagKey).map((t) => [t.tagKey!, t.tagValue ?? ""])),
+    };
 }
 
 type BatchOutcome = "ok" | InstanceFailure;
@@ -343,20 +358,38 @@ export class SdkEcsGateway implements EcsGateway {
             const response = await this.send("DescribeInstances", () => client.describeInstancesWithOptions(request, this.runtime));
             for (const instance of response.body?.instances?.instance ?? []) {
                 if (!instance.instanceId) continue;
-                facts.set(instance.instanceId, {
-                    instanceId: instance.instanceId,
-                    status: instance.status ?? "Unknown",
-                    osType: instance.OSType ?? "linux",
-                    ioOptimized: truthy(instance.ioOptimized),
-                    keyPairName: instance.keyPairName || undefined,
-                    lockedForSecurity: (instance.operationLocks?.lockReason ?? []).some((l) => l.lockReason === "security"),
-                    startTime: instance.startTime || undefined,
-                    tags: Object.fromEntries((instance.tags?.tag ?? []).filter((t) => t.tagKey).map((t) => [t.tagKey!, t.tagValue ?? ""])),
-                });
+                facts.set(instance.instanceId, instanceFacts(instance.instanceId, instance));
                 if (instance.startTime) this.startTimes.set(instance.instanceId, instance.startTime);
             }
             nextToken = response.body?.nextToken || undefined;
         } while (nextToken);
+        return facts;
+    }
+
+    /** Every instance of the region that holds the key pair now (DescribeInstances with KeyPairName, paged): for import. */
+    async describeInstancesByKeyPair(region: string, keyPairName: string): Promise<Map<string, InstanceFacts>> {
+        const facts = new Map<string, InstanceFacts>();
+        const client = this.client(region);
+        let nextToken: string | undefined;
+        try {
+            do {
+                const request = new ecs.DescribeInstancesRequest({
+                    regionId: region,
+                    keyPairName,
+                    maxResults: DESCRIBE_INSTANCES_BATCH,
+                    nextToken,
+                });
+                const response = await this.send("DescribeInstances", () => client.describeInstancesWithOptions(request, this.runtime));
+                for (const instance of response.body?.instances?.instance ?? []) {
+                    // Compared anyway, as for DescribeKeyPairs: only an exact holder of the key counts.
+                    if (instance.instanceId && instance.keyPairName === keyPairName)
+                        facts.set(instance.instanceId, instanceFacts(instance.instanceId, instance));
+                }
+                nextToken = response.body?.nextToken || undefined;
+            } while (nextToken);
+        } catch (error) {
+            throw new EcsCallError(`DescribeInstances (instances holding key pair "${keyPairName}")`, [], error);
+        }
         return facts;
     }
 

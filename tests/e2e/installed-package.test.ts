@@ -232,7 +232,7 @@ describeWithCli("the packed package installed into a fresh Pulumi TypeScript pro
 
         await s.up();
         const outputs = await s.outputs();
-        expect([...(outputs.boundInstanceIds as string[])].sort()).toEqual([...INSTANCES].sort());
+        expect([...outputs.boundInstanceIds].sort()).toEqual([...INSTANCES].sort());
         expect(outputs.pendingRestartInstanceIds).toEqual(["i-bp1batch001"]); // stopped in the seed: never started by us
         expect(await keyOf(INSTANCES[0])).toBe("ops-2027");
         expect(await keyOf(INSTANCES[1])).toBe("ops-2027");

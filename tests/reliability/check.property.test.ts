@@ -248,15 +248,14 @@ test("accepts the unknown sentinel anywhere: any value, a list element, a restar
     );
     await fc.assert(
         fc.asyncProperty(validInputs, fc.uniqueArray(paths, { minLength: 1, maxLength: 4 }), fc.nat(), async (news, unknownPaths, at) => {
-            const patched: Record<string, any> = { ...news, restart: { ...news.restart } };
+            const restart: Record<string, unknown> = { ...news.restart };
+            const patched: Record<string, unknown> = { ...news, restart };
             for (const path of unknownPaths) {
-                if (path === "instanceIds[]" && Array.isArray(patched.instanceIds))
-                    patched.instanceIds = patched.instanceIds.map((id: string, i: number) =>
-                        i === at % patched.instanceIds.length ? UNKNOWN_VALUE : id,
-                    );
-                else if (path.startsWith("restart.")) {
-                    if (typeof patched.restart === "object") patched.restart[path.slice("restart.".length)] = UNKNOWN_VALUE;
-                } else if (!path.endsWith("[]")) patched[path] = UNKNOWN_VALUE;
+                if (path === "instanceIds[]" && Array.isArray(patched.instanceIds)) {
+                    const ids = patched.instanceIds as unknown[];
+                    patched.instanceIds = ids.map((id, i) => (i === at % ids.length ? UNKNOWN_VALUE : id));
+                } else if (path.startsWith("restart.")) restart[path.slice("restart.".length)] = UNKNOWN_VALUE;
+                else if (!path.endsWith("[]")) patched[path] = UNKNOWN_VALUE;
             }
             expect(await check(patched)).toEqual([]);
         }),

@@ -76,7 +76,7 @@ function rawRequest(bytes: string | Buffer): Promise<Reply> {
             const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0);
             const json = text.slice(text.indexOf("\r\n\r\n") + 4);
             try {
-                resolve({ status, body: JSON.parse(json) });
+                resolve({ status, body: JSON.parse(json) as Record<string, unknown> });
             } catch {
                 reject(new Error(`not a JSON body: ${JSON.stringify(text.slice(0, 200))}`));
             }
@@ -88,7 +88,7 @@ function rawRequest(bytes: string | Buffer): Promise<Reply> {
 function expectEcsError(reply: Reply, status: number, code: string): void {
     expect({ status: reply.status, code: reply.body.Code }).toEqual({ status, code });
     expect(reply.body).toEqual(
-        expect.objectContaining({
+        expect.objectContaining<Record<string, unknown>>({
             RequestId: expect.any(String),
             HostId: expect.any(String),
             Message: expect.any(String),
@@ -370,6 +370,6 @@ describe("garbage gets an ECS-shaped error, and the server keeps serving", () =>
             signal: AbortSignal.timeout(5000),
         });
         expect(response.status).toBe(400);
-        expect(await response.json()).toEqual({ error: expect.stringMatching(/URI/) });
+        expect(await response.json()).toEqual({ error: expect.stringMatching(/URI/) as unknown });
     });
 });

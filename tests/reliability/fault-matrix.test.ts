@@ -58,7 +58,7 @@ describe.each(CASES)("%s answering with %s", (action, _name, burst) => {
 
             fired = arm(rig, action, burst);
             before = snapshot(rig.emulator);
-            const updated = await settle(rig.hooks.update("kpa-x", created.outs as any, inputs("ops", ["i-a", "i-c", "i-s"])));
+            const updated = await settle(rig.hooks.update("kpa-x", created.outs!, inputs("ops", ["i-a", "i-c", "i-s"])));
             hits += fired();
             expect(updated.error).toBeUndefined();
             expectStateMatches(rig.emulator, before, updated);
@@ -67,7 +67,7 @@ describe.each(CASES)("%s answering with %s", (action, _name, burst) => {
             expect(rig.emulator.model.instance("i-b")!.keyPairName).toBeUndefined();
 
             fired = arm(rig, action, burst);
-            await rig.hooks.delete("kpa-x", updated.outs as any);
+            await rig.hooks.delete("kpa-x", updated.outs!);
             hits += fired();
             expect(rig.emulator.model.instances().filter((i) => i.keyPairName !== undefined)).toEqual([]);
             expect(rig.emulator.model.instances().map((i) => [i.id, i.rebootCount])).toEqual([
@@ -93,10 +93,10 @@ test.concurrent("per-action rate throttling (2 calls/s for every action): create
         expect(created.error).toBeUndefined();
         expectStateMatches(rig.emulator, before, created);
         before = snapshot(rig.emulator);
-        const updated = await settle(rig.hooks.update("kpa-x", created.outs as any, inputs("ops", ["i-a", "i-c", "i-s"])));
+        const updated = await settle(rig.hooks.update("kpa-x", created.outs!, inputs("ops", ["i-a", "i-c", "i-s"])));
         expect(updated.error).toBeUndefined();
         expectStateMatches(rig.emulator, before, updated);
-        await rig.hooks.delete("kpa-x", updated.outs as any);
+        await rig.hooks.delete("kpa-x", updated.outs!);
         expect(rig.emulator.model.instances().filter((i) => i.keyPairName !== undefined)).toEqual([]);
         expect(rig.emulator.faults.throttledCount()).toBeGreaterThan(0);
     } finally {

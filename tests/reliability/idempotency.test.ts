@@ -7,6 +7,7 @@
  */
 import type { FaultRule } from "../../emulator";
 import { PartialBindingError } from "../../provider/lifecycle";
+import type { KeyPairAttachmentOutputs } from "../../provider/types";
 import { Rig, eventually, inputs, linuxInstances, settle, startRig } from "./harness";
 
 // 60 running instances (two AttachKeyPair batches: 50 + 10) and one stopped.
@@ -113,7 +114,8 @@ async function runWithRetry(point: FailurePoint | undefined, hook: Hook): Promis
     const rig = await startRig(SEED);
     try {
         const { hooks, emulator } = rig;
-        let recorded: any;
+        // The state an update or delete starts from (unused by a create).
+        let recorded = {} as KeyPairAttachmentOutputs;
         let id = "kpa-none";
         if (hook !== "create") {
             const created = await hooks.create(CREATE_INPUTS);
@@ -134,7 +136,7 @@ async function runWithRetry(point: FailurePoint | undefined, hook: Hook): Promis
             emulator.faults.clear();
             let again;
             if (first.error instanceof PartialBindingError) {
-                again = await settle(hooks.update(first.error.id, first.outs as any, hook === "update" ? UPDATE_INPUTS : CREATE_INPUTS));
+                again = await settle(hooks.update(first.error.id, first.outs!, hook === "update" ? UPDATE_INPUTS : CREATE_INPUTS));
             } else {
                 again = await attempt();
             }
@@ -180,7 +182,7 @@ describe("a key change that failed on some instances (ops → ops-next, i-b refu
         const first = await settle(rig.hooks.update(id, outs, inputs("ops-next", ["i-a", "i-b"])));
         expect(first.error).toBeInstanceOf(PartialBindingError);
         rig.emulator.faults.clear();
-        return { rig, id, partial: first.outs as any };
+        return { rig, id, partial: first.outs! };
     }
 
     // The partial properties say keyPairName "ops-next" and instanceIds ["i-a"]: i-b still holds this

@@ -9,6 +9,7 @@ import { inspect } from "node:util";
 import { FaultRule } from "../../emulator";
 import { ecsClient } from "../emulator/helpers";
 import { REGION, Rig, inputs, settle, startRig } from "./harness";
+import type { KeyPairAttachmentOutputs } from "../../provider/types";
 
 const CANARY_KEY_ID = "LTAI5tCanaryKeyId0001";
 const CANARY_SECRET = "CanarySecret7f3a9c1e5b2d8f4a6c0e";
@@ -68,9 +69,9 @@ function expectNoCanary(what: string, value: unknown): void {
 }
 
 /** Outputs may carry the password only as `passwordOnUnbind` (an input echoed back, secret in the state). */
-function expectNoCanaryInOutputs(what: string, outs: Record<string, unknown> | undefined): void {
+function expectNoCanaryInOutputs(what: string, outs: object | undefined): void {
     if (!outs) return;
-    const { passwordOnUnbind, ...rest } = outs;
+    const { passwordOnUnbind, ...rest } = outs as Record<string, unknown>;
     expect(passwordOnUnbind === undefined || passwordOnUnbind === CANARY_PASSWORD).toBe(true);
     expectNoCanary(what, rest);
 }
@@ -79,7 +80,7 @@ function expectNoCanaryInOutputs(what: string, outs: Record<string, unknown> | u
  * A PartialBindingError carries the properties the engine records (inputs spread with outputs), so
  * the password may be there as `passwordOnUnbind`, as in the outputs; nowhere else.
  */
-function expectNoCanaryInError(what: string, error: any): void {
+function expectNoCanaryInError(what: string, error: unknown): void {
     if (!(error instanceof Error) || !("properties" in error)) return expectNoCanary(what, error);
     const { properties, ...fields } = error as Error & { properties: Record<string, unknown> };
     expectNoCanaryInOutputs(`${what} properties`, properties);
@@ -95,8 +96,8 @@ async function capturingOutput<T>(run: () => Promise<T>): Promise<{ result: T; p
                 .spyOn(console, method)
                 .mockImplementation((...args: unknown[]) => void printed.push(args.map((a) => everything(a)).join(" "))),
         ),
-        jest.spyOn(process.stdout, "write").mockImplementation((chunk: any) => (printed.push(String(chunk)), true)),
-        jest.spyOn(process.stderr, "write").mockImplementation((chunk: any) => (printed.push(String(chunk)), true)),
+        jest.spyOn(process.stdout, "write").mockImplementation((chunk: unknown) => (printed.push(String(chunk)), true)),
+        jest.spyOn(process.stderr, "write").mockImplementation((chunk: unknown) => (printed.push(String(chunk)), true)),
     ];
     try {
         return { result: await run(), printed: printed.join("\n") };
@@ -105,10 +106,17 @@ async function capturingOutput<T>(run: () => Promise<T>): Promise<{ result: T; p
     }
 }
 
+interface StepState {
+    id: string;
+    /** Set by the create step, which runs first. */
+    outs: KeyPairAttachmentOutputs;
+}
+
 interface Step {
     name: string;
     faults?: FaultRule[];
-    run: (rig: Rig, state: { id: string; outs: any }) => Promise<{ outs?: Record<string, any>; error?: unknown }>;
+    /** `state` carries the resource between steps, as the engine's state does. */
+    run: (rig: Rig, state: StepState) => Promise<{ outs?: object; error?: unknown }>;
     expectError?: boolean;
 }
 
@@ -166,7 +174,7 @@ describe.each(SOURCES)("credentials from %s", (_source, { config, env }) => {
             expect(rig.settings.credentials).toMatchObject({ kind: "static", accessKeyId: CANARY_KEY_ID });
             // The scanner does find the canaries where they legitimately are (the in-memory settings).
             expect(() => expectNoCanary("settings", rig.settings)).toThrow();
-            const state = { id: "", outs: undefined as any };
+            const state: StepState = { id: "", outs: {} as KeyPairAttachmentOutputs };
             for (const step of STEPS) {
                 rig.emulator.faults.clear();
                 for (const fault of step.faults ?? []) rig.emulator.faults.add(fault);
