@@ -21,7 +21,7 @@ export interface PropertyChange {
     inputDiff: boolean;
 }
 
-const COMPARED = ["keyPairName", "restart", "passwordOnUnbind", "activation", "online"] as const;
+const COMPARED = ["keyPairName", "restart", "passwordOnUnbind", "waitForReadySeconds", "activation", "online"] as const;
 
 function sameValue(a: unknown, b: unknown): boolean {
     return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
@@ -123,7 +123,16 @@ export function restartForecast(olds: KeyPairAttachmentOutputs, news: KeyPairAtt
     return `This update restarts the instances among these that are Running: ${parts.join("; ")} — ${waves}.`;
 }
 
-const DECLARED = ["keyPairName", "instanceIds", "region", "restart", "passwordOnUnbind", "activation", "online"] as const;
+const DECLARED = [
+    "keyPairName",
+    "instanceIds",
+    "region",
+    "restart",
+    "passwordOnUnbind",
+    "waitForReadySeconds",
+    "activation",
+    "online",
+] as const;
 
 /**
  * Whether the program's inputs differ from those recorded: the engine also calls Diff during a

@@ -6,7 +6,7 @@
  * restartOwedInstanceIds) records them and the next `pulumi up` finishes them; the wave in flight
  * finishes. Progress: each batch of changes and each wave is reported as ephemeral status.
  */
-import type { BatchResult, EcsGateway } from "../provider/ecs/gateway";
+import type { BatchResult, ChangeOptions, EcsGateway } from "../provider/ecs/gateway";
 import type { InstanceFacts } from "../provider/ecs/instance";
 import { describeIds } from "../provider/messages";
 
@@ -49,14 +49,22 @@ export class OperationGateway implements EcsGateway {
         return this.inner.describeInstancesByKeyPair(region, keyPairName);
     }
 
-    attachKeyPair(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<BatchResult> {
+    attachKeyPair(region: string, keyPairName: string, instanceIds: readonly string[], options?: ChangeOptions): Promise<BatchResult> {
         this.progress(`binding key pair "${keyPairName}" to ${describeIds(instanceIds)}`);
-        return this.inner.attachKeyPair(region, keyPairName, instanceIds);
+        return this.inner.attachKeyPair(region, keyPairName, instanceIds, options);
     }
 
-    detachKeyPair(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<BatchResult> {
+    detachKeyPair(region: string, keyPairName: string, instanceIds: readonly string[], options?: ChangeOptions): Promise<BatchResult> {
         this.progress(`unbinding key pair "${keyPairName}" from ${describeIds(instanceIds)}`);
-        return this.inner.detachKeyPair(region, keyPairName, instanceIds);
+        return this.inner.detachKeyPair(region, keyPairName, instanceIds, options);
+    }
+
+    tagInstances(region: string, instanceIds: readonly string[], tags: Record<string, string>): Promise<void> {
+        return this.inner.tagInstances(region, instanceIds, tags);
+    }
+
+    untagInstances(region: string, instanceIds: readonly string[], tagKeys: readonly string[]): Promise<void> {
+        return this.inner.untagInstances(region, instanceIds, tagKeys);
     }
 
     setInstancePasswords(region: string, instanceIds: readonly string[], password: string): Promise<BatchResult> {
@@ -64,7 +72,7 @@ export class OperationGateway implements EcsGateway {
         return this.inner.setInstancePasswords(region, instanceIds, password);
     }
 
-    async rebootInstances(region: string, instanceIds: readonly string[], force: boolean): Promise<BatchResult> {
+    async rebootInstances(region: string, instanceIds: readonly string[], force: boolean, options?: ChangeOptions): Promise<BatchResult> {
         if (this.cancellation.cancelled) {
             return {
                 succeeded: [],
@@ -79,6 +87,6 @@ export class OperationGateway implements EcsGateway {
         this.progress(
             `restart wave ${this.waves}: ${force ? "force-" : ""}restarting ${describeIds(instanceIds)}, then waiting until they are Running`,
         );
-        return this.inner.rebootInstances(region, instanceIds, force);
+        return this.inner.rebootInstances(region, instanceIds, force, options);
     }
 }

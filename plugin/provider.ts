@@ -8,6 +8,7 @@ import { ConfigSource, ProviderSettings, resolveSettings } from "../provider/con
 import { Clock, realClock, realRandom } from "../provider/clock";
 import { EcsGateway, SdkEcsGateway } from "../provider/ecs/gateway";
 import { FileRestartJournal, RestartJournal, defaultJournalDir } from "../provider/journal";
+import { EcsTagRestartJournal } from "../provider/tag-journal";
 import { KeyPairAttachmentHooks, LifecycleDependencies, PartialBindingError, createLifecycle } from "../provider/lifecycle";
 import { MIN_PLAUSIBLE_RESTART_MS, RestartHistory } from "../provider/restart";
 import type { KeyPairAttachmentInputs, KeyPairAttachmentOutputs } from "../provider/types";
@@ -77,11 +78,14 @@ export class KeyPairAttachmentPlugin {
     private sharedDependencies(): Shared {
         if (!this.shared) {
             const settings = resolveSettings(this.config, this.deps.env ?? process.env);
+            const gateway = this.deps.gateway?.(settings) ?? new SdkEcsGateway(settings);
+            const log = (line: string) => this.deps.log("info", line, "");
             this.shared = {
                 settings,
-                gateway: this.deps.gateway?.(settings) ?? new SdkEcsGateway(settings),
+                gateway,
                 restartHistory: new RestartHistory(MIN_PLAUSIBLE_RESTART_MS),
-                journal: this.deps.journal ?? new FileRestartJournal(defaultJournalDir(), (line) => this.deps.log("info", line, "")),
+                // The record of owed restarts lives in ECS tags (docs/real-ecs.md); the local journal is the fallback.
+                journal: this.deps.journal ?? new EcsTagRestartJournal(gateway, new FileRestartJournal(defaultJournalDir(), log), log),
             };
         }
         return this.shared;

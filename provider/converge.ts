@@ -9,7 +9,7 @@ import type { ProviderSettings } from "./config";
 import type { BatchResult, EcsGateway } from "./ecs/gateway";
 import type { InstanceFacts, InstanceFailure } from "./ecs/instance";
 import type { RestartJournal } from "./journal";
-import { ineligibleInstancesMessage, missingKeyPairMessage } from "./messages";
+import { changeNotVisibleNotice, ineligibleInstancesMessage, missingKeyPairMessage } from "./messages";
 import { ConvergeRecord, UnbindOutcome, convergedOutputs, unique } from "./outputs";
 import {
     BindPlan,
@@ -25,7 +25,14 @@ import {
 import { BindingLookups, describeBinding } from "./preview";
 import { RestartProgress, waitProgress } from "./progress";
 import { RestartHistory, RestartOutcome, restartInstances, waitUntilStable } from "./restart";
-import { KeyPairAttachmentInputs, KeyPairAttachmentOutputs, RestartSettings, restartSettingsWithDefaults } from "./types";
+import {
+    KeyPairAttachmentInputs,
+    KeyPairAttachmentOutputs,
+    RestartSettings,
+    readinessWindowMs,
+    restartSettingsWithDefaults,
+} from "./types";
+import { confirmChange, visibilityWindowMs } from "./visibility";
 import { NO_ONLINE_BIND, activateOnline, prepareOnlineBind, removeUnboundKeysOnline } from "./online/activate";
 
 export interface LifecycleDependencies {
@@ -39,6 +46,8 @@ export interface LifecycleDependencies {
     journal: RestartJournal;
     /** Where provider-side messages go: the dynamic provider's stdout, shown by the CLI as info lines. */
     log: (line: string) => void;
+    /** The wait before the first re-read of a change ECS does not show yet, in milliseconds (visibility.ts). Default VISIBILITY_FIRST_DELAY_MS. */
+    visibilityDelayMs?: number;
     /** Messages that ask the user to act (a delete's password resets, a failed restart); `log` when absent. */
     warn?: (line: string) => void;
     /** The preview's look-ups, kept briefly for the operation that follows (absent: every operation asks ECS). */
@@ -91,8 +100,8 @@ export async function converge(
     );
     const unbound = onlineUnbind.unbound;
     // Restarts a dead run owes (see journal.ts), read before anything is sent.
-    const owedInJournal = await deps.journal.owed(region, desired.keyPairName);
-    const { attached, owedIfInterrupted } = await attachKeyPair(deps, region, desired.keyPairName, bind, facts, restart);
+    const owedInJournal = await deps.journal.owed(region, desired.keyPairName, facts);
+    const { attached, owedIfInterrupted } = await attachKeyPair(deps, region, desired, bind, facts);
     const online = onlinePreparation
         ? await activateOnline(deps, region, desired.keyPairName, onlinePreparation, attached.succeeded, facts, restart)
         : { ...NO_ONLINE_BIND, toRestartPlan: attached.succeeded };
@@ -106,11 +115,12 @@ export async function converge(
         restart,
         [...bindRestart.restart, ...owedRetried],
         unbound.restart,
+        { facts, readyWithinMs: readinessWindowMs(desired) },
     );
 
-    // From here on the state carries what is still owed (restartOwedInstanceIds).
+    // From here on the state carries what is still owed (restartOwedInstanceIds); an unbound instance owes nothing.
     const owedPerJournal = desired.instanceIds.filter((id) => owedInJournal.has(id));
-    await deps.journal.settle(region, desired.keyPairName, unique([...owedIfInterrupted, ...owedPerJournal]));
+    await deps.journal.settle(region, desired.keyPairName, unique([...owedIfInterrupted, ...owedPerJournal, ...unbound.detached]), facts);
 
     const record: ConvergeRecord = {
         region,
@@ -172,22 +182,47 @@ async function waitOutTransitions(
 }
 
 /**
- * Attaches the key where it is missing. Written ahead: the Running instances about to be bound are
- * noted in the journal first, so that if this run dies between AttachKeyPair and the reboots, the
- * next one knows their restart is owed.
+ * Attaches the key where it is missing, waiting out fresh instances within the readiness window.
+ * Written ahead: the Running instances about to be bound are noted in the journal first (ECS tags,
+ * see tag-journal.ts), so that if this run dies between AttachKeyPair and the reboots, the next
+ * one knows their restart is owed. Then confirmed: DescribeInstances may lag the change.
  */
 async function attachKeyPair(
     deps: LifecycleDependencies,
     region: string,
-    keyPairName: string,
+    desired: KeyPairAttachmentInputs,
     bind: BindPlan,
     facts: ReadonlyMap<string, InstanceFacts>,
-    restart: Required<RestartSettings>,
 ): Promise<{ attached: BatchResult; owedIfInterrupted: string[] }> {
-    const owedIfInterrupted = restart.enabled ? bind.attach.filter(isRunning(facts)) : [];
-    if (owedIfInterrupted.length) await deps.journal.note(region, keyPairName, owedIfInterrupted);
-    const attached = bind.attach.length ? await deps.gateway.attachKeyPair(region, keyPairName, bind.attach) : EMPTY_BATCH;
+    const { keyPairName } = desired;
+    const owedIfInterrupted = restartSettingsWithDefaults(desired.restart).enabled ? bind.attach.filter(isRunning(facts)) : [];
+    if (owedIfInterrupted.length) await deps.journal.note(region, keyPairName, owedIfInterrupted, facts);
+    if (bind.attach.length === 0) return { attached: EMPTY_BATCH, owedIfInterrupted };
+    const attach = (ids: readonly string[]) =>
+        deps.gateway.attachKeyPair(region, keyPairName, ids, { readyWithinMs: readinessWindowMs(desired) });
+    const attached = await attach(bind.attach);
+    await confirmAndSay(deps, region, keyPairName, "AttachKeyPair", attached.succeeded, (f) => f?.keyPairName === keyPairName, attach);
     return { attached, owedIfInterrupted };
+}
+
+/** Confirms a change (visibility.ts) and names the instances ECS accepted it for but never showed it. */
+async function confirmAndSay(
+    deps: LifecycleDependencies,
+    region: string,
+    keyPairName: string,
+    action: "AttachKeyPair" | "DetachKeyPair",
+    instanceIds: readonly string[],
+    shows: (facts: InstanceFacts | undefined) => boolean,
+    resend: (ids: readonly string[]) => Promise<BatchResult>,
+): Promise<void> {
+    if (instanceIds.length === 0) return;
+    try {
+        const unconfirmed = await confirmChange(deps.gateway, region, instanceIds, shows, resend, deps.clock, deps.visibilityDelayMs);
+        if (unconfirmed.length) deps.log(changeNotVisibleNotice(action, keyPairName, unconfirmed));
+    } catch (error) {
+        // ECS accepted the change; a failed look at it must not lose what it did from the state.
+        deps.log(changeNotVisibleNotice(action, keyPairName, instanceIds, error));
+    }
 }
 
 /**
@@ -221,11 +256,25 @@ export async function unbindInstances(
     ownKeys: ReadonlySet<string>,
     instanceIds: readonly string[],
     facts: ReadonlyMap<string, InstanceFacts>,
-    settings: { restart?: RestartSettings; passwordOnUnbind?: string },
+    settings: { restart?: RestartSettings; passwordOnUnbind?: string; waitForReadySeconds?: number },
 ): Promise<UnbindOutcome> {
     const plan = planUnbind(ownKeys, instanceIds, facts);
     const results = await Promise.all(
-        Object.entries(plan.detach).map(([keyPairName, ids]) => deps.gateway.detachKeyPair(region, keyPairName, ids)),
+        Object.entries(plan.detach).map(async ([keyPairName, ids]) => {
+            const detach = (some: readonly string[]) =>
+                deps.gateway.detachKeyPair(region, keyPairName, some, { readyWithinMs: readinessWindowMs(settings) });
+            const result = await detach(ids);
+            await confirmAndSay(
+                deps,
+                region,
+                keyPairName,
+                "DetachKeyPair",
+                result.succeeded,
+                (f) => f?.keyPairName !== keyPairName,
+                detach,
+            );
+            return result;
+        }),
     );
     const detached = { succeeded: results.flatMap((r) => r.succeeded), failed: results.flatMap((r) => r.failed) };
     const password = settings.passwordOnUnbind;
@@ -245,7 +294,9 @@ export async function unbindInstances(
 
 /**
  * Restarts what changed: bound instances as `restart.force` says, unbound ones always gracefully (a
- * password or an unbind needs no power cycle). One wave sequence when both are graceful.
+ * password or an unbind needs no power cycle). One wave sequence when both are graceful. Each wave
+ * that is Running again is settled in the journal at once, so a run lost in a later wave leaves
+ * notes only for what it had not restarted.
  */
 export async function restartChanged(
     deps: LifecycleDependencies,
@@ -254,11 +305,17 @@ export async function restartChanged(
     restart: Required<RestartSettings>,
     bound: readonly string[],
     unbound: readonly string[],
+    seen: { facts: ReadonlyMap<string, InstanceFacts>; readyWithinMs: number },
 ): Promise<RestartOutcome> {
     const options = {
         timeoutSeconds: restart.timeoutSeconds,
         pollIntervalSeconds: restart.pollIntervalSeconds,
         batchSize: restart.batchSize,
+        readyWithinMs: seen.readyWithinMs,
+        onRestarted: (ids: readonly string[]) => deps.journal.settle(region, keyPairName, ids),
+        // A lagging DescribeInstances must not pass for an instance already back (see restart.ts).
+        startTimeBefore: new Map([...bound, ...unbound].map((id) => [id, seen.facts.get(id)?.startTime])),
+        laggingViewMs: visibilityWindowMs(deps.visibilityDelayMs),
     };
     const progress = new RestartProgress(deps.clock, deps.log, progressSubject(keyPairName, region));
     const run = (ids: readonly string[], force: boolean) =>
@@ -295,7 +352,7 @@ export async function unbindAll(
     const { unbound } = online;
     if (unbound.detached.length === 0) return { unbound, restartFailures: [], onlineFailures: [], notes: [] };
     // An unbound instance owes nothing any more: its key is gone.
-    await deps.journal.settle(props.region, props.keyPairName, unbound.detached);
+    await deps.journal.settle(props.region, props.keyPairName, unbound.detached, facts);
     const restarts = await restartChanged(
         deps,
         props.region,
@@ -303,6 +360,7 @@ export async function unbindAll(
         restartSettingsWithDefaults(props.restart),
         [],
         unbound.restart,
+        { facts, readyWithinMs: readinessWindowMs(props) },
     );
     return { unbound, restartFailures: restarts.failed, onlineFailures: online.failed, notes: online.notes };
 }

@@ -25,7 +25,9 @@ import { regionNotKnownYet } from "./impact";
 import { BindingLookups, previewBinding } from "./preview";
 import { MIN_PLAUSIBLE_RESTART_MS, RestartHistory } from "./restart";
 import { KeyPairAttachmentInputs, KeyPairAttachmentOutputs, RestartSettings, restartSettingsWithDefaults } from "./types";
+import { EcsTagRestartJournal } from "./tag-journal";
 import { ValidationFailure, containsUnknown, validateInputs } from "./validate";
+import { rereadDrifted } from "./visibility";
 
 export type { LifecycleDependencies } from "./converge";
 
@@ -131,8 +133,9 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
 
         /**
          * `instanceIds` is a set; a key change or a set change is an update; a region change replaces
-         * the resource, deleting first (the binding cannot move between regions); restart settings or
-         * passwordOnUnbind alone are an update that makes no API call. Unknown values count as changes.
+         * the resource, deleting first (the binding cannot move between regions); restart settings,
+         * passwordOnUnbind or waitForReadySeconds alone are an update that makes no API call. Unknown
+         * values count as changes.
          */
         async diff(id, olds, news) {
             const newRegion = news.region ?? dependencies().settings.defaultRegion;
@@ -153,7 +156,9 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
                 containsUnknown(news.online) ||
                 normalizedActivation(news) !== normalizedActivation(olds) ||
                 containsUnknown(news.passwordOnUnbind) ||
-                news.passwordOnUnbind !== olds.passwordOnUnbind;
+                news.passwordOnUnbind !== olds.passwordOnUnbind ||
+                containsUnknown(news.waitForReadySeconds) ||
+                news.waitForReadySeconds !== olds.waitForReadySeconds;
             // The preview states the cost of a binding change (and refuses what `up` would refuse).
             if (bindingChanges) await previewChangedBinding(dependencies(), id, olds, news);
             return { changes };
@@ -181,10 +186,20 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
          */
         async read(id, props) {
             if (!props) throw new Error(importNotSupportedMessage(id));
-            const { gateway } = dependencies();
+            const { gateway, clock, visibilityDelayMs } = dependencies();
             if (!(await gateway.keyPairExists(props.region, props.keyPairName, { fresh: true }))) return { id: "", props };
             const facts = await gateway.describeInstances(props.region, trackedInstanceIds(props));
-            return { id, props: refreshedOutputs(props, facts) };
+            // A binding ECS has not shown yet (right after an up) is not drift: look again before dropping it.
+            const settled = await rereadDrifted(
+                gateway,
+                props.region,
+                props.keyPairName,
+                props.instanceIds ?? [],
+                facts,
+                clock,
+                visibilityDelayMs,
+            );
+            return { id, props: refreshedOutputs(props, settled) };
         },
 
         /**
@@ -238,14 +253,17 @@ export function configure(request: { config: ConfigSource }): void {
 function processDependencies(): LifecycleDependencies {
     if (!current) {
         const settings = resolveSettings(configSource);
+        const gateway = new SdkEcsGateway(settings);
+        const log = (line: string) => console.log(line);
         current = {
             settings,
-            gateway: new SdkEcsGateway(settings),
+            gateway,
             clock: realClock,
             random: realRandom,
             restartHistory: new RestartHistory(MIN_PLAUSIBLE_RESTART_MS),
-            journal: new FileRestartJournal(defaultJournalDir(), (line) => console.log(line)),
-            log: (line) => console.log(line),
+            // The record of owed restarts lives in ECS tags; the local journal is the fallback.
+            journal: new EcsTagRestartJournal(gateway, new FileRestartJournal(defaultJournalDir(), log), log),
+            log,
             bindingLookups: new BindingLookups(realClock),
         };
     }

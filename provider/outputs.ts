@@ -134,6 +134,7 @@ export function convergedOutputs(record: ConvergeRecord): KeyPairAttachmentOutpu
         passwordOnUnbind: desired.passwordOnUnbind,
         activation: desired.activation,
         online: desired.online,
+        waitForReadySeconds: desired.waitForReadySeconds,
         // Only what this run put in effect online (an instance restarted afterwards all the same is listed as restarted only).
         onlineActivatedInstanceIds: record.online.activated.filter((id) => bound.has(id) && !restarted.has(id)),
         restartedInstanceIds: restarts.restarted,
@@ -167,7 +168,7 @@ export function refreshedOutputs(props: KeyPairAttachmentOutputs, facts: Readonl
     });
 }
 
-/** An update that changes only restart settings or passwordOnUnbind: no API call, nothing restarted. */
+/** An update that changes only restart settings, passwordOnUnbind or waitForReadySeconds: no API call, nothing restarted. */
 export function settingsOnlyOutputs(olds: KeyPairAttachmentOutputs, news: KeyPairAttachmentInputs): KeyPairAttachmentOutputs {
     return definedOnly({
         ...olds,
@@ -175,6 +176,7 @@ export function settingsOnlyOutputs(olds: KeyPairAttachmentOutputs, news: KeyPai
         passwordOnUnbind: news.passwordOnUnbind,
         activation: news.activation,
         online: news.online,
+        waitForReadySeconds: news.waitForReadySeconds,
         restartedInstanceIds: [],
         onlineActivatedInstanceIds: [],
     });

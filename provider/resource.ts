@@ -29,6 +29,12 @@ export interface KeyPairAttachmentArgs {
     activation?: pulumi.Input<Activation>;
     /** Online activation: users (default ["root"]), fallback "restart" (default) or "fail", timeoutSeconds (default 60). */
     online?: pulumi.Input<OnlineArgs>;
+    /**
+     * How long fresh instances (created in the same `pulumi up`) may answer "not ready" —
+     * IncorrectInstanceStatus.Initializing, ServiceUnavailable, InvalidOperation.Conflict — before the
+     * binding or restart fails, in seconds. Default 300; 0 = no waiting beyond ordinary retries.
+     */
+    waitForReadySeconds?: pulumi.Input<number>;
 }
 
 export type OnlineArgs = { [K in keyof OnlineSettings]?: pulumi.Input<OnlineSettings[K]> };

@@ -106,7 +106,6 @@ export async function waitFor(
 }
 
 const isStable = (f: InstanceFacts | undefined) => !f || !TRANSITIONAL_STATUSES.includes(f.status);
-const isRunning = (f: InstanceFacts | undefined) => f?.status === "Running";
 
 /** Waits until no instance is Pending, Starting or Stopping (AttachKeyPair and reboots refuse those states). */
 export async function waitUntilStable(
@@ -131,7 +130,18 @@ export interface RestartOptions extends WaitOptions {
     force: boolean;
     /** At most this many restarting at once; 0 = all at once. */
     batchSize: number;
+    /** Wait out "not ready" answers to RebootInstances this long, in milliseconds (fresh instances). */
+    readyWithinMs?: number;
+    /** Called with each wave's instances that are Running again, before the next wave starts. */
+    onRestarted?: (instanceIds: readonly string[]) => Promise<void>;
+    /** StartTime per instance as DescribeInstances showed it before the reboot (see `restartInstances`). */
+    startTimeBefore?: ReadonlyMap<string, string | undefined>;
+    /** How long DescribeInstances may still show the state from before a change, in milliseconds. Default LAGGING_VIEW_MS. */
+    laggingViewMs?: number;
 }
+
+/** DescribeInstances can lag a change by a few seconds (issue 11; the provider re-reads 3.5 s, visibility.ts). */
+export const LAGGING_VIEW_MS = 3_500;
 
 export interface RestartOutcome {
     /** Rebooted and Running again. */
@@ -149,6 +159,27 @@ export interface RestartOutcome {
 /** The waves of a restart: all at once (`batchSize` 0), or at most `batchSize` at a time. */
 export function restartWaves(instanceIds: readonly string[], batchSize: number): string[][] {
     return batchSize > 0 ? chunk(instanceIds, batchSize) : instanceIds.length ? [[...instanceIds]] : [];
+}
+
+/**
+ * Whether an instance is Running again after its reboot. A lagging DescribeInstances can still
+ * show it Running from before the reboot, which would start the next rolling wave while this one
+ * is down: so Running counts once the instance was seen not Running since the reboot, or its
+ * StartTime moved, or the lag allowance has passed (real ECS gives StartTime to the minute, so a
+ * restart within the minute of the last start leaves it unchanged).
+ */
+function runningAfterReboot(rebootedAt: number, options: RestartOptions, clock: Clock): (f: InstanceFacts | undefined) => boolean {
+    const seenDown = new Set<string>();
+    return (f) => {
+        if (!f) return false;
+        if (f.status !== "Running") {
+            seenDown.add(f.instanceId);
+            return false;
+        }
+        const before = options.startTimeBefore?.get(f.instanceId);
+        const startTimeMoved = before !== undefined && f.startTime !== undefined && f.startTime !== before;
+        return seenDown.has(f.instanceId) || startTimeMoved || clock.now() - rebootedAt >= (options.laggingViewMs ?? LAGGING_VIEW_MS);
+    };
 }
 
 /**
@@ -171,7 +202,7 @@ export async function restartInstances(
         if (wave.length === 0) continue;
         const event = (done: number) => ({ wave: index + 1, waves: waves.length, done, total: instanceIds.length, instanceIds: wave });
         observer?.waveStarted(event(outcome.restarted.length));
-        const rebooted = await gateway.rebootInstances(region, wave, options.force);
+        const rebooted = await gateway.rebootInstances(region, wave, options.force, { readyWithinMs: options.readyWithinMs });
         outcome.failed.push(...rebooted.failed);
         outcome.owed.push(...rebooted.failed.map((f) => f.instanceId));
         const rebootedAt = clock.now();
@@ -180,7 +211,7 @@ export async function restartInstances(
             gateway,
             region,
             rebooted.succeeded,
-            isRunning,
+            runningAfterReboot(rebootedAt, options, clock),
             {
                 ...options,
                 firstPollAfterMs,
@@ -189,7 +220,9 @@ export async function restartInstances(
             clock,
         );
         if (unfinished.length === 0 && rebooted.succeeded.length) history.record(clock.now() - rebootedAt);
-        outcome.restarted.push(...rebooted.succeeded.filter((id) => !unfinished.includes(id)));
+        const restarted = rebooted.succeeded.filter((id) => !unfinished.includes(id));
+        outcome.restarted.push(...restarted);
+        if (restarted.length && options.onRestarted) await options.onRestarted(restarted);
         observer?.waveEnded(event(outcome.restarted.length));
         for (const instanceId of unfinished) {
             outcome.failed.push(

@@ -37,6 +37,12 @@ export interface KeyPairAttachmentInputs {
     activation?: Activation;
     /** Online activation settings (used when activation is "online"). */
     online?: OnlineSettings;
+    /**
+     * How long fresh instances may answer "not ready" (IncorrectInstanceStatus.Initializing,
+     * ServiceUnavailable, InvalidOperation.Conflict) before the binding or restart fails, in seconds.
+     * Default 300 (WAIT_FOR_READY_DEFAULT_SECONDS); 0 = retry only as any other call is retried.
+     */
+    waitForReadySeconds?: number;
 }
 
 /** Outputs recorded in the Pulumi state. */
@@ -54,6 +60,7 @@ export interface KeyPairAttachmentOutputs {
     online?: OnlineSettings;
     /** Running instances whose key was put in effect through Cloud Assistant, without a restart, by the latest create or update. */
     onlineActivatedInstanceIds?: string[];
+    waitForReadySeconds?: number;
     /** Restarted by the latest create or update. */
     restartedInstanceIds: string[];
     /**
@@ -77,6 +84,17 @@ export interface KeyPairAttachmentOutputs {
      * keyPairName, or unbinding it, failed): the next update or the delete releases it.
      */
     leftoverKeyPairs?: Record<string, string>;
+}
+
+/**
+ * Fresh instances answer "not ready" for minutes after RunInstances; the Terraform provider waits
+ * out AttachKeyPair's ServiceUnavailable for 5 minutes (issue 11), so do we by default.
+ */
+export const WAIT_FOR_READY_DEFAULT_SECONDS = 300;
+
+/** The readiness window of a resource, in milliseconds. */
+export function readinessWindowMs(inputs: { waitForReadySeconds?: number }): number {
+    return (inputs.waitForReadySeconds ?? WAIT_FOR_READY_DEFAULT_SECONDS) * 1000;
 }
 
 /** The defaults of DESIGN §3, applied wherever a setting is absent. */

@@ -4,12 +4,16 @@
  * key pair) are queued; the queue is sent in batches of at most `maxBatch` once the short window has
  * passed and the action's rate limit has a slot. While a throttled action waits for its slot, more
  * items join the batch, so calls get fuller exactly when calls are scarce.
+ *
+ * Merging must not let one caller's bad item fail the others: a request-level error that `isolate`
+ * says one item causes is kept to the callers that sent that item (those the error names, or, when
+ * it names none, each caller's items are sent on their own), and the rest are sent again.
  */
 import type { Clock } from "../clock";
 
 export type Settled<R> = { ok: true; value: R | undefined } | { ok: false; error: unknown };
 
-export interface CoalescerOptions {
+export interface CoalescerOptions<I = unknown> {
     maxBatch: number;
     /** How long the first item waits for others to join, in milliseconds. */
     windowMs: number;
@@ -19,6 +23,10 @@ export interface CoalescerOptions {
     ready: (key: string) => Promise<void>;
     /** Waits out the window. */
     clock: Pick<Clock, "sleep">;
+    /** True for a request-level error that one of the items causes (not the request as a whole). */
+    isolate?: (error: unknown) => boolean;
+    /** The items such an error names, if any (e.g. the instance id in its message). */
+    culprits?: (error: unknown, items: readonly I[]) => I[];
 }
 
 interface Waiter<I, R> {
@@ -40,7 +48,7 @@ export class Coalescer<I, R> {
     private readonly queues = new Map<string, Queue<I, R>>();
 
     constructor(
-        private readonly options: CoalescerOptions,
+        private readonly options: CoalescerOptions<I>,
         private readonly send: BatchSender<I, R>,
     ) {}
 
@@ -80,15 +88,34 @@ export class Coalescer<I, R> {
     }
 
     private async sendBatch(key: string, batch: I[], queue: Queue<I, R>): Promise<void> {
-        let settled: (item: I) => Settled<R>;
+        for (const [item, settled] of await this.settle(key, batch, queue.waiters)) queue.results.set(item, settled);
+        this.release(queue);
+    }
+
+    /** Sends one batch and settles its items, keeping an error one caller's item caused to that caller. */
+    private async settle(key: string, batch: I[], waiters: readonly Waiter<I, R>[]): Promise<Map<I, Settled<R>>> {
         try {
             const results = await this.send(key, batch);
-            settled = (item) => ({ ok: true, value: results.get(item) });
+            return new Map(batch.map((item) => [item, { ok: true, value: results.get(item) }]));
         } catch (error) {
-            settled = () => ({ ok: false, error });
+            const failAll = (items: readonly I[]) => new Map<I, Settled<R>>(items.map((item) => [item, { ok: false, error }]));
+            const groups = callerGroups(batch, waiters);
+            if (groups.length < 2 || !this.options.isolate?.(error)) return failAll(batch);
+            const named = new Set(this.options.culprits?.(error, batch) ?? []);
+            const guilty = groups.filter((group) => group.some((item) => named.has(item)));
+            const resend = guilty.length ? [groups.filter((g) => !guilty.includes(g)).flat()] : groups;
+            const settled = failAll(guilty.flat());
+            const again = await Promise.all(
+                resend
+                    .filter((items) => items.length)
+                    .map(async (items) => {
+                        await this.options.ready(key);
+                        return this.settle(key, items, waiters);
+                    }),
+            );
+            for (const [item, outcome] of again.flatMap((m) => [...m])) settled.set(item, outcome);
+            return settled;
         }
-        for (const item of batch) queue.results.set(item, settled(item));
-        this.release(queue);
     }
 
     /** Hands each waiter its results once all of its items are settled. */
@@ -105,4 +132,15 @@ export class Coalescer<I, R> {
         const stillWanted = new Set([...waiting.flatMap((w) => w.items), ...queue.pending]);
         for (const item of [...queue.results.keys()]) if (!stillWanted.has(item)) queue.results.delete(item);
     }
+}
+
+/** The items of a batch grouped by the caller that asked for them (the first, when two asked). */
+function callerGroups<I, R>(batch: readonly I[], waiters: readonly Waiter<I, R>[]): I[][] {
+    const groups = new Map<number, I[]>();
+    batch.forEach((item, index) => {
+        const owner = waiters.findIndex((waiter) => waiter.items.includes(item));
+        const group = owner >= 0 ? owner : waiters.length + index;
+        groups.set(group, [...(groups.get(group) ?? []), item]);
+    });
+    return [...groups.values()];
 }

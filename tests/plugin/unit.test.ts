@@ -194,6 +194,7 @@ describe("schema.json", () => {
         passwordOnUnbind: true,
         activation: true,
         online: true,
+        waitForReadySeconds: true,
     } satisfies Record<keyof KeyPairAttachmentInputs, true>;
     const OUTPUTS = {
         keyPairName: true,
@@ -204,6 +205,7 @@ describe("schema.json", () => {
         activation: true,
         online: true,
         onlineActivatedInstanceIds: true,
+        waitForReadySeconds: true,
         restartedInstanceIds: true,
         pendingRestartInstanceIds: true,
         passwordResetRequiredInstanceIds: true,
@@ -243,6 +245,8 @@ describe("Cancel", () => {
         attachKeyPair: (_r, _k, ids) => ok(ids),
         detachKeyPair: (_r, _k, ids) => ok(ids),
         setInstancePasswords: (_r, ids) => ok(ids),
+        tagInstances: () => Promise.resolve(),
+        untagInstances: () => Promise.resolve(),
         rebootInstances: (_r, ids) => {
             rebooted.push([...ids]);
             return ok(ids);

@@ -50,7 +50,7 @@ function previous(fields: Partial<KeyPairAttachmentOutputs>): KeyPairAttachmentO
 
 type ConvergedFields = Omit<
     Required<KeyPairAttachmentOutputs>,
-    "keyPairName" | "region" | "restart" | "passwordOnUnbind" | "activation" | "online"
+    "keyPairName" | "region" | "restart" | "passwordOnUnbind" | "activation" | "online" | "waitForReadySeconds"
 >;
 
 /** Every field a row does not name must be empty. */

@@ -157,6 +157,8 @@ function rebootingGateway(clock: Clock, rebootMs: number): EcsGateway & { reboot
         detachKeyPair: unused,
         setInstancePasswords: unused,
         cloudAssistant: { agentStatus: unused, publicKey: unused, runCommand: unused, invocationResults: unused },
+        tagInstances: unused,
+        untagInstances: unused,
     };
 }
 
