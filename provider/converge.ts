@@ -67,13 +67,16 @@ export async function converge(
     const removed = difference(previous ? trackedInstanceIds(previous) : [], desired.instanceIds);
     const involved = unique([...desired.instanceIds, ...removed]);
 
-    let facts = await describeAndValidate(deps, region, desired, involved);
-    facts = await waitOutTransitions(deps, region, involved, facts, restart);
+    // Restarts a dead run owes (see journal.ts), read before anything is sent — together with the
+    // reads, since it needs no ECS answer.
+    const [described, owedInJournal] = await Promise.all([
+        describeAndValidate(deps, region, desired, involved),
+        deps.journal.owed(region, desired.keyPairName),
+    ]);
+    const facts = await waitOutTransitions(deps, region, involved, described, restart);
 
     const unbound = await unbindInstances(deps, region, ownKeys, removed, facts, desired);
     const bind = planBind(desired.keyPairName, desired.instanceIds, facts, ownKeys);
-    // Restarts a dead run owes (see journal.ts), read before anything is sent.
-    const owedInJournal = await deps.journal.owed(region, desired.keyPairName);
     const { attached, owedIfInterrupted } = await attachKeyPair(deps, region, desired.keyPairName, bind, facts, restart);
 
     const bindRestart = planRestart(attached.succeeded, facts, restart.enabled);
