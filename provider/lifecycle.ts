@@ -182,10 +182,22 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
 let configSource: ConfigSource | undefined;
 let current: LifecycleDependencies | undefined;
 
-/** Stack configuration from the engine; settings are resolved lazily, at the first call. */
+/**
+ * Stack configuration from the engine. The dependencies (settings, gateway and its client for the
+ * default region, journal) are built here, before the first hook, so that the first hook's first
+ * call does not wait for them. Settings that cannot be resolved are left to the first hook, which
+ * reports the error; without configure() the first hook builds them from the environment.
+ */
 export function configure(request: { config: ConfigSource }): void {
     configSource = request.config;
     current = undefined;
+    try {
+        const deps = processDependencies();
+        if (deps.settings.defaultRegion && deps.gateway instanceof SdkEcsGateway) deps.gateway.prepare(deps.settings.defaultRegion);
+    } catch {
+        // Reported by the first hook, which resolves the settings again.
+        current = undefined;
+    }
 }
 
 function processDependencies(): LifecycleDependencies {

@@ -214,6 +214,11 @@ export class SdkEcsGateway implements EcsGateway {
         );
     }
 
+    /** Builds the region's client ahead of the first call (configure() does, for the default region). */
+    prepare(region: string): void {
+        this.client(region);
+    }
+
     private client(region: string): EcsClient {
         let client = this.clients.get(region);
         if (!client) {
