@@ -13,8 +13,8 @@ export interface CoalescerOptions {
     maxBatch: number;
     /** How long the first item waits for others to join, in milliseconds. */
     windowMs: number;
-    /** Batches of one key in flight at once. */
-    concurrency: number;
+    /** Batches of one key in flight at once (asked before each batch: it may follow the key's rate limit). */
+    concurrency: number | ((key: string) => number);
     /** Resolves when the key's action may send again (the rate limiter's slot). */
     ready: (key: string) => Promise<void>;
     /** Waits out the window. */
@@ -66,7 +66,7 @@ export class Coalescer<I, R> {
         await this.options.clock.sleep(this.options.windowMs);
         const inFlight = new Set<Promise<void>>();
         while (queue.pending.length) {
-            if (inFlight.size >= this.options.concurrency) await Promise.race(inFlight);
+            if (inFlight.size >= this.concurrency(key)) await Promise.race(inFlight);
             await this.options.ready(key);
             const batch = queue.pending.splice(0, this.options.maxBatch);
             const flight: Promise<void> = this.sendBatch(key, batch, queue).finally(() => inFlight.delete(flight));
@@ -77,6 +77,11 @@ export class Coalescer<I, R> {
         // Items queued after the last batch left start a new drain.
         if (queue.pending.length) void this.drain(key, queue);
         else if (queue.waiters.length === 0) this.queues.delete(key);
+    }
+
+    private concurrency(key: string): number {
+        const { concurrency } = this.options;
+        return typeof concurrency === "function" ? concurrency(key) : concurrency;
     }
 
     private async sendBatch(key: string, batch: I[], queue: Queue<I, R>): Promise<void> {

@@ -33,8 +33,14 @@ export const REBOOT_BATCH = 100;
 export const CONNECT_TIMEOUT_MS = 5_000;
 export const READ_TIMEOUT_MS = 30_000;
 
-/** Batches of one action sent at once: enough to hide latency, few enough not to trip throttling. */
+/**
+ * Batches of one action in flight at once once ECS has throttled it (then the limiter's rate, if
+ * higher, allows more). Until then every batch of a step is sent at once: neither ECS nor the SDK
+ * caps concurrent calls, so a step costs one round trip at any fleet size.
+ */
 const BATCH_CONCURRENCY = 4;
+/** Password resets in flight at once (one call per instance). */
+const PASSWORD_CONCURRENCY = 4;
 /** How long a request waits for concurrent resources' requests to join its call, in milliseconds. */
 export const COALESCE_WINDOW_MS = 2;
 /** How often instances are looked at while deciding whether a timed-out reboot happened, in milliseconds. */
@@ -185,7 +191,10 @@ export class SdkEcsGateway implements EcsGateway {
                 {
                     maxBatch,
                     windowMs,
-                    concurrency: BATCH_CONCURRENCY,
+                    concurrency: (key) => {
+                        const rate = this.limiters.for(action(key)).rate();
+                        return Number.isFinite(rate) ? Math.max(BATCH_CONCURRENCY, Math.floor(rate)) : Infinity;
+                    },
                     ready: (key) => this.limiters.for(action(key)).ready(),
                     clock: this.clock,
                 },
@@ -391,7 +400,7 @@ export class SdkEcsGateway implements EcsGateway {
                 }
             }
         };
-        await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, instanceIds.length) }, worker));
+        await Promise.all(Array.from({ length: Math.min(PASSWORD_CONCURRENCY, instanceIds.length) }, worker));
         return result;
     }
 

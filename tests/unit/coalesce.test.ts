@@ -49,6 +49,33 @@ describe("Coalescer", () => {
         expect(results.get("other")).toMatchObject({ ok: false });
     });
 
+    test("sends as many batches at once as the concurrency asked before each batch allows", async () => {
+        let limit = Infinity;
+        let inFlight = 0;
+        let most = 0;
+        const coalescer = new Coalescer<string, string>(
+            {
+                maxBatch: 1,
+                windowMs: 1,
+                concurrency: () => limit,
+                ready: () => Promise.resolve(),
+                clock: { sleep: () => Promise.resolve() },
+            },
+            async (_key, items) => {
+                most = Math.max(most, ++inFlight);
+                await new Promise((resolve) => setImmediate(resolve));
+                inFlight--;
+                return new Map(items.map((i) => [i, i]));
+            },
+        );
+        await coalescer.request("k", ["1", "2", "3", "4", "5", "6"]);
+        expect(most).toBe(6);
+        limit = 2;
+        most = 0;
+        await coalescer.request("k", ["1", "2", "3", "4", "5", "6"]);
+        expect(most).toBe(2);
+    });
+
     test("requests made after a drain finished are served too", async () => {
         const { coalescer, batches } = recordingCoalescer();
         await coalescer.request("k", ["1"]);
