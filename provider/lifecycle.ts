@@ -141,9 +141,12 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
         async read(id, props) {
             if (!props) throw new Error(importNotSupportedMessage(id));
             const { gateway } = dependencies();
+            // Both reads at once; the instances' answer only matters when the key pair still exists
+            // (its failure is then not reported: handled here, still thrown by the await below).
+            const described = gateway.describeInstances(props.region, trackedInstanceIds(props));
+            described.catch(() => undefined);
             if (!(await gateway.keyPairExists(props.region, props.keyPairName, { fresh: true }))) return { id: "", props };
-            const facts = await gateway.describeInstances(props.region, trackedInstanceIds(props));
-            return { id, props: refreshedOutputs(props, facts) };
+            return { id, props: refreshedOutputs(props, await described) };
         },
 
         /**
