@@ -1,8 +1,9 @@
 /**
  * Merges the requests of concurrent callers — the many attachments one `pulumi up` runs in a single
  * provider process — into shared API calls. Items asked for under one key (an action, a region, a
- * key pair) are queued; the queue is sent in batches of at most `maxBatch` once the short window has
- * passed and the action's rate limit has a slot. While a throttled action waits for its slot, more
+ * key pair) are queued; the queue is sent in batches of at most `maxBatch` once a batch is full or
+ * no item joined for the short idle window (at most `maxWaitMs` in all), and the action's rate limit
+ * has a slot. While a throttled action waits for its slot, more
  * items join the batch, so calls get fuller exactly when calls are scarce.
  */
 import type { Clock } from "../clock";
@@ -11,8 +12,13 @@ export type Settled<R> = { ok: true; value: R | undefined } | { ok: false; error
 
 export interface CoalescerOptions {
     maxBatch: number;
-    /** How long the first item waits for others to join, in milliseconds. */
+    /**
+     * Idle window, in milliseconds: a queue is sent once no item joined it for this long (or once it
+     * fills a batch), so requests arriving one after another still share calls.
+     */
     windowMs: number;
+    /** The longest a queue waits for more items while they keep arriving, in milliseconds (default: `windowMs`). */
+    maxWaitMs?: number;
     /** Batches of one key in flight at once (asked before each batch: it may follow the key's rate limit). */
     concurrency: number | ((key: string) => number);
     /** Resolves when the key's action may send again (the rate limiter's slot). */
@@ -31,6 +37,10 @@ interface Queue<I, R> {
     waiters: Waiter<I, R>[];
     results: Map<I, Settled<R>>;
     draining: boolean;
+    /** Requests that joined so far: the idle window restarts when this moves. */
+    arrivals: number;
+    /** Wakes a drain waiting for more items as soon as a batch is full. */
+    onFull?: () => void;
 }
 
 /** Sends one batch; items absent from the returned map have no result (e.g. an instance that does not exist). */
@@ -50,20 +60,38 @@ export class Coalescer<I, R> {
         if (unique.length === 0) return Promise.resolve(new Map<I, Settled<R>>());
         let queue = this.queues.get(key);
         if (!queue) {
-            queue = { pending: [], waiters: [], results: new Map(), draining: false };
+            queue = { pending: [], waiters: [], results: new Map(), draining: false, arrivals: 0 };
             this.queues.set(key, queue);
         }
         const q = queue;
         const queued = new Set(q.pending);
         for (const item of unique) if (!queued.has(item)) q.pending.push(item);
         const promise = new Promise<Map<I, Settled<R>>>((resolve) => q.waiters.push({ items: unique, resolve }));
+        q.arrivals++;
+        if (q.pending.length >= this.options.maxBatch) q.onFull?.();
         if (!q.draining) void this.drain(key, q);
         return promise;
     }
 
+    /** Waits until a batch is full, no item joined for the window, or the longest wait has passed. */
+    private async gather(queue: Queue<I, R>): Promise<void> {
+        const { windowMs, maxBatch } = this.options;
+        const maxWaitMs = Math.max(windowMs, this.options.maxWaitMs ?? windowMs);
+        let waitedMs = 0;
+        while (queue.pending.length < maxBatch && waitedMs < maxWaitMs) {
+            const seen = queue.arrivals;
+            const stepMs = Math.min(windowMs, maxWaitMs - waitedMs);
+            const full = new Promise<void>((resolve) => (queue.onFull = resolve));
+            await Promise.race([this.options.clock.sleep(stepMs), full]);
+            queue.onFull = undefined;
+            waitedMs += stepMs;
+            if (queue.arrivals === seen) return;
+        }
+    }
+
     private async drain(key: string, queue: Queue<I, R>): Promise<void> {
         queue.draining = true;
-        await this.options.clock.sleep(this.options.windowMs);
+        await this.gather(queue);
         const inFlight = new Set<Promise<void>>();
         while (queue.pending.length) {
             if (inFlight.size >= this.concurrency(key)) await Promise.race(inFlight);

@@ -41,8 +41,13 @@ export const READ_TIMEOUT_MS = 30_000;
 const BATCH_CONCURRENCY = 4;
 /** Password resets in flight at once (one call per instance). */
 const PASSWORD_CONCURRENCY = 4;
-/** How long a request waits for concurrent resources' requests to join its call, in milliseconds. */
+/**
+ * Idle window, in milliseconds: a call waits for concurrent resources' requests to join it until
+ * none arrived for this long (or the call is full)…
+ */
 export const COALESCE_WINDOW_MS = 2;
+/** …but never longer than this in all, in milliseconds, while requests keep arriving. */
+export const COALESCE_MAX_WAIT_MS = 50;
 /** How often instances are looked at while deciding whether a timed-out reboot happened, in milliseconds. */
 const REBOOT_WATCH_POLL_MS = 1_000;
 /** How long a key pair seen to exist is believed, in milliseconds. */
@@ -145,7 +150,7 @@ export interface GatewayOptions {
     timeouts?: CallTimeouts;
     /** Drives the coalescing window, the rate limits, the reboot watch and the key pair cache. Default: realClock. */
     clock?: Clock;
-    /** Default: COALESCE_WINDOW_MS. */
+    /** The coalescing idle window. Default: COALESCE_WINDOW_MS (the longest wait: COALESCE_MAX_WAIT_MS, or this if longer). */
     coalesceWindowMs?: number;
 }
 
@@ -191,6 +196,7 @@ export class SdkEcsGateway implements EcsGateway {
                 {
                     maxBatch,
                     windowMs,
+                    maxWaitMs: Math.max(windowMs, COALESCE_MAX_WAIT_MS),
                     concurrency: (key) => {
                         const rate = this.limiters.for(action(key)).rate();
                         return Number.isFinite(rate) ? Math.max(BATCH_CONCURRENCY, Math.floor(rate)) : Infinity;

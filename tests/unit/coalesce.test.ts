@@ -85,6 +85,77 @@ describe("Coalescer", () => {
     });
 });
 
+describe("Coalescer idle window (manual clock)", () => {
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    function manual(options: { windowMs: number; maxWaitMs: number; maxBatch: number }) {
+        let now = 0;
+        const timers: { at: number; resolve: () => void }[] = [];
+        const sent: { at: number; items: string[] }[] = [];
+        const coalescer = new Coalescer<string, string>(
+            {
+                ...options,
+                concurrency: Infinity,
+                ready: () => Promise.resolve(),
+                clock: { sleep: (ms) => new Promise<void>((resolve) => timers.push({ at: now + ms, resolve })) },
+            },
+            (_key, items) => {
+                sent.push({ at: now, items });
+                return Promise.resolve(new Map(items.map((i) => [i, i])));
+            },
+        );
+        /** Moves time on one millisecond at a time, firing the sleeps that are due. */
+        const advance = async (ms: number) => {
+            for (let i = 0; i < ms; i++) {
+                now++;
+                for (const timer of timers.filter((t) => t.at <= now)) {
+                    timers.splice(timers.indexOf(timer), 1);
+                    timer.resolve();
+                }
+                await settle();
+            }
+        };
+        return { coalescer, sent, advance };
+    }
+
+    test("waits while requests keep arriving within the window, and sends once none came for the window", async () => {
+        const { coalescer, sent, advance } = manual({ windowMs: 2, maxWaitMs: 50, maxBatch: 100 });
+        const requests = [coalescer.request("k", ["a"])];
+        await advance(1);
+        requests.push(coalescer.request("k", ["b"]));
+        await advance(1);
+        requests.push(coalescer.request("k", ["c"]));
+        await advance(3);
+        expect(sent).toEqual([]);
+        await advance(1);
+        expect(sent).toEqual([{ at: 6, items: ["a", "b", "c"] }]);
+        await Promise.all(requests);
+    });
+
+    test("never waits longer than maxWaitMs in all while requests keep arriving", async () => {
+        const { coalescer, sent, advance } = manual({ windowMs: 2, maxWaitMs: 10, maxBatch: 100 });
+        const requests: Promise<unknown>[] = [];
+        for (let t = 0; t < 20; t++) {
+            requests.push(coalescer.request("k", [`i${t}`]));
+            await advance(1);
+        }
+        await advance(10);
+        expect(sent[0].at).toBe(10);
+        expect(sent[0].items).toEqual(Array.from({ length: 10 }, (_, t) => `i${t}`));
+        expect(sent.flatMap((s) => s.items)).toHaveLength(20);
+        await Promise.all(requests);
+    });
+
+    test("a full batch is sent at once, without waiting for the window", async () => {
+        const { coalescer, sent, advance } = manual({ windowMs: 2, maxWaitMs: 50, maxBatch: 2 });
+        const first = coalescer.request("k", ["a"]);
+        const second = coalescer.request("k", ["b"]);
+        await settle();
+        expect(sent).toEqual([{ at: 0, items: ["a", "b"] }]);
+        await advance(2);
+        await Promise.all([first, second]);
+    });
+});
+
 describe("AdaptiveRateLimiter", () => {
     function fakeClock() {
         let now = 0;
