@@ -29,13 +29,16 @@ export interface CoalescerOptions {
 
 interface Waiter<I, R> {
     items: I[];
+    /** Results of this waiter's items so far; handed over (and dropped here) when none is unsettled. */
+    results: Map<I, Settled<R>>;
+    unsettled: number;
     resolve: (results: Map<I, Settled<R>>) => void;
 }
 
 interface Queue<I, R> {
     pending: I[];
-    waiters: Waiter<I, R>[];
-    results: Map<I, Settled<R>>;
+    /** Who waits for each pending item (exactly the pending items); a batch takes its items' waiters along. */
+    waitersOf: Map<I, Waiter<I, R>[]>;
     draining: boolean;
     /** Requests that joined so far: the idle window restarts when this moves. */
     arrivals: number;
@@ -60,13 +63,22 @@ export class Coalescer<I, R> {
         if (unique.length === 0) return Promise.resolve(new Map<I, Settled<R>>());
         let queue = this.queues.get(key);
         if (!queue) {
-            queue = { pending: [], waiters: [], results: new Map(), draining: false, arrivals: 0 };
+            queue = { pending: [], waitersOf: new Map(), draining: false, arrivals: 0 };
             this.queues.set(key, queue);
         }
         const q = queue;
-        const queued = new Set(q.pending);
-        for (const item of unique) if (!queued.has(item)) q.pending.push(item);
-        const promise = new Promise<Map<I, Settled<R>>>((resolve) => q.waiters.push({ items: unique, resolve }));
+        const promise = new Promise<Map<I, Settled<R>>>((resolve) => {
+            const waiter: Waiter<I, R> = { items: unique, results: new Map(), unsettled: unique.length, resolve };
+            // An item already sent is asked again: a waiter only takes answers to calls sent after it asked.
+            for (const item of unique) {
+                const waiters = q.waitersOf.get(item);
+                if (waiters) waiters.push(waiter);
+                else {
+                    q.waitersOf.set(item, [waiter]);
+                    q.pending.push(item);
+                }
+            }
+        });
         q.arrivals++;
         if (q.pending.length >= this.options.maxBatch) q.onFull?.();
         if (!q.draining) void this.drain(key, q);
@@ -97,14 +109,16 @@ export class Coalescer<I, R> {
             if (inFlight.size >= this.concurrency(key)) await Promise.race(inFlight);
             await this.options.ready(key);
             const batch = queue.pending.splice(0, this.options.maxBatch);
-            const flight: Promise<void> = this.sendBatch(key, batch, queue).finally(() => inFlight.delete(flight));
+            const waiters = batch.map((item) => queue.waitersOf.get(item) ?? []);
+            for (const item of batch) queue.waitersOf.delete(item);
+            const flight: Promise<void> = this.sendBatch(key, batch, waiters).finally(() => inFlight.delete(flight));
             inFlight.add(flight);
         }
         await Promise.all(inFlight);
         queue.draining = false;
         // Items queued after the last batch left start a new drain.
         if (queue.pending.length) void this.drain(key, queue);
-        else if (queue.waiters.length === 0) this.queues.delete(key);
+        else if (queue.waitersOf.size === 0) this.queues.delete(key);
     }
 
     private concurrency(key: string): number {
@@ -112,7 +126,7 @@ export class Coalescer<I, R> {
         return typeof concurrency === "function" ? concurrency(key) : concurrency;
     }
 
-    private async sendBatch(key: string, batch: I[], queue: Queue<I, R>): Promise<void> {
+    private async sendBatch(key: string, batch: I[], waiters: Waiter<I, R>[][]): Promise<void> {
         let settled: (item: I) => Settled<R>;
         try {
             const results = await this.send(key, batch);
@@ -120,22 +134,14 @@ export class Coalescer<I, R> {
         } catch (error) {
             settled = () => ({ ok: false, error });
         }
-        for (const item of batch) queue.results.set(item, settled(item));
-        this.release(queue);
+        batch.forEach((item, index) => this.release(item, settled(item), waiters[index]));
     }
 
-    /** Hands each waiter its results once all of its items are settled. */
-    private release(queue: Queue<I, R>): void {
-        const waiting: Waiter<I, R>[] = [];
-        for (const waiter of queue.waiters) {
-            if (waiter.items.every((item) => queue.results.has(item))) {
-                waiter.resolve(new Map(waiter.items.map((item) => [item, queue.results.get(item)!])));
-            } else {
-                waiting.push(waiter);
-            }
+    /** Gives an item's result to its waiters; a waiter whose items are all settled gets its results. */
+    private release(item: I, outcome: Settled<R>, waiters: readonly Waiter<I, R>[]): void {
+        for (const waiter of waiters) {
+            waiter.results.set(item, outcome);
+            if (--waiter.unsettled === 0) waiter.resolve(new Map(waiter.items.map((i) => [i, waiter.results.get(i)!])));
         }
-        queue.waiters = waiting;
-        const stillWanted = new Set([...waiting.flatMap((w) => w.items), ...queue.pending]);
-        for (const item of [...queue.results.keys()]) if (!stillWanted.has(item)) queue.results.delete(item);
     }
 }

@@ -76,6 +76,34 @@ describe("Coalescer", () => {
         expect(most).toBe(2);
     });
 
+    test("a request for an item already in flight gets the answer of a call sent after it asked, not the earlier one", async () => {
+        const calls: { items: string[]; answer: (ok: boolean) => void }[] = [];
+        const coalescer = new Coalescer<string, number>(
+            { maxBatch: 10, windowMs: 1, concurrency: 4, ready: () => Promise.resolve(), clock: { sleep: () => Promise.resolve() } },
+            (_key, items) =>
+                new Promise((resolve, reject) =>
+                    calls.push({
+                        items,
+                        answer: (ok) => (ok ? resolve(new Map(items.map((i) => [i, calls.length]))) : reject(new Error("old"))),
+                    }),
+                ),
+        );
+        const settle = () => new Promise((resolve) => setImmediate(resolve));
+        const early = coalescer.request("k", ["a"]);
+        await settle();
+        const late = coalescer.request("k", ["a", "b"]);
+        await settle();
+        calls[0].answer(false);
+        expect((await early).get("a")).toMatchObject({ ok: false });
+        await settle();
+        expect(calls.map((c) => c.items)).toEqual([["a"], ["a", "b"]]);
+        calls[1].answer(true);
+        expect([...(await late).entries()]).toEqual([
+            ["a", { ok: true, value: 2 }],
+            ["b", { ok: true, value: 2 }],
+        ]);
+    });
+
     test("requests made after a drain finished are served too", async () => {
         const { coalescer, batches } = recordingCoalescer();
         await coalescer.request("k", ["1"]);
