@@ -1,5 +1,5 @@
 import { Coalescer } from "../../provider/ecs/coalesce";
-import { AdaptiveRateLimiter, MIN_RATE_PER_SECOND } from "../../provider/ecs/rate-limiter";
+import { AdaptiveRateLimiter, MIN_RATE_PER_SECOND, RATE_FORGET_AFTER_MS, RATE_RECOVERY_DOUBLING_MS } from "../../provider/ecs/rate-limiter";
 
 function recordingCoalescer(maxBatch = 3, fail?: (items: string[]) => boolean) {
     const batches: string[][] = [];
@@ -210,7 +210,7 @@ describe("AdaptiveRateLimiter", () => {
         expect(limiter.rate()).toBe(Infinity);
     });
 
-    test("after throttling, sends at 70 % of the rate that was sent, then spaces calls evenly", async () => {
+    test("after throttling, sends at 70 % of the rate that was sent: the bucket starts empty, then spaces calls evenly", async () => {
         const { clock, sleeps } = fakeClock();
         const limiter = new AdaptiveRateLimiter(clock);
         for (let i = 0; i < 30; i++) await limiter.acquire();
@@ -218,7 +218,37 @@ describe("AdaptiveRateLimiter", () => {
         expect(limiter.rate()).toBeCloseTo(21);
         await limiter.acquire();
         await limiter.acquire();
-        expect(sleeps).toEqual([expect.closeTo(1000 / 21, 5)]);
+        expect(sleeps).toHaveLength(2);
+        for (const ms of sleeps) expect(ms).toBeCloseTo(1000 / 21, 0);
+    });
+
+    test("a quiet second refills a burst of one second's calls (ECS counts a one-second window), then the next waits", async () => {
+        const { clock, sleeps, advance } = fakeClock();
+        const limiter = new AdaptiveRateLimiter(clock);
+        for (let i = 0; i < 30; i++) await limiter.acquire();
+        limiter.onThrottled();
+        advance(1000);
+        const burst = Math.floor(limiter.rate());
+        expect(burst).toBeGreaterThanOrEqual(21);
+        for (let i = 0; i < burst; i++) await limiter.acquire();
+        expect(sleeps).toEqual([]);
+        await limiter.acquire();
+        expect(sleeps).toHaveLength(1);
+        expect(sleeps[0]).toBeGreaterThan(0);
+        expect(sleeps[0]).toBeLessThanOrEqual(1000 / limiter.rate() + 1e-9);
+    });
+
+    test("the rate recovers over throttle-free time and the limit is dropped after a minute without throttling", async () => {
+        const { clock, sleeps, advance } = fakeClock();
+        const limiter = new AdaptiveRateLimiter(clock);
+        for (let i = 0; i < 30; i++) await limiter.acquire();
+        limiter.onThrottled();
+        advance(RATE_RECOVERY_DOUBLING_MS);
+        expect(limiter.rate()).toBeCloseTo(42);
+        advance(RATE_FORGET_AFTER_MS - RATE_RECOVERY_DOUBLING_MS);
+        expect(limiter.rate()).toBe(Infinity);
+        for (let i = 0; i < 100; i++) await limiter.acquire();
+        expect(sleeps).toEqual([]);
     });
 
     test("a burst of throttling answers counts once; the rate never drops below the floor", () => {
