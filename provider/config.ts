@@ -10,9 +10,9 @@ export interface ConfigSource {
 }
 
 export type CredentialSource =
-    | { kind: "static"; accessKeyId: string; accessKeySecret: string; securityToken?: string }
-    | { kind: "profile"; profile: string }
-    | { kind: "default-chain" };
+    | { kind: "static"; accessKeyId: string; accessKeySecret: string; securityToken?: string; origin: string }
+    | { kind: "profile"; profile: string; origin: string }
+    | { kind: "default-chain"; origin: string };
 
 export interface EndpointSettings {
     /** Host (and port) the SDK sends requests to and signs. */
@@ -25,6 +25,8 @@ export interface ProviderSettings {
     defaultRegion?: string;
     credentials: CredentialSource;
     endpoint?: EndpointSettings;
+    /** Where the region and endpoint came from, for error messages (e.g. "stack config alicloud:region"). */
+    origins?: { region?: string; endpoint?: string };
 }
 
 const NO_CONFIG: ConfigSource = { get: () => undefined };
@@ -34,20 +36,29 @@ function firstSet(...values: (string | undefined)[]): string | undefined {
 }
 
 function resolveCredentials(config: ConfigSource, env: NodeJS.ProcessEnv): CredentialSource {
-    // In order of precedence: stack config, then the two environment variable families.
-    const candidates: [string | undefined, string | undefined, string | undefined][] = [
-        [config.get("alicloud:accessKey"), config.get("alicloud:secretKey"), config.get("alicloud:securityToken")],
-        [env.ALIBABA_CLOUD_ACCESS_KEY_ID, env.ALIBABA_CLOUD_ACCESS_KEY_SECRET, env.ALIBABA_CLOUD_SECURITY_TOKEN],
-        [env.ALICLOUD_ACCESS_KEY, env.ALICLOUD_SECRET_KEY, env.ALICLOUD_SECURITY_TOKEN],
+    const candidates: [string, string | undefined, string | undefined, string | undefined][] = [
+        [
+            "stack config alicloud:accessKey",
+            config.get("alicloud:accessKey"),
+            config.get("alicloud:secretKey"),
+            config.get("alicloud:securityToken"),
+        ],
+        [
+            "ALIBABA_CLOUD_ACCESS_KEY_ID",
+            env.ALIBABA_CLOUD_ACCESS_KEY_ID,
+            env.ALIBABA_CLOUD_ACCESS_KEY_SECRET,
+            env.ALIBABA_CLOUD_SECURITY_TOKEN,
+        ],
+        ["ALICLOUD_ACCESS_KEY", env.ALICLOUD_ACCESS_KEY, env.ALICLOUD_SECRET_KEY, env.ALICLOUD_SECURITY_TOKEN],
     ];
-    for (const [accessKeyId, accessKeySecret, securityToken] of candidates) {
+    for (const [origin, accessKeyId, accessKeySecret, securityToken] of candidates) {
         if (accessKeyId && accessKeySecret) {
-            return { kind: "static", accessKeyId, accessKeySecret, securityToken: securityToken || undefined };
+            return { kind: "static", accessKeyId, accessKeySecret, securityToken: securityToken || undefined, origin };
         }
     }
     const profile = config.get("alicloud:profile");
-    if (profile) return { kind: "profile", profile };
-    return { kind: "default-chain" };
+    if (profile) return { kind: "profile", profile, origin: "stack config alicloud:profile" };
+    return { kind: "default-chain", origin: "the @alicloud/credentials default chain" };
 }
 
 /**
@@ -84,12 +95,27 @@ function ecsEndpointFromConfig(config: ConfigSource): string | undefined {
     return undefined;
 }
 
+/** The name of the first source that is set, in the order given. */
+function originOf(sources: [string, string | undefined][]): string | undefined {
+    return sources.find(([, value]) => value !== undefined && value !== "")?.[0];
+}
+
 export function resolveSettings(config: ConfigSource = NO_CONFIG, env: NodeJS.ProcessEnv = process.env): ProviderSettings {
-    const endpoint = firstSet(ecsEndpointFromConfig(config), env.ALIBABA_CLOUD_ECS_ENDPOINT);
+    const endpointSources: [string, string | undefined][] = [
+        ["stack config alicloud:endpoints", ecsEndpointFromConfig(config)],
+        ["ALIBABA_CLOUD_ECS_ENDPOINT", env.ALIBABA_CLOUD_ECS_ENDPOINT],
+    ];
+    const regionSources: [string, string | undefined][] = [
+        ["stack config alicloud:region", config.get("alicloud:region")],
+        ["ALIBABA_CLOUD_REGION_ID", env.ALIBABA_CLOUD_REGION_ID],
+        ["ALICLOUD_REGION", env.ALICLOUD_REGION],
+    ];
+    const endpoint = firstSet(...endpointSources.map(([, value]) => value));
     return {
-        defaultRegion: firstSet(config.get("alicloud:region"), env.ALIBABA_CLOUD_REGION_ID, env.ALICLOUD_REGION),
+        defaultRegion: firstSet(...regionSources.map(([, value]) => value)),
         credentials: resolveCredentials(config, env),
         endpoint: endpoint ? parseEndpoint(endpoint) : undefined,
+        origins: { region: originOf(regionSources), endpoint: originOf(endpointSources) },
     };
 }
 

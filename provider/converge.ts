@@ -9,11 +9,30 @@ import type { ProviderSettings } from "./config";
 import type { BatchResult, EcsGateway } from "./ecs/gateway";
 import type { InstanceFacts, InstanceFailure } from "./ecs/instance";
 import type { RestartJournal } from "./journal";
-import { ineligibleInstancesMessage, missingKeyPairMessage } from "./messages";
+import { changeNotVisibleNotice, ineligibleInstancesMessage, missingKeyPairMessage } from "./messages";
 import { ConvergeRecord, UnbindOutcome, convergedOutputs, unique } from "./outputs";
-import { BindPlan, difference, findIneligibleInstances, planBind, planRestart, planUnbind, transitionalInstanceIds } from "./plan";
+import {
+    BindPlan,
+    difference,
+    findIneligibleInstances,
+    ownKeyPairNames,
+    planBind,
+    planRestart,
+    planUnbind,
+    trackedInstanceIds,
+    transitionalInstanceIds,
+} from "./plan";
+import { BindingLookups, describeBinding } from "./preview";
+import { RestartProgress, waitProgress } from "./progress";
 import { RestartHistory, RestartOutcome, restartInstances, waitUntilStable } from "./restart";
-import { KeyPairAttachmentInputs, KeyPairAttachmentOutputs, RestartSettings, restartSettingsWithDefaults } from "./types";
+import {
+    KeyPairAttachmentInputs,
+    KeyPairAttachmentOutputs,
+    RestartSettings,
+    readinessWindowMs,
+    restartSettingsWithDefaults,
+} from "./types";
+import { confirmChange, visibilityWindowMs } from "./visibility";
 
 export interface LifecycleDependencies {
     settings: ProviderSettings;
@@ -26,6 +45,10 @@ export interface LifecycleDependencies {
     journal: RestartJournal;
     /** Where provider-side messages go: the dynamic provider's stdout, shown by the CLI as info lines. */
     log: (line: string) => void;
+    /** The wait before the first re-read of a change ECS does not show yet, in milliseconds (visibility.ts). Default VISIBILITY_FIRST_DELAY_MS. */
+    visibilityDelayMs?: number;
+    /** The preview's look-ups, kept briefly for the operation that follows (absent: every operation asks ECS). */
+    bindingLookups?: BindingLookups;
 }
 
 export interface ConvergeResult {
@@ -41,16 +64,6 @@ const NO_RESTARTS: RestartOutcome = { restarted: [], failed: [], owed: [] };
 
 const isRunning = (facts: ReadonlyMap<string, InstanceFacts>) => (id: string) => facts.get(id)?.status === "Running";
 
-/** The key pairs this resource may have bound: its key, and keys it failed to switch away from. */
-export function ownKeyPairNames(outputs: Pick<KeyPairAttachmentOutputs, "keyPairName" | "leftoverKeyPairs"> | undefined): Set<string> {
-    return new Set(outputs ? [outputs.keyPairName, ...Object.values(outputs.leftoverKeyPairs ?? {})] : []);
-}
-
-/** Every instance a resource tracks: those it binds, and those still holding one of its old keys. */
-export function trackedInstanceIds(outputs: Pick<KeyPairAttachmentOutputs, "instanceIds" | "leftoverKeyPairs">): string[] {
-    return unique([...(outputs.instanceIds ?? []), ...Object.keys(outputs.leftoverKeyPairs ?? {})]);
-}
-
 /**
  * Brings the instances to the desired binding: validate every instance before changing any, wait
  * out transitional states, detach the removed instances that still hold the previous key, attach
@@ -64,28 +77,33 @@ export async function converge(
 ): Promise<ConvergeResult> {
     const restart = restartSettingsWithDefaults(desired.restart);
     const ownKeys = ownKeyPairNames(previous);
-    const removed = difference(previous ? trackedInstanceIds(previous) : [], desired.instanceIds);
+    const removed = difference(trackedInstanceIds(previous), desired.instanceIds);
     const involved = unique([...desired.instanceIds, ...removed]);
 
-    // Restarts a dead run owes (see journal.ts), read before anything is sent — together with the
-    // reads, since it needs no ECS answer.
-    const [described, owedInJournal] = await Promise.all([
-        describeAndValidate(deps, region, desired, involved),
-        deps.journal.owed(region, desired.keyPairName),
-    ]);
-    const facts = await waitOutTransitions(deps, region, involved, described, restart);
+    let facts = await describeAndValidate(deps, region, desired, involved);
+    facts = await waitOutTransitions(deps, region, desired.keyPairName, involved, facts, restart);
 
     const unbound = await unbindInstances(deps, region, ownKeys, removed, facts, desired);
     const bind = planBind(desired.keyPairName, desired.instanceIds, facts, ownKeys);
-    const { attached, owedIfInterrupted } = await attachKeyPair(deps, region, desired.keyPairName, bind, facts, restart);
+    // Restarts a dead run owes (see journal.ts), read before anything is sent.
+    const owedInJournal = await deps.journal.owed(region, desired.keyPairName, facts);
+    const { attached, owedIfInterrupted } = await attachKeyPair(deps, region, desired, bind, facts);
 
     const bindRestart = planRestart(attached.succeeded, facts, restart.enabled);
     const owedRetried = restart.enabled ? owedByEarlierRuns(desired, previous, owedInJournal, bind, facts) : [];
-    const restarts = await restartChanged(deps, region, restart, [...bindRestart.restart, ...owedRetried], unbound.restart);
+    const restarts = await restartChanged(
+        deps,
+        region,
+        desired.keyPairName,
+        restart,
+        [...bindRestart.restart, ...owedRetried],
+        unbound.restart,
+        { facts, readyWithinMs: readinessWindowMs(desired) },
+    );
 
-    // From here on the state carries what is still owed (restartOwedInstanceIds).
+    // From here on the state carries what is still owed (restartOwedInstanceIds); an unbound instance owes nothing.
     const owedPerJournal = desired.instanceIds.filter((id) => owedInJournal.has(id));
-    await deps.journal.settle(region, desired.keyPairName, unique([...owedIfInterrupted, ...owedPerJournal]));
+    await deps.journal.settle(region, desired.keyPairName, unique([...owedIfInterrupted, ...owedPerJournal, ...unbound.detached]), facts);
 
     const record: ConvergeRecord = {
         region,
@@ -110,8 +128,9 @@ export async function converge(
 }
 
 /**
- * Reads the instances and the key pair (both reads, asked together) and refuses before any change
- * when an instance cannot use key pairs or the key pair does not exist.
+ * Reads the instances and the key pair (both reads, asked together — or answered by the look-up of
+ * the check or diff just before, see preview.ts) and refuses before any change when an instance
+ * cannot use key pairs or the key pair does not exist.
  */
 async function describeAndValidate(
     deps: LifecycleDependencies,
@@ -119,10 +138,7 @@ async function describeAndValidate(
     desired: KeyPairAttachmentInputs,
     involved: readonly string[],
 ): Promise<Map<string, InstanceFacts>> {
-    const [facts, keyPairExists] = await Promise.all([
-        deps.gateway.describeInstances(region, involved),
-        deps.gateway.keyPairExists(region, desired.keyPairName),
-    ]);
+    const { facts, keyPairExists } = await describeBinding(deps.gateway, deps.bindingLookups, region, involved, desired.keyPairName);
     const ineligible = findIneligibleInstances(desired.instanceIds, facts, region);
     if (ineligible.length) throw new Error(ineligibleInstancesMessage(desired.keyPairName, ineligible));
     if (!keyPairExists) throw new Error(missingKeyPairMessage(desired.keyPairName, region));
@@ -133,6 +149,7 @@ async function describeAndValidate(
 async function waitOutTransitions(
     deps: LifecycleDependencies,
     region: string,
+    keyPairName: string,
     involved: readonly string[],
     facts: Map<string, InstanceFacts>,
     restart: Required<RestartSettings>,
@@ -140,27 +157,53 @@ async function waitOutTransitions(
     const transitional = transitionalInstanceIds(involved, facts);
     if (transitional.length === 0) return facts;
     const waitOptions = { timeoutSeconds: restart.timeoutSeconds, pollIntervalSeconds: restart.pollIntervalSeconds };
-    await waitUntilStable(deps.gateway, region, transitional, waitOptions, deps.clock);
+    const onPoll = waitProgress(deps.clock, deps.log, progressSubject(keyPairName, region), transitional.length);
+    await waitUntilStable(deps.gateway, region, transitional, { ...waitOptions, onPoll }, deps.clock);
     return deps.gateway.describeInstances(region, involved);
 }
 
 /**
- * Attaches the key where it is missing. Written ahead: the Running instances about to be bound are
- * noted in the journal first, so that if this run dies between AttachKeyPair and the reboots, the
- * next one knows their restart is owed.
+ * Attaches the key where it is missing, waiting out fresh instances within the readiness window.
+ * Written ahead: the Running instances about to be bound are noted in the journal first (ECS tags,
+ * see tag-journal.ts), so that if this run dies between AttachKeyPair and the reboots, the next
+ * one knows their restart is owed. Then confirmed: DescribeInstances may lag the change.
  */
 async function attachKeyPair(
     deps: LifecycleDependencies,
     region: string,
-    keyPairName: string,
+    desired: KeyPairAttachmentInputs,
     bind: BindPlan,
     facts: ReadonlyMap<string, InstanceFacts>,
-    restart: Required<RestartSettings>,
 ): Promise<{ attached: BatchResult; owedIfInterrupted: string[] }> {
-    const owedIfInterrupted = restart.enabled ? bind.attach.filter(isRunning(facts)) : [];
-    if (owedIfInterrupted.length) await deps.journal.note(region, keyPairName, owedIfInterrupted);
-    const attached = bind.attach.length ? await deps.gateway.attachKeyPair(region, keyPairName, bind.attach) : EMPTY_BATCH;
+    const { keyPairName } = desired;
+    const owedIfInterrupted = restartSettingsWithDefaults(desired.restart).enabled ? bind.attach.filter(isRunning(facts)) : [];
+    if (owedIfInterrupted.length) await deps.journal.note(region, keyPairName, owedIfInterrupted, facts);
+    if (bind.attach.length === 0) return { attached: EMPTY_BATCH, owedIfInterrupted };
+    const attach = (ids: readonly string[]) =>
+        deps.gateway.attachKeyPair(region, keyPairName, ids, { readyWithinMs: readinessWindowMs(desired) });
+    const attached = await attach(bind.attach);
+    await confirmAndSay(deps, region, keyPairName, "AttachKeyPair", attached.succeeded, (f) => f?.keyPairName === keyPairName, attach);
     return { attached, owedIfInterrupted };
+}
+
+/** Confirms a change (visibility.ts) and names the instances ECS accepted it for but never showed it. */
+async function confirmAndSay(
+    deps: LifecycleDependencies,
+    region: string,
+    keyPairName: string,
+    action: "AttachKeyPair" | "DetachKeyPair",
+    instanceIds: readonly string[],
+    shows: (facts: InstanceFacts | undefined) => boolean,
+    resend: (ids: readonly string[]) => Promise<BatchResult>,
+): Promise<void> {
+    if (instanceIds.length === 0) return;
+    try {
+        const unconfirmed = await confirmChange(deps.gateway, region, instanceIds, shows, resend, deps.clock, deps.visibilityDelayMs);
+        if (unconfirmed.length) deps.log(changeNotVisibleNotice(action, keyPairName, unconfirmed));
+    } catch (error) {
+        // ECS accepted the change; a failed look at it must not lose what it did from the state.
+        deps.log(changeNotVisibleNotice(action, keyPairName, instanceIds, error));
+    }
 }
 
 /**
@@ -194,11 +237,25 @@ export async function unbindInstances(
     ownKeys: ReadonlySet<string>,
     instanceIds: readonly string[],
     facts: ReadonlyMap<string, InstanceFacts>,
-    settings: { restart?: RestartSettings; passwordOnUnbind?: string },
+    settings: { restart?: RestartSettings; passwordOnUnbind?: string; waitForReadySeconds?: number },
 ): Promise<UnbindOutcome> {
     const plan = planUnbind(ownKeys, instanceIds, facts);
     const results = await Promise.all(
-        Object.entries(plan.detach).map(([keyPairName, ids]) => deps.gateway.detachKeyPair(region, keyPairName, ids)),
+        Object.entries(plan.detach).map(async ([keyPairName, ids]) => {
+            const detach = (some: readonly string[]) =>
+                deps.gateway.detachKeyPair(region, keyPairName, some, { readyWithinMs: readinessWindowMs(settings) });
+            const result = await detach(ids);
+            await confirmAndSay(
+                deps,
+                region,
+                keyPairName,
+                "DetachKeyPair",
+                result.succeeded,
+                (f) => f?.keyPairName !== keyPairName,
+                detach,
+            );
+            return result;
+        }),
     );
     const detached = { succeeded: results.flatMap((r) => r.succeeded), failed: results.flatMap((r) => r.failed) };
     const password = settings.passwordOnUnbind;
@@ -218,23 +275,33 @@ export async function unbindInstances(
 
 /**
  * Restarts what changed: bound instances as `restart.force` says, unbound ones always gracefully (a
- * password or an unbind needs no power cycle). One wave sequence when both are graceful.
+ * password or an unbind needs no power cycle). One wave sequence when both are graceful. Each wave
+ * that is Running again is settled in the journal at once, so a run lost in a later wave leaves
+ * notes only for what it had not restarted.
  */
 export async function restartChanged(
     deps: LifecycleDependencies,
     region: string,
+    keyPairName: string,
     restart: Required<RestartSettings>,
     bound: readonly string[],
     unbound: readonly string[],
+    seen: { facts: ReadonlyMap<string, InstanceFacts>; readyWithinMs: number },
 ): Promise<RestartOutcome> {
     const options = {
         timeoutSeconds: restart.timeoutSeconds,
         pollIntervalSeconds: restart.pollIntervalSeconds,
         batchSize: restart.batchSize,
+        readyWithinMs: seen.readyWithinMs,
+        onRestarted: (ids: readonly string[]) => deps.journal.settle(region, keyPairName, ids),
+        // A lagging DescribeInstances must not pass for an instance already back (see restart.ts).
+        startTimeBefore: new Map([...bound, ...unbound].map((id) => [id, seen.facts.get(id)?.startTime])),
+        laggingViewMs: visibilityWindowMs(deps.visibilityDelayMs),
     };
+    const progress = new RestartProgress(deps.clock, deps.log, progressSubject(keyPairName, region));
     const run = (ids: readonly string[], force: boolean) =>
         ids.length
-            ? restartInstances(deps.gateway, region, ids, { ...options, force }, deps.clock, deps.restartHistory)
+            ? restartInstances(deps.gateway, region, ids, { ...options, force }, deps.clock, deps.restartHistory, progress)
             : Promise.resolve(NO_RESTARTS);
     if (!restart.force) return run([...bound, ...unbound], false);
     const [forced, graceful] = [await run(bound, true), await run(unbound, false)];
@@ -259,7 +326,20 @@ export async function unbindAll(
     const unbound = await unbindInstances(deps, props.region, ownKeyPairNames(props), tracked, facts, props);
     if (unbound.detached.length === 0) return { unbound, restartFailures: [] };
     // An unbound instance owes nothing any more: its key is gone.
-    await deps.journal.settle(props.region, props.keyPairName, unbound.detached);
-    const restarts = await restartChanged(deps, props.region, restartSettingsWithDefaults(props.restart), [], unbound.restart);
+    await deps.journal.settle(props.region, props.keyPairName, unbound.detached, facts);
+    const restarts = await restartChanged(
+        deps,
+        props.region,
+        props.keyPairName,
+        restartSettingsWithDefaults(props.restart),
+        [],
+        unbound.restart,
+        { facts, readyWithinMs: readinessWindowMs(props) },
+    );
     return { unbound, restartFailures: restarts.failed };
+}
+
+/** Who a progress line is about (restartChanged and waits know the key pair, not the resource id). */
+function progressSubject(keyPairName: string, region: string): string {
+    return `KeyPairAttachment for key pair "${keyPairName}" in ${region}`;
 }

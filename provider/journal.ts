@@ -18,13 +18,21 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
+import type { InstanceFacts } from "./ecs/instance";
+
 export interface RestartJournal {
-    /** Instances noted as owed a restart for this key pair. */
-    owed(region: string, keyPairName: string): Promise<Set<string>>;
-    /** Notes the instances about to be bound (before AttachKeyPair is sent). */
-    note(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<void>;
-    /** Forgets the instances: restarted, or owed in the Pulumi state itself now. */
-    settle(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<void>;
+    /**
+     * Instances noted as owed a restart for this key pair. `facts`: what DescribeInstances showed of
+     * the instances just now (a journal kept in ECS tags reads its notes from them).
+     */
+    owed(region: string, keyPairName: string, facts: ReadonlyMap<string, InstanceFacts>): Promise<Set<string>>;
+    /** Notes the instances about to be bound (before AttachKeyPair is sent), as `facts` show them now. */
+    note(region: string, keyPairName: string, instanceIds: readonly string[], facts: ReadonlyMap<string, InstanceFacts>): Promise<void>;
+    /**
+     * Forgets the instances: restarted, or owed in the Pulumi state itself now. `facts`: what
+     * DescribeInstances showed of them (notes a lost run left on them are forgotten too).
+     */
+    settle(region: string, keyPairName: string, instanceIds: readonly string[], facts?: ReadonlyMap<string, InstanceFacts>): Promise<void>;
 }
 
 /** `$PULUMI_HOME/keypair-attachment/journal` (PULUMI_HOME defaults to ~/.pulumi, as for the CLI). */

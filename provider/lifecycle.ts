@@ -6,7 +6,7 @@
 import { ConfigSource, requireRegion, resolveSettings } from "./config";
 import { SdkEcsGateway } from "./ecs/gateway";
 import { realClock, realRandom } from "./clock";
-import { ConvergeResult, LifecycleDependencies, converge, trackedInstanceIds, unbindAll } from "./converge";
+import { ConvergeResult, LifecycleDependencies, converge, unbindAll } from "./converge";
 import { FileRestartJournal, defaultJournalDir } from "./journal";
 import {
     importNotSupportedMessage,
@@ -18,10 +18,14 @@ import {
     unbindNotice,
 } from "./messages";
 import { refreshedOutputs, settingsOnlyOutputs } from "./outputs";
-import { sameInstanceSet } from "./plan";
+import { sameInstanceSet, trackedInstanceIds } from "./plan";
+import { regionNotKnownYet } from "./impact";
+import { BindingLookups, previewBinding } from "./preview";
 import { MIN_PLAUSIBLE_RESTART_MS, RestartHistory } from "./restart";
 import { KeyPairAttachmentInputs, KeyPairAttachmentOutputs, RestartSettings, restartSettingsWithDefaults } from "./types";
+import { EcsTagRestartJournal } from "./tag-journal";
 import { ValidationFailure, containsUnknown, validateInputs } from "./validate";
+import { rereadDrifted } from "./visibility";
 
 export type { LifecycleDependencies } from "./converge";
 
@@ -69,6 +73,27 @@ function convergeFailure(id: string, inputs: object, result: ConvergeResult): Er
     );
 }
 
+/** check of a new resource: the read-only look-up, as a check failure by property when `up` would refuse. */
+async function previewNewBinding(deps: LifecycleDependencies, news: KeyPairAttachmentInputs): Promise<ValidationFailure[]> {
+    if (containsUnknown(news.region)) {
+        deps.log(regionNotKnownYet("KeyPairAttachment (new)"));
+        return [];
+    }
+    const refused = await previewBinding(deps, "KeyPairAttachment (new)", requireRegion(deps.settings, news.region), news);
+    return refused ? [refused] : [];
+}
+
+/** diff of an existing resource whose binding changes: the read-only look-up; throws what `up` would throw. */
+async function previewChangedBinding(
+    deps: LifecycleDependencies,
+    id: string,
+    olds: KeyPairAttachmentOutputs,
+    news: KeyPairAttachmentInputs,
+): Promise<void> {
+    const refused = await previewBinding(deps, `KeyPairAttachment ${id}`, olds.region, news, olds);
+    if (refused) throw new Error(refused.reason);
+}
+
 /** The hooks as plain functions (no `this`), so that they can be exported one by one. */
 export interface KeyPairAttachmentHooks {
     check: (
@@ -88,33 +113,44 @@ export interface KeyPairAttachmentHooks {
 
 export function createLifecycle(dependencies: () => LifecycleDependencies): KeyPairAttachmentHooks {
     return {
-        /** Local validation only (no API call); unknown values are accepted anywhere during preview. */
-        // eslint-disable-next-line @typescript-eslint/require-await -- async so that a throw becomes a rejected promise, as the host expects
-        async check(_olds, news) {
-            return { inputs: news, failures: validateInputs(news as unknown as Record<string, unknown>) };
+        /**
+         * Validates formats locally; unknown values are accepted anywhere during preview. For a new
+         * resource (no olds: the engine calls check but not diff at its preview) it then looks at ECS
+         * read-only, fails as `up` would fail, or prints what the create would do.
+         */
+        async check(olds, news) {
+            const failures = validateInputs(news as unknown as Record<string, unknown>);
+            if (failures.length || Object.keys(olds ?? {}).length) return { inputs: news, failures };
+            return { inputs: news, failures: await previewNewBinding(dependencies(), news) };
         },
 
         /**
          * `instanceIds` is a set; a key change or a set change is an update; a region change replaces
-         * the resource, deleting first (the binding cannot move between regions); restart settings or
-         * passwordOnUnbind alone are an update that makes no API call. Unknown values count as changes.
+         * the resource, deleting first (the binding cannot move between regions); restart settings,
+         * passwordOnUnbind or waitForReadySeconds alone are an update that makes no API call. Unknown
+         * values count as changes.
          */
-        // eslint-disable-next-line @typescript-eslint/require-await -- async so that a throw (settings that cannot be resolved) becomes a rejected promise
-        async diff(_id, olds, news) {
+        async diff(id, olds, news) {
             const newRegion = news.region ?? dependencies().settings.defaultRegion;
             if (containsUnknown(news.region) || (newRegion !== undefined && olds.region !== undefined && newRegion !== olds.region)) {
                 return { changes: true, replaces: ["region"], deleteBeforeReplace: true };
             }
-            const changes =
+            const bindingChanges =
                 containsUnknown(news.keyPairName) ||
                 containsUnknown(news.instanceIds) ||
-                containsUnknown(news.restart) ||
                 news.keyPairName !== olds.keyPairName ||
                 !sameInstanceSet(olds.instanceIds ?? [], news.instanceIds ?? []) ||
+                hasUnfinishedWork(olds);
+            const changes =
+                bindingChanges ||
+                containsUnknown(news.restart) ||
                 normalizedRestart(news.restart) !== normalizedRestart(olds.restart) ||
                 containsUnknown(news.passwordOnUnbind) ||
                 news.passwordOnUnbind !== olds.passwordOnUnbind ||
-                hasUnfinishedWork(olds);
+                containsUnknown(news.waitForReadySeconds) ||
+                news.waitForReadySeconds !== olds.waitForReadySeconds;
+            // The preview states the cost of a binding change (and refuses what `up` would refuse).
+            if (bindingChanges) await previewChangedBinding(dependencies(), id, olds, news);
             return { changes };
         },
 
@@ -140,13 +176,24 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
          */
         async read(id, props) {
             if (!props) throw new Error(importNotSupportedMessage(id));
-            const { gateway } = dependencies();
+            const { gateway, clock, visibilityDelayMs } = dependencies();
             // Both reads at once; the instances' answer only matters when the key pair still exists
             // (its failure is then not reported: handled here, still thrown by the await below).
             const described = gateway.describeInstances(props.region, trackedInstanceIds(props));
             described.catch(() => undefined);
             if (!(await gateway.keyPairExists(props.region, props.keyPairName, { fresh: true }))) return { id: "", props };
-            return { id, props: refreshedOutputs(props, await described) };
+            const facts = await described;
+            // A binding ECS has not shown yet (right after an up) is not drift: look again before dropping it.
+            const settled = await rereadDrifted(
+                gateway,
+                props.region,
+                props.keyPairName,
+                props.instanceIds ?? [],
+                facts,
+                clock,
+                visibilityDelayMs,
+            );
+            return { id, props: refreshedOutputs(props, settled) };
         },
 
         /**
@@ -206,14 +253,18 @@ export function configure(request: { config: ConfigSource }): void {
 function processDependencies(): LifecycleDependencies {
     if (!current) {
         const settings = resolveSettings(configSource);
+        const gateway = new SdkEcsGateway(settings);
+        const log = (line: string) => console.log(line);
         current = {
             settings,
-            gateway: new SdkEcsGateway(settings),
+            gateway,
             clock: realClock,
             random: realRandom,
             restartHistory: new RestartHistory(MIN_PLAUSIBLE_RESTART_MS),
-            journal: new FileRestartJournal(defaultJournalDir(), (line) => console.log(line)),
-            log: (line) => console.log(line),
+            // The record of owed restarts lives in ECS tags; the local journal is the fallback.
+            journal: new EcsTagRestartJournal(gateway, new FileRestartJournal(defaultJournalDir(), log), log),
+            log,
+            bindingLookups: new BindingLookups(realClock),
         };
     }
     return current;

@@ -1,5 +1,6 @@
 /** How instances, failures and outcomes read in errors and log lines: short, naming every instance up to a limit, and saying what to do next. */
 import type { InstanceFailure } from "./ecs/instance";
+import { errorMessage } from "./ecs/retry";
 
 export function describeIds(ids: readonly string[], max = 20): string {
     return ids.length <= max ? ids.join(", ") : `${ids.slice(0, max).join(", ")} and ${ids.length - max} more`;
@@ -15,7 +16,10 @@ export function describeFailures(failures: readonly InstanceFailure[]): string {
     return [...groups].map(([reason, ids]) => `${describeIds(ids)}: ${reason}`).join("; ");
 }
 
-/** Validation found instances that cannot use key pairs: nothing was sent. */
+/**
+ * Validation found instances that cannot use key pairs: nothing was sent. One wording for `up`
+ * (converge) and the preview (impact.ts), so that what a preview refuses reads as `up` would.
+ */
 export function ineligibleInstancesMessage(keyPairName: string, ineligible: readonly InstanceFailure[]): string {
     return (
         `Key pair "${keyPairName}" cannot be bound: ${ineligible.length} instance(s) cannot use SSH key pairs — ` +
@@ -104,5 +108,22 @@ export function importNotSupportedMessage(id: string): string {
     return (
         `KeyPairAttachment ${id} cannot be read without its recorded state (import is not supported): ` +
         "declare the KeyPairAttachment in the program and run `pulumi up`; instances that already hold the key are left alone."
+    );
+}
+
+/** ECS answered Success but DescribeInstances kept showing the old binding through every re-read (or could not be read). */
+export function changeNotVisibleNotice(
+    action: "AttachKeyPair" | "DetachKeyPair",
+    keyPairName: string,
+    instanceIds: readonly string[],
+    readError?: unknown,
+): string {
+    const shows = action === "AttachKeyPair" ? `without key pair "${keyPairName}"` : `still holding key pair "${keyPairName}"`;
+    const seen = readError
+        ? `could not confirm it: DescribeInstances failed (${errorMessage(readError)})`
+        : `DescribeInstances still shows them ${shows} after several re-reads`;
+    return (
+        `KeyPairAttachment: ECS accepted ${action} for ${describeIds(instanceIds)}, but ${seen}. ` +
+        "They are recorded as ECS answered; run `pulumi refresh` later to confirm."
     );
 }

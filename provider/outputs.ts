@@ -123,6 +123,7 @@ export function convergedOutputs(record: ConvergeRecord): KeyPairAttachmentOutpu
         region: record.region,
         restart: desired.restart,
         passwordOnUnbind: desired.passwordOnUnbind,
+        waitForReadySeconds: desired.waitForReadySeconds,
         restartedInstanceIds: restarts.restarted,
         pendingRestartInstanceIds,
         passwordResetRequiredInstanceIds,
@@ -153,7 +154,13 @@ export function refreshedOutputs(props: KeyPairAttachmentOutputs, facts: Readonl
     });
 }
 
-/** An update that changes only restart settings or passwordOnUnbind: no API call, nothing restarted. */
+/** An update that changes only restart settings, passwordOnUnbind or waitForReadySeconds: no API call, nothing restarted. */
 export function settingsOnlyOutputs(olds: KeyPairAttachmentOutputs, news: KeyPairAttachmentInputs): KeyPairAttachmentOutputs {
-    return definedOnly({ ...olds, restart: news.restart, passwordOnUnbind: news.passwordOnUnbind, restartedInstanceIds: [] });
+    return definedOnly({
+        ...olds,
+        restart: news.restart,
+        passwordOnUnbind: news.passwordOnUnbind,
+        waitForReadySeconds: news.waitForReadySeconds,
+        restartedInstanceIds: [],
+    });
 }

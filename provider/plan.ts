@@ -3,6 +3,17 @@
  * restart and flag. No I/O; every rule cites the ECS fact behind it.
  */
 import { InstanceFacts, InstanceFailure, TRANSITIONAL_STATUSES } from "./ecs/instance";
+import type { KeyPairAttachmentOutputs } from "./types";
+
+/** The key pairs this resource may have bound: its key, and keys it failed to switch away from. */
+export function ownKeyPairNames(outputs: Pick<KeyPairAttachmentOutputs, "keyPairName" | "leftoverKeyPairs"> | undefined): Set<string> {
+    return new Set(outputs ? [outputs.keyPairName, ...Object.values(outputs.leftoverKeyPairs ?? {})] : []);
+}
+
+/** The instances a resource answers for: those bound, and those still holding a key it failed to release. */
+export function trackedInstanceIds(outputs: Pick<KeyPairAttachmentOutputs, "instanceIds" | "leftoverKeyPairs"> | undefined): string[] {
+    return outputs ? [...new Set([...(outputs.instanceIds ?? []), ...Object.keys(outputs.leftoverKeyPairs ?? {})])] : [];
+}
 
 /**
  * Instances that cannot take a key pair, each with the reason. Checked for every instance before

@@ -22,6 +22,12 @@ export interface KeyPairAttachmentArgs {
      * case, digits and ()`~!@#$%^&*-_+=|{}[]:;'<>,.?/
      */
     passwordOnUnbind?: pulumi.Input<string>;
+    /**
+     * How long fresh instances (created in the same `pulumi up`) may answer "not ready" —
+     * IncorrectInstanceStatus.Initializing, ServiceUnavailable, InvalidOperation.Conflict — before the
+     * binding or restart fails, in seconds. Default 300; 0 = no waiting beyond ordinary retries.
+     */
+    waitForReadySeconds?: pulumi.Input<number>;
 }
 
 export type RestartArgs = { [K in keyof RestartSettings]?: pulumi.Input<RestartSettings[K]> };

@@ -17,6 +17,25 @@ export interface WaitOptions {
     firstPollAfterMs?: number;
     /** No backoff before this long after the start: polls keep the interval until the restart is expected to be over (default 0). */
     expectedDoneAfterMs?: number;
+    /** Told after each status poll which instances are still awaited (progress lines). */
+    onPoll?: (waiting: readonly string[]) => void;
+}
+
+/** Where a restart is at: wave `wave` of `waves`; `done` of `total` instances restarted (Running again). */
+export interface RestartProgressEvent {
+    wave: number;
+    waves: number;
+    done: number;
+    total: number;
+    /** The instances of this wave. */
+    instanceIds: readonly string[];
+}
+
+/** Told as each wave starts, after each poll of it, and as it ends (see progress.ts). */
+export interface RestartObserver {
+    waveStarted(event: RestartProgressEvent): void;
+    wavePolled(event: RestartProgressEvent): void;
+    waveEnded(event: RestartProgressEvent): void;
 }
 
 // Polling backs off while nothing changes (ECS throttling guidance, ecs-api.md §7), up to this
@@ -94,6 +113,7 @@ export async function waitFor(
             continue;
         }
         waiting = waiting.filter((id) => !done(facts.get(id)));
+        options.onPoll?.(waiting);
         if (waiting.length === 0) return { facts, unfinished: [] };
         const snapshot = waiting.map((id) => `${id}=${facts.get(id)?.status}`).join(",");
         const unchanged = snapshot === previous && polledAt >= backoffFrom;
@@ -104,7 +124,6 @@ export async function waitFor(
 }
 
 const isStable = (f: InstanceFacts | undefined) => !f || !TRANSITIONAL_STATUSES.includes(f.status);
-const isRunning = (f: InstanceFacts | undefined) => f?.status === "Running";
 
 /** Waits until no instance is Pending, Starting or Stopping (AttachKeyPair and reboots refuse those states). */
 export async function waitUntilStable(
@@ -129,7 +148,18 @@ export interface RestartOptions extends WaitOptions {
     force: boolean;
     /** At most this many restarting at once; 0 = all at once. */
     batchSize: number;
+    /** Wait out "not ready" answers to RebootInstances this long, in milliseconds (fresh instances). */
+    readyWithinMs?: number;
+    /** Called with each wave's instances that are Running again, before the next wave starts. */
+    onRestarted?: (instanceIds: readonly string[]) => Promise<void>;
+    /** StartTime per instance as DescribeInstances showed it before the reboot (see `restartInstances`). */
+    startTimeBefore?: ReadonlyMap<string, string | undefined>;
+    /** How long DescribeInstances may still show the state from before a change, in milliseconds. Default LAGGING_VIEW_MS. */
+    laggingViewMs?: number;
 }
+
+/** DescribeInstances can lag a change by a few seconds (issue 11; the provider re-reads 3.5 s, visibility.ts). */
+export const LAGGING_VIEW_MS = 3_500;
 
 export interface RestartOutcome {
     /** Rebooted and Running again. */
@@ -144,6 +174,32 @@ export interface RestartOutcome {
     owed: string[];
 }
 
+/** The waves of a restart: all at once (`batchSize` 0), or at most `batchSize` at a time. */
+export function restartWaves(instanceIds: readonly string[], batchSize: number): string[][] {
+    return batchSize > 0 ? chunk(instanceIds, batchSize) : instanceIds.length ? [[...instanceIds]] : [];
+}
+
+/**
+ * Whether an instance is Running again after its reboot. A lagging DescribeInstances can still
+ * show it Running from before the reboot, which would start the next rolling wave while this one
+ * is down: so Running counts once the instance was seen not Running since the reboot, or its
+ * StartTime moved, or the lag allowance has passed (real ECS gives StartTime to the minute, so a
+ * restart within the minute of the last start leaves it unchanged).
+ */
+function runningAfterReboot(rebootedAt: number, options: RestartOptions, clock: Clock): (f: InstanceFacts | undefined) => boolean {
+    const seenDown = new Set<string>();
+    return (f) => {
+        if (!f) return false;
+        if (f.status !== "Running") {
+            seenDown.add(f.instanceId);
+            return false;
+        }
+        const before = options.startTimeBefore?.get(f.instanceId);
+        const startTimeMoved = before !== undefined && f.startTime !== undefined && f.startTime !== before;
+        return seenDown.has(f.instanceId) || startTimeMoved || clock.now() - rebootedAt >= (options.laggingViewMs ?? LAGGING_VIEW_MS);
+    };
+}
+
 /**
  * Reboots the instances wave by wave and waits for each wave to be Running again. A rolling restart
  * stops at the first wave that does not come back, so a bad change never takes down more than one
@@ -156,12 +212,15 @@ export async function restartInstances(
     options: RestartOptions,
     clock: Clock,
     history: RestartHistory = new RestartHistory(),
+    observer?: RestartObserver,
 ): Promise<RestartOutcome> {
     const outcome: RestartOutcome = { restarted: [], failed: [], owed: [] };
-    const waves = options.batchSize > 0 ? chunk(instanceIds, options.batchSize) : [[...instanceIds]];
+    const waves = restartWaves(instanceIds, options.batchSize);
     for (const [index, wave] of waves.entries()) {
         if (wave.length === 0) continue;
-        const rebooted = await gateway.rebootInstances(region, wave, options.force);
+        const event = (done: number) => ({ wave: index + 1, waves: waves.length, done, total: instanceIds.length, instanceIds: wave });
+        observer?.waveStarted(event(outcome.restarted.length));
+        const rebooted = await gateway.rebootInstances(region, wave, options.force, { readyWithinMs: options.readyWithinMs });
         outcome.failed.push(...rebooted.failed);
         outcome.owed.push(...rebooted.failed.map((f) => f.instanceId));
         const rebootedAt = clock.now();
@@ -170,12 +229,20 @@ export async function restartInstances(
             gateway,
             region,
             rebooted.succeeded,
-            isRunning,
-            { ...options, firstPollAfterMs, expectedDoneAfterMs: history.expectedMs() },
+            runningAfterReboot(rebootedAt, options, clock),
+            {
+                ...options,
+                firstPollAfterMs,
+                expectedDoneAfterMs: history.expectedMs(),
+                onPoll: (waiting) => observer?.wavePolled(event(outcome.restarted.length + rebooted.succeeded.length - waiting.length)),
+            },
             clock,
         );
         if (unfinished.length === 0 && rebooted.succeeded.length) history.record(clock.now() - rebootedAt);
-        outcome.restarted.push(...rebooted.succeeded.filter((id) => !unfinished.includes(id)));
+        const restarted = rebooted.succeeded.filter((id) => !unfinished.includes(id));
+        outcome.restarted.push(...restarted);
+        if (restarted.length && options.onRestarted) await options.onRestarted(restarted);
+        observer?.waveEnded(event(outcome.restarted.length));
         for (const instanceId of unfinished) {
             outcome.failed.push(
                 error

@@ -30,6 +30,12 @@ export interface KeyPairAttachmentInputs {
      * the running ones are restarted gracefully so that both the unbind and the password take effect.
      */
     passwordOnUnbind?: string;
+    /**
+     * How long fresh instances may answer "not ready" (IncorrectInstanceStatus.Initializing,
+     * ServiceUnavailable, InvalidOperation.Conflict) before the binding or restart fails, in seconds.
+     * Default 300 (WAIT_FOR_READY_DEFAULT_SECONDS); 0 = retry only as any other call is retried.
+     */
+    waitForReadySeconds?: number;
 }
 
 /** Outputs recorded in the Pulumi state. */
@@ -42,6 +48,7 @@ export interface KeyPairAttachmentOutputs {
     restart?: RestartSettings;
     /** Kept (as a secret) so that delete can set it too. */
     passwordOnUnbind?: string;
+    waitForReadySeconds?: number;
     /** Restarted by the latest create or update. */
     restartedInstanceIds: string[];
     /**
@@ -65,6 +72,17 @@ export interface KeyPairAttachmentOutputs {
      * keyPairName, or unbinding it, failed): the next update or the delete releases it.
      */
     leftoverKeyPairs?: Record<string, string>;
+}
+
+/**
+ * Fresh instances answer "not ready" for minutes after RunInstances; the Terraform provider waits
+ * out AttachKeyPair's ServiceUnavailable for 5 minutes (issue 11), so do we by default.
+ */
+export const WAIT_FOR_READY_DEFAULT_SECONDS = 300;
+
+/** The readiness window of a resource, in milliseconds. */
+export function readinessWindowMs(inputs: { waitForReadySeconds?: number }): number {
+    return (inputs.waitForReadySeconds ?? WAIT_FOR_READY_DEFAULT_SECONDS) * 1000;
 }
 
 /** The defaults of DESIGN §3, applied wherever a setting is absent. */

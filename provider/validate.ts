@@ -41,7 +41,7 @@ const INSTANCE_ID_RULE = "'i-' followed by lower-case letters and digits, at mos
 const REGION_ID = /^[a-z]{2,}(-[a-z0-9]+)+$/;
 const REGION_RULE = "an ECS region id such as cn-hangzhou or ap-southeast-1";
 
-const INPUT_PROPERTIES = ["keyPairName", "instanceIds", "region", "restart", "passwordOnUnbind"];
+const INPUT_PROPERTIES = ["keyPairName", "instanceIds", "region", "restart", "passwordOnUnbind", "waitForReadySeconds"];
 const RESTART_PROPERTIES = ["enabled", "force", "batchSize", "timeoutSeconds", "pollIntervalSeconds", "onUnbind"];
 
 export function validateKeyPairName(value: unknown): string | undefined {
@@ -127,6 +127,16 @@ export function validatePassword(value: unknown): string | undefined {
     return undefined;
 }
 
+/** A number of seconds ≥ 0 (0: no waiting beyond the ordinary retries of one call). */
+export function validateWaitForReadySeconds(value: unknown): string | undefined {
+    if (value === undefined || isUnknown(value)) return undefined;
+    if (typeof value === "number" && Number.isFinite(value) && value >= 0) return undefined;
+    return (
+        `waitForReadySeconds must be a number of seconds ≥ 0 (how long fresh instances may answer "not ready"; ` +
+        `default 300, 0 = no waiting), got ${JSON.stringify(value)}`
+    );
+}
+
 /** All failures of a set of inputs, by property. Never throws, whatever the input. */
 export function validateInputs(news: Record<string, unknown>): ValidationFailure[] {
     const failures: ValidationFailure[] = [];
@@ -148,5 +158,7 @@ export function validateInputs(news: Record<string, unknown>): ValidationFailure
     failures.push(...validateRestart(news.restart));
     const password = validatePassword(news.passwordOnUnbind);
     if (password) failures.push({ property: "passwordOnUnbind", reason: password });
+    const waitForReady = validateWaitForReadySeconds(news.waitForReadySeconds);
+    if (waitForReady) failures.push({ property: "waitForReadySeconds", reason: waitForReady });
     return failures;
 }

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# ensure-pulumi.sh — make the Pulumi CLI v3.248.0 (+ the nodejs language host)
-# available on a machine that has Go but cannot download Pulumi's release
+# ensure-pulumi.sh — make the Pulumi CLI (v3.274.1 by default, or another pinned
+# version; + the nodejs language host) available on a machine that has Go but cannot download Pulumi's release
 # binaries (get.pulumi.com unreachable). Builds them from source through the Go
 # module proxy, pinned by tools/pulumi-cli/{go.mod,go.sum}.
 #
 # Usage:
 #   PATH="$(scripts/ensure-pulumi.sh | tail -1):$PATH"
-#   pulumi version        # -> v3.248.0
+#   pulumi version        # -> v3.274.1 (the default)
+#   scripts/ensure-pulumi.sh v3.248.0          # or PULUMI_CLI_VERSION=v3.248.0
+# A version needs its own wrapper module: tools/pulumi-cli (v3.248.0) or
+# tools/pulumi-cli-<version without v> (e.g. tools/pulumi-cli-3.274.1); see tools/README.md.
 # Optionally append the project's SDK dir AFTER the bin dir (see "Dynamic providers"):
 #   PATH="$(scripts/ensure-pulumi.sh | tail -1):$PWD/node_modules/@pulumi/pulumi:$PATH"
 #
@@ -15,13 +18,13 @@
 #         the last line). Progress -> stderr.
 #
 # Behaviour:
-#   1. If a `pulumi` on PATH reports >= v3.248.0 and `pulumi-language-nodejs` is
+#   1. If a `pulumi` on PATH reports >= the requested version and `pulumi-language-nodejs` is
 #      available (next to it or on PATH), print that directory and exit.
 #   2. Else if the cached build exists, matches the committed wrapper module and
 #      runs, print its bin dir and exit.
 #   3. Else build (first build: several minutes — ~5-20 min on 2 cores; later
 #      builds reuse Go's module/build caches) into
-#        ${PULUMI_CLI_CACHE:-$HOME/.cache/pulumi-alicloud-keypair-attachment}/pulumi-v3.248.0/bin/
+#        ${PULUMI_CLI_CACHE:-$HOME/.cache/pulumi-alicloud-keypair-attachment}/pulumi-<version>/bin/
 #      (outside the repo), then print that dir.
 #   Idempotent and safe to run concurrently (flock, or a mkdir lock if flock is
 #   missing); binaries are renamed into place atomically.
@@ -40,6 +43,7 @@
 # operation, so put the bin dir first.
 #
 # Environment knobs:
+#   PULUMI_CLI_VERSION      the CLI version to build (default v3.274.1; the first argument wins)
 #   PULUMI_CLI_CACHE        cache root (default $HOME/.cache/pulumi-alicloud-keypair-attachment)
 #   PULUMI_ENSURE_FORCE=1   ignore any pulumi on PATH and the cached build; rebuild
 #   PULUMI_ENSURE_NO_PATH=1 ignore any pulumi on PATH (use/build the pinned one)
@@ -49,8 +53,8 @@
 #
 # Reproducibility: built with -mod=readonly from the committed go.sum,
 # -trimpath, -buildvcs=false, -ldflags=-s -w, CGO_ENABLED=0, and
-#   -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v3.248.0
-# (so `pulumi version` and plugin version checks report v3.248.0). The nodejs
+#   -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=<version>
+# (so `pulumi version` and plugin version checks report that version). The nodejs
 # language host is built from tools/pulumi-language-nodejs (sdk/v3 v3.68.0, the
 # last release whose module contains it; see that go.mod) and reports v3.68.0.
 set -euo pipefail
@@ -59,12 +63,21 @@ set -euo pipefail
 # editing/pulling this file while a (long) build runs cannot corrupt that run.
 {
 
-PULUMI_VERSION="v3.248.0"
+# The default is the CLI of the development pairing (Node 24, newest @pulumi/pulumi; docs/compatibility.md).
+DEFAULT_PULUMI_VERSION="v3.274.1"
+PULUMI_VERSION="${1:-${PULUMI_CLI_VERSION:-$DEFAULT_PULUMI_VERSION}}"
+PULUMI_VERSION="v${PULUMI_VERSION#v}"
 VERSION_PKG="github.com/pulumi/pulumi/sdk/v3/go/common/version.Version"
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
-WRAPPER_DIR="$REPO_ROOT/tools/pulumi-cli"
+# One wrapper module per CLI version (its go.mod/go.sum pin every module of that release):
+# tools/pulumi-cli-<version> (e.g. tools/pulumi-cli-3.274.1), or tools/pulumi-cli for v3.248.0
+# (its original name, kept so existing caches stay valid).
+WRAPPER_DIR="$REPO_ROOT/tools/pulumi-cli-${PULUMI_VERSION#v}"
+if [ ! -f "$WRAPPER_DIR/go.mod" ] && grep -q "github.com/pulumi/pulumi/pkg/v3 $PULUMI_VERSION " "$REPO_ROOT/tools/pulumi-cli/go.mod" 2>/dev/null; then
+  WRAPPER_DIR="$REPO_ROOT/tools/pulumi-cli"
+fi
 # The nodejs language host: see tools/pulumi-language-nodejs/go.mod for why it has its own module.
 LANGHOST_DIR="$REPO_ROOT/tools/pulumi-language-nodejs"
 LANGHOST_VERSION="v3.68.0"
@@ -100,7 +113,7 @@ wrapper_fingerprint() {
   (
     cd "$REPO_ROOT/tools"
     printf '%s\n' "$PULUMI_VERSION"
-    find pulumi-cli pulumi-language-nodejs -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) | LC_ALL=C sort | while read -r f; do
+    find "$(basename "$WRAPPER_DIR")" pulumi-language-nodejs -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) | LC_ALL=C sort | while read -r f; do
       printf '%s ' "$f"; $sum <"$f" | cut -d' ' -f1
     done
   ) | $sum | cut -d' ' -f1
@@ -108,7 +121,8 @@ wrapper_fingerprint() {
 
 # The language host has no -version flag; its usage text names its own flags.
 langhost_runs() {
-  "$1" -h 2>&1 | grep -q -- '-nodeargs'
+  # grep without -q reads all the usage text: with -q it may exit first, and pipefail would see the host's SIGPIPE.
+  "$1" -h 2>&1 | grep -- '-nodeargs' >/dev/null
 }
 
 cached_build_ok() {
@@ -159,7 +173,7 @@ if [ -z "${PULUMI_ENSURE_FORCE:-}" ] && cached_build_ok; then
 fi
 
 # --- 3. build (under a lock) ----------------------------------------------------
-[ -f "$WRAPPER_DIR/go.mod" ] || die "missing $WRAPPER_DIR/go.mod"
+[ -f "$WRAPPER_DIR/go.mod" ] || die "no wrapper module for pulumi $PULUMI_VERSION: $WRAPPER_DIR/go.mod is missing (tools/README.md says how to add one)"
 command -v go >/dev/null 2>&1 || die "Go is required to build the Pulumi CLI (https://go.dev/dl/); go.mod asks for go $(awk '/^go /{print $2}' "$WRAPPER_DIR/go.mod")"
 mkdir -p "$CACHE_ROOT"
 
@@ -222,7 +236,7 @@ log "with cold Go caches this downloads ~800 modules and compiles the whole CLI:
 log "output: $BIN_DIR"
 start=$(date +%s)
 
-log "[1/3] go mod download (verifying against tools/pulumi-cli/go.sum and tools/pulumi-language-nodejs/go.sum) ..."
+log "[1/3] go mod download (verifying against tools/$(basename "$WRAPPER_DIR")/go.sum and tools/pulumi-language-nodejs/go.sum) ..."
 (cd "$WRAPPER_DIR" && go mod download && cd "$LANGHOST_DIR" && go mod download) || die "go mod download failed (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))"
 
 log "[2/3] go build pulumi (the big one) ..."

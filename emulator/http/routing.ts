@@ -45,7 +45,9 @@ function readBody(req: IncomingMessage, res: ServerResponse): Promise<Buffer | u
             else if (!res.headersSent) {
                 chunks.length = 0;
                 writeError(res, req.headers.host, errors.requestTooLarge(MAX_BODY_BYTES));
-                res.on("finish", () => req.socket.destroy());
+                // end(), not destroy(): on Node 24 a destroyed socket resets the connection before the
+                // client has read the 413, so the client would see ECONNRESET instead of the answer.
+                res.on("finish", () => req.socket.end());
             }
         });
         req.on("end", () => resolve(size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks)));

@@ -5,12 +5,16 @@
  * no item joined for the short idle window (at most `maxWaitMs` in all), and the action's rate limit
  * has a slot. While a throttled action waits for its slot, more
  * items join the batch, so calls get fuller exactly when calls are scarce.
+ *
+ * Merging must not let one caller's bad item fail the others: a request-level error that `isolate`
+ * says one item causes is kept to the callers that sent that item (those the error names, or, when
+ * it names none, each caller's items are sent on their own), and the rest are sent again.
  */
 import type { Clock } from "../clock";
 
 export type Settled<R> = { ok: true; value: R | undefined } | { ok: false; error: unknown };
 
-export interface CoalescerOptions {
+export interface CoalescerOptions<I = unknown> {
     maxBatch: number;
     /**
      * Idle window, in milliseconds: a queue is sent once no item joined it for this long (or once it
@@ -25,6 +29,10 @@ export interface CoalescerOptions {
     ready: (key: string) => Promise<void>;
     /** Waits out the window. */
     clock: Pick<Clock, "sleep">;
+    /** True for a request-level error that one of the items causes (not the request as a whole). */
+    isolate?: (error: unknown) => boolean;
+    /** The items such an error names, if any (e.g. the instance id in its message). */
+    culprits?: (error: unknown, items: readonly I[]) => I[];
 }
 
 interface Waiter<I, R> {
@@ -53,7 +61,7 @@ export class Coalescer<I, R> {
     private readonly queues = new Map<string, Queue<I, R>>();
 
     constructor(
-        private readonly options: CoalescerOptions,
+        private readonly options: CoalescerOptions<I>,
         private readonly send: BatchSender<I, R>,
     ) {}
 
@@ -126,15 +134,36 @@ export class Coalescer<I, R> {
         return typeof concurrency === "function" ? concurrency(key) : concurrency;
     }
 
+    /** `waiters[i]`: who waits for `batch[i]` (taken from the queue when the batch left it). */
     private async sendBatch(key: string, batch: I[], waiters: Waiter<I, R>[][]): Promise<void> {
-        let settled: (item: I) => Settled<R>;
+        const settled = await this.settle(key, batch, [...new Set(waiters.flat())]);
+        batch.forEach((item, index) => this.release(item, settled.get(item)!, waiters[index]));
+    }
+
+    /** Sends one batch and settles its items, keeping an error one caller's item caused to that caller. */
+    private async settle(key: string, batch: I[], waiters: readonly Waiter<I, R>[]): Promise<Map<I, Settled<R>>> {
         try {
             const results = await this.send(key, batch);
-            settled = (item) => ({ ok: true, value: results.get(item) });
+            return new Map(batch.map((item) => [item, { ok: true, value: results.get(item) }]));
         } catch (error) {
-            settled = () => ({ ok: false, error });
+            const failAll = (items: readonly I[]) => new Map<I, Settled<R>>(items.map((item) => [item, { ok: false, error }]));
+            const groups = callerGroups(batch, waiters);
+            if (groups.length < 2 || !this.options.isolate?.(error)) return failAll(batch);
+            const named = new Set(this.options.culprits?.(error, batch) ?? []);
+            const guilty = groups.filter((group) => group.some((item) => named.has(item)));
+            const resend = guilty.length ? [groups.filter((g) => !guilty.includes(g)).flat()] : groups;
+            const settled = failAll(guilty.flat());
+            const again = await Promise.all(
+                resend
+                    .filter((items) => items.length)
+                    .map(async (items) => {
+                        await this.options.ready(key);
+                        return this.settle(key, items, waiters);
+                    }),
+            );
+            for (const [item, outcome] of again.flatMap((m) => [...m])) settled.set(item, outcome);
+            return settled;
         }
-        batch.forEach((item, index) => this.release(item, settled(item), waiters[index]));
     }
 
     /** Gives an item's result to its waiters; a waiter whose items are all settled gets its results. */
@@ -144,4 +173,15 @@ export class Coalescer<I, R> {
             if (--waiter.unsettled === 0) waiter.resolve(new Map(waiter.items.map((i) => [i, waiter.results.get(i)!])));
         }
     }
+}
+
+/** The items of a batch grouped by the caller that asked for them (the first, when two asked). */
+function callerGroups<I, R>(batch: readonly I[], waiters: readonly Waiter<I, R>[]): I[][] {
+    const groups = new Map<number, I[]>();
+    batch.forEach((item, index) => {
+        const owner = waiters.findIndex((waiter) => waiter.items.includes(item));
+        const group = owner >= 0 ? owner : waiters.length + index;
+        groups.set(group, [...(groups.get(group) ?? []), item]);
+    });
+    return [...groups.values()];
 }

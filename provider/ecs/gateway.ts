@@ -10,17 +10,21 @@ import * as dara from "@darabonba/typescript";
 import { Clock, realClock } from "../clock";
 import { ProviderSettings } from "../config";
 import { describeIds } from "../messages";
+import { chunk } from "../plan";
 import { InstanceFacts, InstanceFailure } from "./instance";
 import { Coalescer, Settled } from "./coalesce";
 import { RateLimiters } from "./rate-limiter";
+import { ExplainedEcsError, explainEcsError } from "./explain-error";
+import { RoundResult, untilReady } from "./readiness";
 import {
     DEFAULT_RETRY_OPTIONS,
+    INSTANCE_CAUSED_CODES,
     RetryOptions,
     classifyError,
     errorCode,
     errorMessage,
-    isNetworkError,
     isTimeout,
+    isUnreadableAnswer,
     withRetries,
 } from "./retry";
 
@@ -28,6 +32,9 @@ import {
 export const ATTACH_DETACH_BATCH = 50;
 export const DESCRIBE_INSTANCES_BATCH = 100;
 export const REBOOT_BATCH = 100;
+/** TagResources / UntagResources: at most 50 resource ids and 20 tags (or tag keys) a call (ecs-api.md §12.3). */
+export const TAG_RESOURCES_BATCH = 50;
+export const TAGS_PER_CALL = 20;
 
 // Timeouts of one HTTP call, so that no call can wait forever (a hung connection is retried).
 export const CONNECT_TIMEOUT_MS = 5_000;
@@ -63,8 +70,10 @@ export class EcsCallError extends Error {
         const detail = errorMessage(cause);
         const subject = instanceIds.length ? ` for ${describeIds(instanceIds)}` : "";
         super(
-            `ECS ${action}${subject} failed: ${detail}${requestId && !detail.includes(requestId) ? ` (request id ${requestId})` : ""}. ` +
-                "It was retried where retrying is safe; fix what the ECS code names (credentials, permissions, region, endpoint) and run again.",
+            `ECS ${action}${subject} failed: ${detail}${requestId && !detail.includes(requestId) ? ` (request id ${requestId})` : ""}.` +
+                (cause instanceof ExplainedEcsError
+                    ? ""
+                    : " It was retried where retrying is safe; fix what the ECS code names (credentials, permissions, region, endpoint) and run again."),
         );
         this.name = "EcsCallError";
         this.code = code;
@@ -77,14 +86,25 @@ export interface BatchResult {
     failed: InstanceFailure[];
 }
 
+/** How a change is sent to instances that may be fresh (see readiness.ts). */
+export interface ChangeOptions {
+    /** Wait out "not ready" answers this long, in milliseconds; default 0 (send once). */
+    readyWithinMs?: number;
+}
+
 /** The ECS operations the provider needs, in its own vocabulary. */
 export interface EcsGateway {
     describeInstances(region: string, instanceIds: readonly string[]): Promise<Map<string, InstanceFacts>>;
     /** `fresh`: ask ECS now (a refresh must see a deletion), instead of a recent answer. */
     keyPairExists(region: string, keyPairName: string, options?: { fresh?: boolean }): Promise<boolean>;
-    attachKeyPair(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<BatchResult>;
-    detachKeyPair(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<BatchResult>;
-    rebootInstances(region: string, instanceIds: readonly string[], force: boolean): Promise<BatchResult>;
+    attachKeyPair(region: string, keyPairName: string, instanceIds: readonly string[], options?: ChangeOptions): Promise<BatchResult>;
+    detachKeyPair(region: string, keyPairName: string, instanceIds: readonly string[], options?: ChangeOptions): Promise<BatchResult>;
+    /** Never resent blindly: before sending again, the instances are described and only those still Running and not started since are sent. */
+    rebootInstances(region: string, instanceIds: readonly string[], force: boolean, options?: ChangeOptions): Promise<BatchResult>;
+    /** TagResources on instances (batched to the API limits); throws EcsCallError, e.g. with Forbidden / NoPermission. */
+    tagInstances(region: string, instanceIds: readonly string[], tags: Record<string, string>): Promise<void>;
+    /** UntagResources on instances (batched to the API limits). */
+    untagInstances(region: string, instanceIds: readonly string[], tagKeys: readonly string[]): Promise<void>;
     /** ModifyInstanceAttribute(Password), one call per instance (there is no batch form). */
     setInstancePasswords(region: string, instanceIds: readonly string[], password: string): Promise<BatchResult>;
 }
@@ -115,9 +135,40 @@ function createClient(settings: ProviderSettings, region: string): EcsClient {
 
 type BatchOutcome = "ok" | InstanceFailure;
 
+/** The code of a gateway's page that is not JSON (an HTML 502/504): no ECS code came back. */
+export const UNREADABLE_ANSWER_CODE = "UnreadableAnswer";
+
 /** A request-level error of one batch becomes a failure of each of its instances, so a partial result is never lost. */
 function batchFailure(error: unknown): Omit<InstanceFailure, "instanceId"> {
-    return { code: errorCode(error) ?? "RequestFailed", message: errorMessage(error) };
+    const message = errorMessage(error);
+    if (isUnreadableAnswer(error)) {
+        return { code: UNREADABLE_ANSWER_CODE, message: `the answer was not an ECS response (a gateway's error page?): ${message}` };
+    }
+    return { code: errorCode(error) ?? "RequestFailed", message };
+}
+
+/** Throws the first request-level error among the settled items, naming the instances it failed. */
+function throwIfAnyFailed(action: string, settled: Map<string, Settled<unknown>>): void {
+    const failed = [...settled].filter(([, outcome]) => !outcome.ok);
+    if (failed.length === 0) return;
+    const first = failed[0][1] as { ok: false; error: unknown };
+    throw new EcsCallError(
+        action,
+        failed.map(([id]) => id),
+        first.error,
+    );
+}
+
+/** Instance ids that a request-level error names in its message (ECS puts the id in parentheses). */
+function namedInstances(error: unknown, instanceIds: readonly string[]): string[] {
+    const message = errorMessage(error);
+    return instanceIds.filter((id) => new RegExp(`\\b${id}\\b`).test(message));
+}
+
+/** The reboot reached the instance: it left Running, is gone, or has started again since `startTimeBefore`. */
+function rebootedSince(facts: InstanceFacts | undefined, startTimeBefore: string | undefined): boolean {
+    if (!facts || facts.status !== "Running") return true;
+    return startTimeBefore !== undefined && facts.startTime !== undefined && facts.startTime !== startTimeBefore;
 }
 
 function toBatchResult(instanceIds: readonly string[], settled: Map<string, Settled<BatchOutcome>>): BatchResult {
@@ -152,6 +203,8 @@ export interface GatewayOptions {
     clock?: Clock;
     /** The coalescing idle window. Default: COALESCE_WINDOW_MS (the longest wait: COALESCE_MAX_WAIT_MS, or this if longer). */
     coalesceWindowMs?: number;
+    /** First wait before fresh instances are sent a change again, in milliseconds. Default: READINESS_BASE_DELAY_MS. */
+    readinessDelayMs?: number;
 }
 
 /** A key pair lookup, shared while in flight and believed until `expiresAt` once it said "exists". */
@@ -167,10 +220,15 @@ export class SdkEcsGateway implements EcsGateway {
     private readonly timeouts: CallTimeouts;
     private readonly clock: Clock;
     private readonly limiters: RateLimiters;
+    private readonly readinessDelayMs?: number;
     private readonly keyPairLookups = new Map<string, KeyPairLookup>();
+    /** The StartTime DescribeInstances showed last, per instance: what a lost reboot is compared against. */
+    private readonly startTimes = new Map<string, string>();
     private readonly describeCoalescer: Coalescer<string, InstanceFacts>;
     private readonly keyPairCoalescer: Coalescer<string, BatchOutcome>;
     private readonly rebootCoalescer: Coalescer<string, BatchOutcome>;
+    /** Tagging of concurrent resources shares calls too: the notes of 200 attachments cost a few calls, not 200. */
+    private readonly tagCoalescer: Coalescer<string, true>;
 
     constructor(
         private readonly settings: ProviderSettings,
@@ -181,6 +239,7 @@ export class SdkEcsGateway implements EcsGateway {
         this.timeouts = timeouts;
         this.clock = options.clock ?? realClock;
         this.limiters = new RateLimiters(this.clock);
+        this.readinessDelayMs = options.readinessDelayMs;
         const windowMs = options.coalesceWindowMs ?? COALESCE_WINDOW_MS;
         this.runtime = new dara.RuntimeOptions({
             autoretry: false,
@@ -191,6 +250,7 @@ export class SdkEcsGateway implements EcsGateway {
             action: (key: string) => string,
             maxBatch: number,
             send: (key: string, ids: string[]) => Promise<Map<string, R>>,
+            isolateInstanceErrors = false,
         ) =>
             new Coalescer<string, R>(
                 {
@@ -203,6 +263,8 @@ export class SdkEcsGateway implements EcsGateway {
                     },
                     ready: (key) => this.limiters.for(action(key)).ready(),
                     clock: this.clock,
+                    isolate: isolateInstanceErrors ? (error) => INSTANCE_CAUSED_CODES.includes(errorCode(error) ?? "") : undefined,
+                    culprits: namedInstances,
                 },
                 send,
             );
@@ -218,6 +280,12 @@ export class SdkEcsGateway implements EcsGateway {
                 const [action, region, keyPairName] = JSON.parse(key) as ["AttachKeyPair" | "DetachKeyPair", string, string];
                 return this.keyPairBatch(action, region, keyPairName, ids);
             },
+            true,
+        );
+        this.tagCoalescer = coalescer(
+            (key) => (JSON.parse(key) as [string])[0],
+            TAG_RESOURCES_BATCH,
+            (key, ids) => this.tagBatch(key, ids),
         );
         this.rebootCoalescer = coalescer(
             () => "RebootInstances",
@@ -276,7 +344,8 @@ export class SdkEcsGateway implements EcsGateway {
                 facts.set(instanceId, outcome.value);
             }
         }
-        if (failed.length) throw new EcsCallError("DescribeInstances", failed, cause);
+        if (failed.length)
+            throw new EcsCallError("DescribeInstances", failed, explainEcsError(cause, this.settings, region, "DescribeInstances"));
         return facts;
     }
 
@@ -301,7 +370,10 @@ export class SdkEcsGateway implements EcsGateway {
                     ioOptimized: truthy(instance.ioOptimized),
                     keyPairName: instance.keyPairName || undefined,
                     lockedForSecurity: (instance.operationLocks?.lockReason ?? []).some((l) => l.lockReason === "security"),
+                    startTime: instance.startTime || undefined,
+                    tags: Object.fromEntries((instance.tags?.tag ?? []).filter((t) => t.tagKey).map((t) => [t.tagKey!, t.tagValue ?? ""])),
                 });
+                if (instance.startTime) this.startTimes.set(instance.instanceId, instance.startTime);
             }
             nextToken = response.body?.nextToken || undefined;
         } while (nextToken);
@@ -336,22 +408,40 @@ export class SdkEcsGateway implements EcsGateway {
             // A bare name is an exact match, but compare anyway: the API also does wildcard matching.
             return (response.body?.keyPairs?.keyPair ?? []).some((k) => k.keyPairName === keyPairName);
         } catch (error) {
-            throw new EcsCallError(`DescribeKeyPairs (key pair "${keyPairName}")`, [], error);
+            throw new EcsCallError(
+                `DescribeKeyPairs (key pair "${keyPairName}")`,
+                [],
+                explainEcsError(error, this.settings, region, "DescribeKeyPairs"),
+            );
         }
     }
 
-    async attachKeyPair(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<BatchResult> {
-        return toBatchResult(
-            instanceIds,
-            await this.keyPairCoalescer.request(JSON.stringify(["AttachKeyPair", region, keyPairName]), instanceIds),
-        );
+    attachKeyPair(region: string, keyPairName: string, instanceIds: readonly string[], options: ChangeOptions = {}): Promise<BatchResult> {
+        return this.keyPairChange("AttachKeyPair", region, keyPairName, instanceIds, options);
     }
 
-    async detachKeyPair(region: string, keyPairName: string, instanceIds: readonly string[]): Promise<BatchResult> {
-        return toBatchResult(
-            instanceIds,
-            await this.keyPairCoalescer.request(JSON.stringify(["DetachKeyPair", region, keyPairName]), instanceIds),
-        );
+    detachKeyPair(region: string, keyPairName: string, instanceIds: readonly string[], options: ChangeOptions = {}): Promise<BatchResult> {
+        return this.keyPairChange("DetachKeyPair", region, keyPairName, instanceIds, options);
+    }
+
+    private keyPairChange(
+        action: "AttachKeyPair" | "DetachKeyPair",
+        region: string,
+        keyPairName: string,
+        instanceIds: readonly string[],
+        options: ChangeOptions,
+    ): Promise<BatchResult> {
+        const key = JSON.stringify([action, region, keyPairName]);
+        return this.untilReady(instanceIds, options, async (ids) => toBatchResult(ids, await this.keyPairCoalescer.request(key, ids)));
+    }
+
+    private untilReady(instanceIds: readonly string[], options: ChangeOptions, round: (ids: readonly string[]) => Promise<RoundResult>) {
+        return untilReady(instanceIds, round, {
+            windowMs: options.readyWithinMs ?? 0,
+            clock: this.clock,
+            random: this.retry.random,
+            baseDelayMs: this.readinessDelayMs,
+        });
     }
 
     /**
@@ -410,23 +500,79 @@ export class SdkEcsGateway implements EcsGateway {
         return result;
     }
 
-    async rebootInstances(region: string, instanceIds: readonly string[], force: boolean): Promise<BatchResult> {
-        return toBatchResult(instanceIds, await this.rebootCoalescer.request(JSON.stringify([region, force]), instanceIds));
+    rebootInstances(region: string, instanceIds: readonly string[], force: boolean, options: ChangeOptions = {}): Promise<BatchResult> {
+        const startTimeBefore = new Map(instanceIds.map((id) => [id, this.startTimes.get(id)]));
+        let first = true;
+        return this.untilReady(instanceIds, options, async (ids) => {
+            // A resend (after a refusal or a lost answer) goes only to the instances still Running and not started since.
+            let reached: string[] = [];
+            if (!first) {
+                const facts = await this.describeInstances(region, ids);
+                reached = ids.filter((id) => rebootedSince(facts.get(id), startTimeBefore.get(id)));
+            }
+            first = false;
+            const send = ids.filter((id) => !reached.includes(id));
+            const result = toBatchResult(send, await this.rebootCoalescer.request(JSON.stringify([region, force]), send));
+            return { succeeded: [...reached, ...result.succeeded], failed: result.failed };
+        });
+    }
+
+    async tagInstances(region: string, instanceIds: readonly string[], tags: Record<string, string>): Promise<void> {
+        throwIfAnyFailed("TagResources", await this.tagCoalescer.request(JSON.stringify(["TagResources", region, tags]), instanceIds));
+    }
+
+    async untagInstances(region: string, instanceIds: readonly string[], tagKeys: readonly string[]): Promise<void> {
+        throwIfAnyFailed(
+            "UntagResources",
+            await this.tagCoalescer.request(JSON.stringify(["UntagResources", region, tagKeys]), instanceIds),
+        );
+    }
+
+    /** One TagResources or UntagResources call per 50 ids, the tags (or keys) in parts of 20. */
+    private async tagBatch(key: string, ids: string[]): Promise<Map<string, true>> {
+        const [action, region, what] = JSON.parse(key) as
+            ["TagResources", string, Record<string, string>] | ["UntagResources", string, string[]];
+        const client = this.client(region);
+        const common = { regionId: region, resourceType: "instance", resourceId: ids };
+        if (action === "TagResources") {
+            for (const part of chunk(Object.entries(what), TAGS_PER_CALL)) {
+                const tag = part.map(([k, value]) => new ecs.TagResourcesRequestTag({ key: k, value }));
+                const request = new ecs.TagResourcesRequest({ ...common, tag });
+                await this.send(action, () => client.tagResourcesWithOptions(request, this.runtime));
+            }
+        } else {
+            for (const tagKey of chunk(what, TAGS_PER_CALL)) {
+                const request = new ecs.UntagResourcesRequest({ ...common, tagKey });
+                await this.send(action, () => client.untagResourcesWithOptions(request, this.runtime));
+            }
+        }
+        return new Map(ids.map((id) => [id, true]));
     }
 
     /**
      * RebootInstances with per-instance results (BatchOptimization=SuccessFirst), at most 100 ids a
-     * call. A reboot is never retried blindly: when the answer was lost (connection reset) the request
-     * may have been carried out, and when it timed out it may still be carried out. So before sending
-     * it again — and before the backoff, while a reboot that happened is still visible — the instances
-     * are watched (right away after a reset; for up to one read timeout after a timeout), and only
-     * those that never left Running are rebooted again; the others count as rebooting. RebootInstances
-     * has no idempotency token, so a request delayed longer than that window can still reboot twice.
+     * call. A reboot is never resent blindly: after any failed or unanswered call (an error status, a
+     * gateway's page, a reset connection, a timeout) the request may have been carried out, so before
+     * it is sent again — and before the backoff, while a reboot that happened is still visible — the
+     * instances are described (right away; for up to one read timeout after a timeout), and only
+     * those still Running with the StartTime seen before are rebooted again; the others count as
+     * rebooting. RebootInstances has no idempotency token, so a request delayed longer than that
+     * window can still reboot twice.
      */
     private async rebootBatch(region: string, batch: string[], force: boolean): Promise<Map<string, BatchOutcome>> {
         const client = this.client(region);
+        const startTimeBefore = new Map(batch.map((id) => [id, this.startTimes.get(id)]));
         let pending = [...batch];
         const outcomes = new Map<string, BatchOutcome>();
+        const settleReached = async (watchUntil: number) => {
+            for (;;) {
+                const facts = await this.describeBatch(region, pending);
+                for (const id of pending) if (rebootedSince(facts.get(id), startTimeBefore.get(id))) outcomes.set(id, "ok");
+                pending = pending.filter((id) => !outcomes.has(id));
+                if (pending.length === 0 || this.clock.now() >= watchUntil) return;
+                await this.clock.sleep(Math.min(REBOOT_WATCH_POLL_MS, this.timeouts.readTimeoutMs / 10, watchUntil - this.clock.now()));
+            }
+        };
         let response: ecs.RebootInstancesResponse;
         try {
             response = await this.send(
@@ -443,24 +589,17 @@ export class SdkEcsGateway implements EcsGateway {
                     ),
                 {
                     beforeRetry: async (error) => {
-                        if (!isNetworkError(error)) return "retry";
-                        const watchUntil = this.clock.now() + (isTimeout(error) ? this.timeouts.readTimeoutMs : 0);
-                        for (;;) {
-                            const facts = await this.describeBatch(region, pending);
-                            for (const id of pending) if (facts.get(id)?.status !== "Running") outcomes.set(id, "ok");
-                            pending = pending.filter((id) => !outcomes.has(id));
-                            if (pending.length === 0 || this.clock.now() >= watchUntil) break;
-                            await this.clock.sleep(
-                                Math.min(REBOOT_WATCH_POLL_MS, this.timeouts.readTimeoutMs / 10, watchUntil - this.clock.now()),
-                            );
-                        }
+                        await settleReached(this.clock.now() + (isTimeout(error) ? this.timeouts.readTimeoutMs : 0));
                         return pending.length ? "retry" : "stop";
                     },
                 },
             );
         } catch (error) {
-            if (pending.length === 0) return outcomes;
-            throw error;
+            // The last answer failed too. Unless ECS refused the request outright, it may have been
+            // carried out: what reached an instance counts as rebooting, the rest failed.
+            if (pending.length && classifyError(error) !== "fatal") await settleReached(this.clock.now()).catch(() => undefined);
+            for (const instanceId of pending) outcomes.set(instanceId, { instanceId, ...batchFailure(error) });
+            return outcomes;
         }
         const requestId = response.body?.requestId;
         const entries = new Map((response.body?.instanceResponses?.instanceResponse ?? []).map((e) => [e.instanceId, e]));

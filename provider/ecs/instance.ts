@@ -15,6 +15,13 @@ export interface InstanceFacts {
     /** The bound key pair as DescribeInstances reports it; undefined when none is bound. */
     keyPairName?: string;
     lockedForSecurity: boolean;
+    /**
+     * The last start as DescribeInstances shows it (real ECS: to the minute, "2026-12-01T14:05Z").
+     * Compared as a value, never against the clock: it moves when the instance has started again.
+     */
+    startTime?: string;
+    /** The instance's tags (DescribeInstances `Tags.Tag[]`), key → value. */
+    tags?: Record<string, string>;
 }
 
 /** A per-instance failure reported inside an HTTP 200 batch response, or by our own checks. */

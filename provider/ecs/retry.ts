@@ -21,6 +21,36 @@ export const TRANSIENT_CODES: readonly string[] = [
     "OperationConflict",
 ];
 
+// What fresh instances answer while ECS finishes creating them, besides the transient codes above:
+// real clients see it for minutes after RunInstances (issue 11; the Terraform provider waits out
+// AttachKeyPair's ServiceUnavailable for 5 minutes). Retried within the readiness window only.
+export const NOT_READY_CODES: readonly string[] = ["IncorrectInstanceStatus.Initializing"];
+
+/**
+ * The codes waited out within the readiness window (`waitForReadySeconds`), per instance inside an
+ * HTTP 200 (`Results.Result[]`, `InstanceResponses`) or for the request once its own retries are
+ * spent: they say "not now" rather than "never" about a fresh instance (issue 11). The same
+ * instances are sent again, alone of their batch. Other transient codes (InternalError) get only
+ * the retries of one call.
+ */
+export const NOT_READY_WINDOW_CODES: readonly string[] = [...NOT_READY_CODES, "ServiceUnavailable", "InvalidOperation.Conflict"];
+
+/**
+ * Request-level errors that one instance of the request causes (older ECS documentation lists
+ * DependencyViolation.WindowsInstance and InvalidInstanceIds.ValueNotSupported at request level for
+ * AttachKeyPair; a missing or malformed id fails the whole request). In a call coalesced from many
+ * resources, the resource that sent the instance fails alone; the others are sent again without it.
+ */
+export const INSTANCE_CAUSED_CODES: readonly string[] = [
+    "DependencyViolation.WindowsInstance",
+    "InvalidInstanceIds.ValueNotSupported",
+    "InvalidInstanceId.NotFound",
+    "InvalidInstanceId.MalFormed",
+    "IncorrectInstanceStatus",
+    "IncorrectInstanceStatus.Initializing",
+    "InstanceLockedForSecurity",
+];
+
 // Node socket errors and httpx's timeout error: the request may or may not have reached ECS.
 export const NETWORK_ERROR_CODES: readonly string[] = [
     "ECONNRESET",
@@ -59,6 +89,16 @@ export function isNetworkError(error: unknown): boolean {
 }
 
 /**
+ * A gateway in front of ECS answered with a page that is not JSON (an HTML 502/504, an empty body):
+ * the SDK's JSON parse then throws a bare SyntaxError with no code and no HTTP status (measured
+ * with @alicloud/ecs20140526 7.x against an HTML 502, an HTML 504 and an empty 502). The request
+ * may have been carried out, so it counts as unanswered.
+ */
+export function isUnreadableAnswer(error: unknown): boolean {
+    return error instanceof SyntaxError || (error as ErrorLike | undefined)?.name === "SyntaxError";
+}
+
+/**
  * The request was sent but the answer did not come in time (httpx's ReadTimeout): ECS may still
  * carry it out after this. A connect timeout means nothing was sent.
  */
@@ -70,7 +110,9 @@ export function isTimeout(error: unknown): boolean {
 export function classifyError(error: unknown): ErrorKind {
     const code = errorCode(error) ?? "";
     if (THROTTLING_CODE.test(code)) return "throttling";
-    if (TRANSIENT_CODES.includes(code) || isNetworkError(error)) return "transient";
+    if (TRANSIENT_CODES.includes(code) || NOT_READY_CODES.includes(code) || isNetworkError(error) || isUnreadableAnswer(error)) {
+        return "transient";
+    }
     const status = Number((error as ErrorLike | undefined)?.statusCode);
     if (status >= 500 && status <= 599) return "transient";
     return "fatal";

@@ -299,16 +299,16 @@ describe("KeyPairAttachment through the engine protocol", () => {
 });
 
 describe("failures reported through the engine protocol", () => {
-    test("a Windows instance fails create, names the instance, and changes nothing", async () => {
+    test("a Windows instance fails check (the preview) and create with one message, names the instance, and changes nothing", async () => {
         emulator.resetCalls();
         const urn = urnOf("win");
-        const checked = await recorded(
-            host.check(urn, {}, withProvider({ keyPairName: "ops-2026", instanceIds: ["i-spare", "i-win1"], restart: FAST_RESTART })),
-        );
-        expect(checked.failures).toEqual([]);
+        const inputs = withProvider({ keyPairName: "ops-2026", instanceIds: ["i-spare", "i-win1"], restart: FAST_RESTART });
+        const checked = await recorded(host.check(urn, {}, inputs));
+        expect(checked.failures.map((f) => f.property)).toEqual(["instanceIds"]);
+        expect(checked.failures[0].reason).toMatch(/i-win1: DependencyViolation\.WindowsInstance/);
 
-        const error = await rejection(host.create(urn, checked.inputs));
-        expect(error.details).toContain("i-win1");
+        const error = await rejection(host.create(urn, inputs));
+        expect(error.details).toContain(checked.failures[0].reason);
         expect(error.details).toMatch(/windows/i);
         expect(error.initFailure).toBeUndefined();
         expect(instance("i-spare")).toMatchObject({ keyPairName: undefined, rebootCount: 0 });

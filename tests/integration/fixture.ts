@@ -12,15 +12,20 @@ import { DEFAULT_ACCESS_KEY, Emulator, EmulatorOptions, Seed, SeedInstance, star
 import { Clock, realClock, realRandom } from "../../provider/clock";
 import { ConfigSource, ProviderSettings, resolveSettings } from "../../provider/config";
 import { CallTimeouts, SdkEcsGateway } from "../../provider/ecs/gateway";
+import { READINESS_BASE_DELAY_MS } from "../../provider/ecs/readiness";
 import { DEFAULT_RETRY_OPTIONS, RetryBudget, RetryOptions } from "../../provider/ecs/retry";
 import { FileRestartJournal } from "../../provider/journal";
 import { KeyPairAttachmentHooks, createLifecycle } from "../../provider/lifecycle";
+import { BindingLookups } from "../../provider/preview";
 import { RestartHistory } from "../../provider/restart";
+import { EcsTagRestartJournal } from "../../provider/tag-journal";
 import type { KeyPairAttachmentInputs, KeyPairAttachmentOutputs } from "../../provider/types";
 
 export const REGION = "cn-hangzhou";
 /** Reboots take (3000 + 5000) ms × 0.01 = 80 ms. */
 export const TIME_SCALE = 0.01;
+/** The provider re-reads a lagging change after 500 ms; scaled like the emulator's time. */
+export const VISIBILITY_DELAY_MS = 500 * TIME_SCALE;
 export const FAST_RESTART = { pollIntervalSeconds: 0.02, timeoutSeconds: 10 };
 
 export function linuxInstances(count: number, prefix = "i-run", extra: Partial<SeedInstance> = {}): SeedInstance[] {
@@ -58,6 +63,8 @@ export interface WiringOptions {
     clock?: Clock;
     /** Default: the production window. */
     coalesceWindowMs?: number;
+    /** First re-read of a change ECS does not show yet; default VISIBILITY_DELAY_MS (the emulator's lag is scaled by TIME_SCALE too). */
+    visibilityDelayMs?: number;
 }
 
 export interface Wiring {
@@ -79,13 +86,28 @@ export function wireLifecycle(settings: ProviderSettings, options: WiringOptions
         timeouts: options.timeouts,
         clock,
         coalesceWindowMs: options.coalesceWindowMs,
+        // Fresh instances are sent a change again after (scaled) seconds, as the emulator's initialization is scaled.
+        readinessDelayMs: READINESS_BASE_DELAY_MS * TIME_SCALE,
     });
     const logs: string[] = [];
     const log = (line: string) => void logs.push(line);
     const journalDir = fs.mkdtempSync(path.join(os.tmpdir(), "kpa-journal-"));
-    const journal = new FileRestartJournal(journalDir, log);
+    const journal = new EcsTagRestartJournal(gateway, new FileRestartJournal(journalDir, log), log);
     const restartHistory = new RestartHistory();
-    const hooks = createLifecycle(() => ({ settings, gateway, clock, random: realRandom, restartHistory, journal, log }));
+    const visibilityDelayMs = options.visibilityDelayMs ?? VISIBILITY_DELAY_MS;
+    // One per wiring, as one per provider process: the look-up of a check or diff serves the operation after it.
+    const bindingLookups = new BindingLookups(clock);
+    const hooks = createLifecycle(() => ({
+        settings,
+        gateway,
+        clock,
+        random: realRandom,
+        restartHistory,
+        journal,
+        log,
+        visibilityDelayMs,
+        bindingLookups,
+    }));
     return { hooks, settings, logs, journalDir, dispose: () => fs.promises.rm(journalDir, { recursive: true, force: true }) };
 }
 

@@ -5,15 +5,21 @@
  */
 import fc from "fast-check";
 import { createLifecycle } from "../../provider/lifecycle";
+import type { KeyPairAttachmentInputs } from "../../provider/types";
 import { UNKNOWN_VALUE, ValidationFailure, validateInputs } from "../../provider/validate";
 
 const RUNS = { numRuns: 1000 };
 
-/** `check` must not touch the cloud: any use of its dependencies fails the test. */
+/**
+ * Validation must not touch the cloud: any use of the dependencies fails the test. The check of an
+ * existing resource (olds given) is validation only; a new resource's valid inputs are then looked
+ * at in ECS for the preview (tests/integration/preview.test.ts), never its invalid ones.
+ */
 const hooks = createLifecycle(() => {
     throw new Error("check must not resolve settings or call ECS");
 });
-const check = (news: Record<string, unknown>) => hooks.check({} as any, news as any).then((r) => r.failures);
+const EXISTING: KeyPairAttachmentInputs = { keyPairName: "existing-key", instanceIds: ["i-existing"] };
+const check = (news: Record<string, unknown>) => hooks.check(EXISTING, news as unknown as KeyPairAttachmentInputs).then((r) => r.failures);
 
 // ---- generators --------------------------------------------------------------------------------
 

@@ -46,7 +46,10 @@ function previous(fields: Partial<KeyPairAttachmentOutputs>): KeyPairAttachmentO
     return recordedOutputs({ keyPairName: "ops", instanceIds: [], ...fields });
 }
 
-type ConvergedFields = Omit<Required<KeyPairAttachmentOutputs>, "keyPairName" | "region" | "restart" | "passwordOnUnbind">;
+type ConvergedFields = Omit<
+    Required<KeyPairAttachmentOutputs>,
+    "keyPairName" | "region" | "restart" | "passwordOnUnbind" | "waitForReadySeconds"
+>;
 
 /** Every field a row does not name must be empty. */
 const EMPTY: ConvergedFields = {
