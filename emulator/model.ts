@@ -39,6 +39,9 @@ const MINUTE_MS = 60_000;
 
 export class EcsModel {
     private readonly instancesById = new Map<string, InstanceRecord>();
+    /** Each instance's place in the order it was added: lookups by id answer in that order, as a full listing would. */
+    private readonly addedOrder = new Map<string, number>();
+    private added = 0;
     private readonly keyPairStore = new KeyPairStore();
     private settingsValue: ModelSettings;
     /** Cloud Assistant invocations; they change guests, so every read of an instance settles them first. */
@@ -61,6 +64,7 @@ export class EcsModel {
     /** Replaces all instances and key pairs (access keys are the server's concern); seed settings apply on top. */
     reset(seed: Seed): void {
         this.instancesById.clear();
+        this.addedOrder.clear();
         this.keyPairStore.clear();
         this.cloudAssistant.clear();
         if (seed.settings) this.updateSettings(seed.settings);
@@ -99,19 +103,29 @@ export class EcsModel {
         return view?.region === region ? view : undefined;
     }
 
-    instances(region?: string): InstanceView[] {
-        return [...this.instancesById.values()]
-            .filter((record) => region === undefined || record.region === region)
-            .map((record) => this.view(record));
+    /**
+     * The instances of `region` (every region when not given), in the order they were added. With
+     * `ids`, only those (unknown ids left out), looked up by id: a call naming 100 instances costs
+     * the same whether the region holds 100 or 5000.
+     */
+    instances(region?: string, ids?: readonly string[]): InstanceView[] {
+        const records =
+            ids === undefined
+                ? [...this.instancesById.values()]
+                : [...new Set(ids)]
+                      .map((id) => this.instancesById.get(id))
+                      .filter((record): record is InstanceRecord => record !== undefined)
+                      .sort((a, b) => this.addedOrder.get(a.id)! - this.addedOrder.get(b.id)!);
+        return records.filter((record) => region === undefined || record.region === region).map((record) => this.view(record));
     }
 
     /**
      * The instances as DescribeInstances shows them: key pair and status as they were
      * `consistencyDelayMs` ago (emulator choice: tags, names and StartTime show at once).
      */
-    describedInstances(region: string): InstanceView[] {
+    describedInstances(region: string, ids?: readonly string[]): InstanceView[] {
         const seenAt = this.options.clock.now() - this.settingsValue.consistencyDelayMs * this.options.timeScale;
-        return this.instances(region).map((view) => {
+        return this.instances(region, ids).map((view) => {
             const record = this.require(view.id);
             if (this.settingsValue.consistencyDelayMs <= 0) return view;
             return { ...view, status: record.statusTimeline.valueAt(seenAt), keyPairName: record.keyPairTimeline.valueAt(seenAt) };
@@ -162,6 +176,7 @@ export class EcsModel {
         if (status === "Starting") this.begin(record, "start", false);
         if (status === "Stopping") this.begin(record, "stop", false);
         this.instancesById.set(record.id, record);
+        if (!this.addedOrder.has(record.id)) this.addedOrder.set(record.id, this.added++);
         return this.view(record);
     }
 

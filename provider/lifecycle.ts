@@ -187,8 +187,12 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
         async read(id, props) {
             if (!props) throw new Error(importNotSupportedMessage(id));
             const { gateway, clock, visibilityDelayMs } = dependencies();
+            // Both reads at once; the instances' answer only matters when the key pair still exists
+            // (its failure is then not reported: handled here, still thrown by the await below).
+            const described = gateway.describeInstances(props.region, trackedInstanceIds(props));
+            described.catch(() => undefined);
             if (!(await gateway.keyPairExists(props.region, props.keyPairName, { fresh: true }))) return { id: "", props };
-            const facts = await gateway.describeInstances(props.region, trackedInstanceIds(props));
+            const facts = await described;
             // A binding ECS has not shown yet (right after an up) is not drift: look again before dropping it.
             const settled = await rereadDrifted(
                 gateway,
@@ -244,10 +248,22 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
 let configSource: ConfigSource | undefined;
 let current: LifecycleDependencies | undefined;
 
-/** Stack configuration from the engine; settings are resolved lazily, at the first call. */
+/**
+ * Stack configuration from the engine. The dependencies (settings, gateway and its client for the
+ * default region, journal) are built here, before the first hook, so that the first hook's first
+ * call does not wait for them. Settings that cannot be resolved are left to the first hook, which
+ * reports the error; without configure() the first hook builds them from the environment.
+ */
 export function configure(request: { config: ConfigSource }): void {
     configSource = request.config;
     current = undefined;
+    try {
+        const deps = processDependencies();
+        if (deps.settings.defaultRegion && deps.gateway instanceof SdkEcsGateway) deps.gateway.prepare(deps.settings.defaultRegion);
+    } catch {
+        // Reported by the first hook, which resolves the settings again.
+        current = undefined;
+    }
 }
 
 function processDependencies(): LifecycleDependencies {

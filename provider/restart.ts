@@ -15,6 +15,8 @@ export interface WaitOptions {
     pollIntervalSeconds: number;
     /** Wait this long before the first poll (default: one poll interval). */
     firstPollAfterMs?: number;
+    /** No backoff before this long after the start: polls keep the interval until the restart is expected to be over (default 0). */
+    expectedDoneAfterMs?: number;
     /** Told after each status poll which instances are still awaited (progress lines). */
     onPoll?: (waiting: readonly string[]) => void;
 }
@@ -37,7 +39,9 @@ export interface RestartObserver {
 }
 
 // Polling backs off while nothing changes (ECS throttling guidance, ecs-api.md §7), up to this
-// multiple of the configured interval, and returns to the interval as soon as something moves.
+// multiple of the configured interval, and returns to the interval as soon as something moves —
+// but not before the restart is expected to be over (`expectedDoneAfterMs`): until then the polls
+// keep the interval, so the one that sees Running comes at most one interval late.
 const MAX_POLL_BACKOFF = 2;
 const POLL_BACKOFF_FACTOR = 1.5;
 /** The first poll of a restart wave comes at this share of the restart time seen last. */
@@ -61,6 +65,11 @@ export class RestartHistory {
     firstPollAfterMs(pollIntervalMs: number): number {
         return Math.max(pollIntervalMs, this.floorMs, (this.lastMs ?? 0) * EXPECTED_RESTART_SHARE);
     }
+
+    /** How long the next restart is expected to take: the last one seen, else the floor. */
+    expectedMs(): number {
+        return Math.max(this.floorMs, this.lastMs ?? 0);
+    }
 }
 
 /** An ECS reboot takes tens of seconds; none is over within a second, so the first poll never comes sooner. */
@@ -77,31 +86,40 @@ export async function waitFor(
     options: WaitOptions,
     clock: Clock,
 ): Promise<{ facts: Map<string, InstanceFacts>; unfinished: string[]; error?: unknown }> {
-    const deadline = clock.now() + options.timeoutSeconds * 1000;
+    const startedAt = clock.now();
+    const deadline = startedAt + options.timeoutSeconds * 1000;
     const baseMs = options.pollIntervalSeconds * 1000;
-    let intervalMs = options.firstPollAfterMs ?? baseMs;
+    const backoffFrom = startedAt + (options.expectedDoneAfterMs ?? 0);
+    let intervalMs = baseMs;
+    // Polls are due on a schedule counted from the start, not an interval after each answer, so the
+    // calls' own latency does not push every later poll back.
+    let dueAt = startedAt + (options.firstPollAfterMs ?? baseMs);
     let waiting = [...instanceIds];
     let facts = new Map<string, InstanceFacts>();
     let previous = "";
     for (;;) {
-        const remainingMs = deadline - clock.now();
-        if (remainingMs <= 0) return { facts, unfinished: waiting };
-        await clock.sleep(Math.min(intervalMs, remainingMs));
+        const now = clock.now();
+        if (deadline - now <= 0) return { facts, unfinished: waiting };
+        const waitMs = Math.min(dueAt, deadline) - now;
+        if (waitMs > 0) await clock.sleep(waitMs);
+        const polledAt = Math.max(dueAt, clock.now());
         try {
             facts = await gateway.describeInstances(region, waiting);
         } catch (error) {
             // The gateway has already retried; a transient failure just costs this poll. A fatal one
             // (credentials revoked, say) will not pass by waiting.
             if (classifyError(error) === "fatal") return { facts, unfinished: waiting, error };
+            dueAt = polledAt + intervalMs;
             continue;
         }
         waiting = waiting.filter((id) => !done(facts.get(id)));
         options.onPoll?.(waiting);
         if (waiting.length === 0) return { facts, unfinished: [] };
         const snapshot = waiting.map((id) => `${id}=${facts.get(id)?.status}`).join(",");
-        intervalMs =
-            snapshot === previous ? Math.min(Math.max(intervalMs, baseMs) * POLL_BACKOFF_FACTOR, baseMs * MAX_POLL_BACKOFF) : baseMs;
+        const unchanged = snapshot === previous && polledAt >= backoffFrom;
+        intervalMs = unchanged ? Math.min(intervalMs * POLL_BACKOFF_FACTOR, baseMs * MAX_POLL_BACKOFF) : baseMs;
         previous = snapshot;
+        dueAt = polledAt + intervalMs;
     }
 }
 
@@ -215,6 +233,7 @@ export async function restartInstances(
             {
                 ...options,
                 firstPollAfterMs,
+                expectedDoneAfterMs: history.expectedMs(),
                 onPoll: (waiting) => observer?.wavePolled(event(outcome.restarted.length + rebooted.succeeded.length - waiting.length)),
             },
             clock,

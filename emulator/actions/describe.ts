@@ -19,9 +19,8 @@ export function DescribeInstances(ctx: ActionContext): ActionBody {
     const zoneId = ctx.params.optional("ZoneId");
     const tags = ctx.params.objectList("Tag", ["Key", "Value"] as const);
     const matching = ctx.model
-        .describedInstances(region)
-        // Unknown ids are left out silently, not reported as errors (ecs-api.md §11).
-        .filter((instance) => ids === undefined || ids.includes(instance.id))
+        // Looked up by id when given; unknown ids are left out silently, not reported as errors (ecs-api.md §11).
+        .describedInstances(region, ids)
         .filter((instance) => keyPairName === undefined || instance.keyPairName === keyPairName)
         .filter((instance) => status === undefined || instance.status === status)
         .filter((instance) => namePattern === undefined || matchesWildcard(namePattern, instance.name))

@@ -1,8 +1,9 @@
 /**
  * Merges the requests of concurrent callers — the many attachments one `pulumi up` runs in a single
  * provider process — into shared API calls. Items asked for under one key (an action, a region, a
- * key pair) are queued; the queue is sent in batches of at most `maxBatch` once the short window has
- * passed and the action's rate limit has a slot. While a throttled action waits for its slot, more
+ * key pair) are queued; the queue is sent in batches of at most `maxBatch` once a batch is full or
+ * no item joined for the short idle window (at most `maxWaitMs` in all), and the action's rate limit
+ * has a slot. While a throttled action waits for its slot, more
  * items join the batch, so calls get fuller exactly when calls are scarce.
  *
  * Merging must not let one caller's bad item fail the others: a request-level error that `isolate`
@@ -15,10 +16,15 @@ export type Settled<R> = { ok: true; value: R | undefined } | { ok: false; error
 
 export interface CoalescerOptions<I = unknown> {
     maxBatch: number;
-    /** How long the first item waits for others to join, in milliseconds. */
+    /**
+     * Idle window, in milliseconds: a queue is sent once no item joined it for this long (or once it
+     * fills a batch), so requests arriving one after another still share calls.
+     */
     windowMs: number;
-    /** Batches of one key in flight at once. */
-    concurrency: number;
+    /** The longest a queue waits for more items while they keep arriving, in milliseconds (default: `windowMs`). */
+    maxWaitMs?: number;
+    /** Batches of one key in flight at once (asked before each batch: it may follow the key's rate limit). */
+    concurrency: number | ((key: string) => number);
     /** Resolves when the key's action may send again (the rate limiter's slot). */
     ready: (key: string) => Promise<void>;
     /** Waits out the window. */
@@ -31,14 +37,21 @@ export interface CoalescerOptions<I = unknown> {
 
 interface Waiter<I, R> {
     items: I[];
+    /** Results of this waiter's items so far; handed over (and dropped here) when none is unsettled. */
+    results: Map<I, Settled<R>>;
+    unsettled: number;
     resolve: (results: Map<I, Settled<R>>) => void;
 }
 
 interface Queue<I, R> {
     pending: I[];
-    waiters: Waiter<I, R>[];
-    results: Map<I, Settled<R>>;
+    /** Who waits for each pending item (exactly the pending items); a batch takes its items' waiters along. */
+    waitersOf: Map<I, Waiter<I, R>[]>;
     draining: boolean;
+    /** Requests that joined so far: the idle window restarts when this moves. */
+    arrivals: number;
+    /** Wakes a drain waiting for more items as soon as a batch is full. */
+    onFull?: () => void;
 }
 
 /** Sends one batch; items absent from the returned map have no result (e.g. an instance that does not exist). */
@@ -58,38 +71,73 @@ export class Coalescer<I, R> {
         if (unique.length === 0) return Promise.resolve(new Map<I, Settled<R>>());
         let queue = this.queues.get(key);
         if (!queue) {
-            queue = { pending: [], waiters: [], results: new Map(), draining: false };
+            queue = { pending: [], waitersOf: new Map(), draining: false, arrivals: 0 };
             this.queues.set(key, queue);
         }
         const q = queue;
-        const queued = new Set(q.pending);
-        for (const item of unique) if (!queued.has(item)) q.pending.push(item);
-        const promise = new Promise<Map<I, Settled<R>>>((resolve) => q.waiters.push({ items: unique, resolve }));
+        const promise = new Promise<Map<I, Settled<R>>>((resolve) => {
+            const waiter: Waiter<I, R> = { items: unique, results: new Map(), unsettled: unique.length, resolve };
+            // An item already sent is asked again: a waiter only takes answers to calls sent after it asked.
+            for (const item of unique) {
+                const waiters = q.waitersOf.get(item);
+                if (waiters) waiters.push(waiter);
+                else {
+                    q.waitersOf.set(item, [waiter]);
+                    q.pending.push(item);
+                }
+            }
+        });
+        q.arrivals++;
+        if (q.pending.length >= this.options.maxBatch) q.onFull?.();
         if (!q.draining) void this.drain(key, q);
         return promise;
     }
 
+    /** Waits until a batch is full, no item joined for the window, or the longest wait has passed. */
+    private async gather(queue: Queue<I, R>): Promise<void> {
+        const { windowMs, maxBatch } = this.options;
+        const maxWaitMs = Math.max(windowMs, this.options.maxWaitMs ?? windowMs);
+        let waitedMs = 0;
+        while (queue.pending.length < maxBatch && waitedMs < maxWaitMs) {
+            const seen = queue.arrivals;
+            const stepMs = Math.min(windowMs, maxWaitMs - waitedMs);
+            const full = new Promise<void>((resolve) => (queue.onFull = resolve));
+            await Promise.race([this.options.clock.sleep(stepMs), full]);
+            queue.onFull = undefined;
+            waitedMs += stepMs;
+            if (queue.arrivals === seen) return;
+        }
+    }
+
     private async drain(key: string, queue: Queue<I, R>): Promise<void> {
         queue.draining = true;
-        await this.options.clock.sleep(this.options.windowMs);
+        await this.gather(queue);
         const inFlight = new Set<Promise<void>>();
         while (queue.pending.length) {
-            if (inFlight.size >= this.options.concurrency) await Promise.race(inFlight);
+            if (inFlight.size >= this.concurrency(key)) await Promise.race(inFlight);
             await this.options.ready(key);
             const batch = queue.pending.splice(0, this.options.maxBatch);
-            const flight: Promise<void> = this.sendBatch(key, batch, queue).finally(() => inFlight.delete(flight));
+            const waiters = batch.map((item) => queue.waitersOf.get(item) ?? []);
+            for (const item of batch) queue.waitersOf.delete(item);
+            const flight: Promise<void> = this.sendBatch(key, batch, waiters).finally(() => inFlight.delete(flight));
             inFlight.add(flight);
         }
         await Promise.all(inFlight);
         queue.draining = false;
         // Items queued after the last batch left start a new drain.
         if (queue.pending.length) void this.drain(key, queue);
-        else if (queue.waiters.length === 0) this.queues.delete(key);
+        else if (queue.waitersOf.size === 0) this.queues.delete(key);
     }
 
-    private async sendBatch(key: string, batch: I[], queue: Queue<I, R>): Promise<void> {
-        for (const [item, settled] of await this.settle(key, batch, queue.waiters)) queue.results.set(item, settled);
-        this.release(queue);
+    private concurrency(key: string): number {
+        const { concurrency } = this.options;
+        return typeof concurrency === "function" ? concurrency(key) : concurrency;
+    }
+
+    /** `waiters[i]`: who waits for `batch[i]` (taken from the queue when the batch left it). */
+    private async sendBatch(key: string, batch: I[], waiters: Waiter<I, R>[][]): Promise<void> {
+        const settled = await this.settle(key, batch, [...new Set(waiters.flat())]);
+        batch.forEach((item, index) => this.release(item, settled.get(item)!, waiters[index]));
     }
 
     /** Sends one batch and settles its items, keeping an error one caller's item caused to that caller. */
@@ -118,19 +166,12 @@ export class Coalescer<I, R> {
         }
     }
 
-    /** Hands each waiter its results once all of its items are settled. */
-    private release(queue: Queue<I, R>): void {
-        const waiting: Waiter<I, R>[] = [];
-        for (const waiter of queue.waiters) {
-            if (waiter.items.every((item) => queue.results.has(item))) {
-                waiter.resolve(new Map(waiter.items.map((item) => [item, queue.results.get(item)!])));
-            } else {
-                waiting.push(waiter);
-            }
+    /** Gives an item's result to its waiters; a waiter whose items are all settled gets its results. */
+    private release(item: I, outcome: Settled<R>, waiters: readonly Waiter<I, R>[]): void {
+        for (const waiter of waiters) {
+            waiter.results.set(item, outcome);
+            if (--waiter.unsettled === 0) waiter.resolve(new Map(waiter.items.map((i) => [i, waiter.results.get(i)!])));
         }
-        queue.waiters = waiting;
-        const stillWanted = new Set([...waiting.flatMap((w) => w.items), ...queue.pending]);
-        for (const item of [...queue.results.keys()]) if (!stillWanted.has(item)) queue.results.delete(item);
     }
 }
 

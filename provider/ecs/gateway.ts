@@ -42,10 +42,21 @@ export const TAGS_PER_CALL = 20;
 export const CONNECT_TIMEOUT_MS = 5_000;
 export const READ_TIMEOUT_MS = 30_000;
 
-/** Batches of one action sent at once: enough to hide latency, few enough not to trip throttling. */
+/**
+ * Batches of one action in flight at once once ECS has throttled it (then the limiter's rate, if
+ * higher, allows more). Until then every batch of a step is sent at once: neither ECS nor the SDK
+ * caps concurrent calls, so a step costs one round trip at any fleet size.
+ */
 const BATCH_CONCURRENCY = 4;
-/** How long a request waits for concurrent resources' requests to join its call, in milliseconds. */
+/** Password resets in flight at once (one call per instance). */
+const PASSWORD_CONCURRENCY = 4;
+/**
+ * Idle window, in milliseconds: a call waits for concurrent resources' requests to join it until
+ * none arrived for this long (or the call is full)…
+ */
 export const COALESCE_WINDOW_MS = 2;
+/** …but never longer than this in all, in milliseconds, while requests keep arriving. */
+export const COALESCE_MAX_WAIT_MS = 50;
 /** How often instances are looked at while deciding whether a timed-out reboot happened, in milliseconds. */
 const REBOOT_WATCH_POLL_MS = 1_000;
 /** How long a key pair seen to exist is believed, in milliseconds. */
@@ -209,7 +220,7 @@ export interface GatewayOptions {
     timeouts?: CallTimeouts;
     /** Drives the coalescing window, the rate limits, the reboot watch and the key pair cache. Default: realClock. */
     clock?: Clock;
-    /** Default: COALESCE_WINDOW_MS. */
+    /** The coalescing idle window. Default: COALESCE_WINDOW_MS (the longest wait: COALESCE_MAX_WAIT_MS, or this if longer). */
     coalesceWindowMs?: number;
     /** RunCommand's client tokens. Default: realRandom. */
     random?: Random;
@@ -267,7 +278,11 @@ export class SdkEcsGateway implements EcsGateway {
                 {
                     maxBatch,
                     windowMs,
-                    concurrency: BATCH_CONCURRENCY,
+                    maxWaitMs: Math.max(windowMs, COALESCE_MAX_WAIT_MS),
+                    concurrency: (key) => {
+                        const rate = this.limiters.for(action(key)).rate();
+                        return Number.isFinite(rate) ? Math.max(BATCH_CONCURRENCY, Math.floor(rate)) : Infinity;
+                    },
                     ready: (key) => this.limiters.for(action(key)).ready(),
                     clock: this.clock,
                     isolate: isolateInstanceErrors ? (error) => INSTANCE_CAUSED_CODES.includes(errorCode(error) ?? "") : undefined,
@@ -310,6 +325,11 @@ export class SdkEcsGateway implements EcsGateway {
             random: options.random ?? realRandom,
             callError: (action, instanceIds, cause) => new EcsCallError(action, instanceIds, cause),
         });
+    }
+
+    /** Builds the region's client ahead of the first call (configure() does, for the default region). */
+    prepare(region: string): void {
+        this.client(region);
     }
 
     private client(region: string): EcsClient {
@@ -524,7 +544,7 @@ export class SdkEcsGateway implements EcsGateway {
                 }
             }
         };
-        await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, instanceIds.length) }, worker));
+        await Promise.all(Array.from({ length: Math.min(PASSWORD_CONCURRENCY, instanceIds.length) }, worker));
         return result;
     }
 

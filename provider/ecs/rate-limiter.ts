@@ -2,8 +2,10 @@
  * A client-side rate limit per ECS action, shared by every resource of one provider process. ECS
  * throttles per API, per region and per account (ecs-api.md §7) at rates it does not publish, so
  * the limit is learned: unlimited until the first throttling error, then cut to 70 % of the rate
- * that was being sent, and raised again a little with every success (additive increase,
- * multiplicative decrease — as in the AWS SDK's adaptive retry mode).
+ * that was being sent, raised a little with every success (additive increase, multiplicative
+ * decrease — as in the AWS SDK's adaptive retry mode) and recovering over throttle-free time.
+ * Within the limit calls go out as a token bucket holding one second's worth of calls: ECS counts
+ * calls per one-second window, so a burst of `rate` calls after a quiet second is within quota.
  */
 
 import { Clock, realClock } from "../clock";
@@ -16,52 +18,84 @@ const INCREASE_PER_SUCCESS = 0.2;
 /** Throttling answers to calls sent in one burst count as one signal. */
 const DECREASE_COOLDOWN_MS = 1000;
 const RATE_WINDOW_MS = 1000;
+/** The learned rate doubles for every this many milliseconds without a throttling answer… */
+export const RATE_RECOVERY_DOUBLING_MS = 10_000;
+/** …and the limit is dropped (unlimited again) after this many milliseconds without one. */
+export const RATE_FORGET_AFTER_MS = 60_000;
+/** The bucket holds this many milliseconds' worth of calls at the current rate (at least one call). */
+const BURST_MS = 1000;
 
 export class AdaptiveRateLimiter {
-    private ratePerSecond = Infinity;
-    private nextSlotAt = 0;
+    /** The rate set by the last throttling answer, plus the successes since (Infinity: no limit). */
+    private learnedPerSecond: number;
+    private throttledAt: number;
     private lastDecreaseAt = -Infinity;
+    /** Calls that may go out now; negative when calls are already waiting for their slot. */
+    private tokens = 0;
+    private refilledAt: number;
     private readonly recentSends: number[] = [];
 
     constructor(
         private readonly clock: Clock = realClock,
         initialRatePerSecond = Infinity,
     ) {
-        this.ratePerSecond = initialRatePerSecond;
+        this.learnedPerSecond = initialRatePerSecond;
+        this.throttledAt = clock.now();
+        this.refilledAt = clock.now();
     }
 
-    /** Current limit in calls per second (Infinity until ECS first throttles). */
+    /** Current limit in calls per second (Infinity until ECS first throttles, and again once it has not for a while). */
     rate(): number {
-        return this.ratePerSecond;
+        if (!Number.isFinite(this.learnedPerSecond)) return Infinity;
+        const quietMs = this.clock.now() - this.throttledAt;
+        if (quietMs >= RATE_FORGET_AFTER_MS) return Infinity;
+        return this.learnedPerSecond * 2 ** (quietMs / RATE_RECOVERY_DOUBLING_MS);
     }
 
     /** Waits for a slot, then counts one call as sent. */
     async acquire(): Promise<void> {
-        const now = this.clock.now();
-        if (Number.isFinite(this.ratePerSecond)) {
-            const at = Math.max(now, this.nextSlotAt);
-            this.nextSlotAt = at + 1000 / this.ratePerSecond;
-            if (at > now) await this.clock.sleep(at - now);
+        const rate = this.refill();
+        if (Number.isFinite(rate)) {
+            this.tokens -= 1;
+            if (this.tokens < 0) await this.clock.sleep((-this.tokens * 1000) / rate);
         }
         this.recordSend();
     }
 
     /** Resolves when a slot is free, without taking it: callers queue more work meanwhile. */
     async ready(): Promise<void> {
-        const waitMs = this.nextSlotAt - this.clock.now();
-        if (Number.isFinite(this.ratePerSecond) && waitMs > 0) await this.clock.sleep(waitMs);
+        const rate = this.refill();
+        if (Number.isFinite(rate) && this.tokens < 1) await this.clock.sleep(((1 - this.tokens) * 1000) / rate);
     }
 
     onThrottled(): void {
         const now = this.clock.now();
         if (now - this.lastDecreaseAt < DECREASE_COOLDOWN_MS) return;
         this.lastDecreaseAt = now;
-        const sending = Math.min(this.ratePerSecond, this.sentInLastWindow());
-        this.ratePerSecond = Math.max(MIN_RATE_PER_SECOND, sending * DECREASE_FACTOR);
+        const sending = Math.min(this.rate(), this.sentInLastWindow());
+        this.learnedPerSecond = Math.max(MIN_RATE_PER_SECOND, sending * DECREASE_FACTOR);
+        this.throttledAt = now;
+        // The window ECS counts is spent: the bucket starts empty (calls already waiting keep their place).
+        this.refilledAt = now;
+        this.tokens = Math.min(this.tokens, 0);
     }
 
     onSuccess(): void {
-        if (Number.isFinite(this.ratePerSecond)) this.ratePerSecond += INCREASE_PER_SUCCESS;
+        if (Number.isFinite(this.rate())) this.learnedPerSecond += INCREASE_PER_SUCCESS;
+    }
+
+    /** Adds the tokens earned since the last refill, up to one burst; returns the current rate. */
+    private refill(): number {
+        const now = this.clock.now();
+        const rate = this.rate();
+        if (Number.isFinite(rate)) {
+            const capacity = Math.max(1, (rate * BURST_MS) / 1000);
+            this.tokens = Math.min(capacity, this.tokens + ((now - this.refilledAt) * rate) / 1000);
+        } else {
+            this.tokens = 0;
+        }
+        this.refilledAt = now;
+        return rate;
     }
 
     private recordSend(): void {
@@ -83,15 +117,14 @@ export class RateLimiters {
     constructor(private readonly clock: Clock = realClock) {}
 
     /**
-     * An action seen for the first time starts at the lowest rate learned for the others: ECS counts
-     * each API separately, but an account throttled on one API is likely near the quota of the next
-     * (a destroy's DetachKeyPair burst after a throttled create, say).
+     * An action seen for the first time starts unlimited: ECS counts each API on its own quota, so
+     * a throttled create says nothing about the destroy's DetachKeyPair (it learns its own limit
+     * from its own first throttling answer).
      */
     for(action: string): AdaptiveRateLimiter {
         let limiter = this.byAction.get(action);
         if (!limiter) {
-            const learned = Math.min(...[...this.byAction.values()].map((l) => l.rate()));
-            limiter = new AdaptiveRateLimiter(this.clock, learned);
+            limiter = new AdaptiveRateLimiter(this.clock);
             this.byAction.set(action, limiter);
         }
         return limiter;

@@ -164,6 +164,18 @@ describe("DescribeInstances", () => {
         expect(raw[0].OperationLocks).toEqual({ LockReason: [] });
     });
 
+    test("InstanceIds are looked up by id: seeded order whatever the order asked, unknown ids and other regions' left out", async () => {
+        const { body } = await sendSignedV3(emulator, {
+            action: "DescribeInstances",
+            query: { RegionId: REGION, InstanceIds: ids("i-stop", "i-nope", "i-sh", "i-run2", "i-run1", "i-run1") },
+        });
+        const listed = (body.Instances as { Instance: { InstanceId: string }[] }).Instance.map((i) => i.InstanceId);
+        const all = await client.describeInstances(new ecs.DescribeInstancesRequest({ regionId: REGION, maxResults: 100 }));
+        const seeded = (all.body?.instances?.instance ?? []).map((i) => i.instanceId);
+        expect(listed).toEqual(seeded.filter((id) => id === "i-run1" || id === "i-run2" || id === "i-stop"));
+        expect(body.TotalCount ?? listed.length).toBe(3);
+    });
+
     test("a request for another region sees only that region", async () => {
         const response = await client.describeInstances(new ecs.DescribeInstancesRequest({ regionId: "cn-shanghai" }));
         expect(response.body?.instances?.instance?.map((i) => i.instanceId)).toEqual(["i-sh"]);

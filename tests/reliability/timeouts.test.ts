@@ -79,13 +79,18 @@ test("a server that accepts the connection and never answers: every hook fails a
             return { error, connections: silent.connections() - before, elapsedMs: Date.now() - started };
         };
 
-        // Read and delete first: each sends one action, so its connections are all its own.
+        // Read asks DescribeKeyPairs and DescribeInstances together and fails naming the key pair's
+        // read (it decides whether the resource exists); both use their attempts, and no more.
         const recorded = recordedOutputs({ keyPairName: "ops", instanceIds: ["i-a"] });
+        const readBefore = silent.connections();
         const read = await connectionsFor(hooks.read("kpa-x", recorded));
         expect(read.error?.message).toMatch(/ECS DescribeKeyPairs/);
-        expect(read.connections).toBe(maxAttempts);
         // The call really waited for the read timeout before giving up.
         expect(read.elapsedMs).toBeGreaterThanOrEqual(readTimeoutMs);
+        await eventually(() => silent.connections() - readBefore >= 2 * maxAttempts, "both reads of read used their attempts");
+        expect(silent.connections() - readBefore).toBe(2 * maxAttempts);
+
+        // Delete sends one action, so its connections are all its own.
 
         const del = await connectionsFor(hooks.delete("kpa-x", recorded));
         expect(del.error?.message).toMatch(/ECS DescribeInstances for i-a failed/);

@@ -1,5 +1,5 @@
 import { Coalescer } from "../../provider/ecs/coalesce";
-import { AdaptiveRateLimiter, MIN_RATE_PER_SECOND } from "../../provider/ecs/rate-limiter";
+import { AdaptiveRateLimiter, MIN_RATE_PER_SECOND, RATE_FORGET_AFTER_MS, RATE_RECOVERY_DOUBLING_MS } from "../../provider/ecs/rate-limiter";
 
 function recordingCoalescer(maxBatch = 3, fail?: (items: string[]) => boolean) {
     const batches: string[][] = [];
@@ -49,12 +49,138 @@ describe("Coalescer", () => {
         expect(results.get("other")).toMatchObject({ ok: false });
     });
 
+    test("sends as many batches at once as the concurrency asked before each batch allows", async () => {
+        let limit = Infinity;
+        let inFlight = 0;
+        let most = 0;
+        const coalescer = new Coalescer<string, string>(
+            {
+                maxBatch: 1,
+                windowMs: 1,
+                concurrency: () => limit,
+                ready: () => Promise.resolve(),
+                clock: { sleep: () => Promise.resolve() },
+            },
+            async (_key, items) => {
+                most = Math.max(most, ++inFlight);
+                await new Promise((resolve) => setImmediate(resolve));
+                inFlight--;
+                return new Map(items.map((i) => [i, i]));
+            },
+        );
+        await coalescer.request("k", ["1", "2", "3", "4", "5", "6"]);
+        expect(most).toBe(6);
+        limit = 2;
+        most = 0;
+        await coalescer.request("k", ["1", "2", "3", "4", "5", "6"]);
+        expect(most).toBe(2);
+    });
+
+    test("a request for an item already in flight gets the answer of a call sent after it asked, not the earlier one", async () => {
+        const calls: { items: string[]; answer: (ok: boolean) => void }[] = [];
+        const coalescer = new Coalescer<string, number>(
+            { maxBatch: 10, windowMs: 1, concurrency: 4, ready: () => Promise.resolve(), clock: { sleep: () => Promise.resolve() } },
+            (_key, items) =>
+                new Promise((resolve, reject) =>
+                    calls.push({
+                        items,
+                        answer: (ok) => (ok ? resolve(new Map(items.map((i) => [i, calls.length]))) : reject(new Error("old"))),
+                    }),
+                ),
+        );
+        const settle = () => new Promise((resolve) => setImmediate(resolve));
+        const early = coalescer.request("k", ["a"]);
+        await settle();
+        const late = coalescer.request("k", ["a", "b"]);
+        await settle();
+        calls[0].answer(false);
+        expect((await early).get("a")).toMatchObject({ ok: false });
+        await settle();
+        expect(calls.map((c) => c.items)).toEqual([["a"], ["a", "b"]]);
+        calls[1].answer(true);
+        expect([...(await late).entries()]).toEqual([
+            ["a", { ok: true, value: 2 }],
+            ["b", { ok: true, value: 2 }],
+        ]);
+    });
+
     test("requests made after a drain finished are served too", async () => {
         const { coalescer, batches } = recordingCoalescer();
         await coalescer.request("k", ["1"]);
         const later = await coalescer.request("k", ["2"]);
         expect(later.get("2")).toEqual({ ok: true, value: "k:2" });
         expect(batches).toEqual([["1"], ["2"]]);
+    });
+});
+
+describe("Coalescer idle window (manual clock)", () => {
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    function manual(options: { windowMs: number; maxWaitMs: number; maxBatch: number }) {
+        let now = 0;
+        const timers: { at: number; resolve: () => void }[] = [];
+        const sent: { at: number; items: string[] }[] = [];
+        const coalescer = new Coalescer<string, string>(
+            {
+                ...options,
+                concurrency: Infinity,
+                ready: () => Promise.resolve(),
+                clock: { sleep: (ms) => new Promise<void>((resolve) => timers.push({ at: now + ms, resolve })) },
+            },
+            (_key, items) => {
+                sent.push({ at: now, items });
+                return Promise.resolve(new Map(items.map((i) => [i, i])));
+            },
+        );
+        /** Moves time on one millisecond at a time, firing the sleeps that are due. */
+        const advance = async (ms: number) => {
+            for (let i = 0; i < ms; i++) {
+                now++;
+                for (const timer of timers.filter((t) => t.at <= now)) {
+                    timers.splice(timers.indexOf(timer), 1);
+                    timer.resolve();
+                }
+                await settle();
+            }
+        };
+        return { coalescer, sent, advance };
+    }
+
+    test("waits while requests keep arriving within the window, and sends once none came for the window", async () => {
+        const { coalescer, sent, advance } = manual({ windowMs: 2, maxWaitMs: 50, maxBatch: 100 });
+        const requests = [coalescer.request("k", ["a"])];
+        await advance(1);
+        requests.push(coalescer.request("k", ["b"]));
+        await advance(1);
+        requests.push(coalescer.request("k", ["c"]));
+        await advance(3);
+        expect(sent).toEqual([]);
+        await advance(1);
+        expect(sent).toEqual([{ at: 6, items: ["a", "b", "c"] }]);
+        await Promise.all(requests);
+    });
+
+    test("never waits longer than maxWaitMs in all while requests keep arriving", async () => {
+        const { coalescer, sent, advance } = manual({ windowMs: 2, maxWaitMs: 10, maxBatch: 100 });
+        const requests: Promise<unknown>[] = [];
+        for (let t = 0; t < 20; t++) {
+            requests.push(coalescer.request("k", [`i${t}`]));
+            await advance(1);
+        }
+        await advance(10);
+        expect(sent[0].at).toBe(10);
+        expect(sent[0].items).toEqual(Array.from({ length: 10 }, (_, t) => `i${t}`));
+        expect(sent.flatMap((s) => s.items)).toHaveLength(20);
+        await Promise.all(requests);
+    });
+
+    test("a full batch is sent at once, without waiting for the window", async () => {
+        const { coalescer, sent, advance } = manual({ windowMs: 2, maxWaitMs: 50, maxBatch: 2 });
+        const first = coalescer.request("k", ["a"]);
+        const second = coalescer.request("k", ["b"]);
+        await settle();
+        expect(sent).toEqual([{ at: 0, items: ["a", "b"] }]);
+        await advance(2);
+        await Promise.all([first, second]);
     });
 });
 
@@ -84,7 +210,7 @@ describe("AdaptiveRateLimiter", () => {
         expect(limiter.rate()).toBe(Infinity);
     });
 
-    test("after throttling, sends at 70 % of the rate that was sent, then spaces calls evenly", async () => {
+    test("after throttling, sends at 70 % of the rate that was sent: the bucket starts empty, then spaces calls evenly", async () => {
         const { clock, sleeps } = fakeClock();
         const limiter = new AdaptiveRateLimiter(clock);
         for (let i = 0; i < 30; i++) await limiter.acquire();
@@ -92,7 +218,37 @@ describe("AdaptiveRateLimiter", () => {
         expect(limiter.rate()).toBeCloseTo(21);
         await limiter.acquire();
         await limiter.acquire();
-        expect(sleeps).toEqual([expect.closeTo(1000 / 21, 5)]);
+        expect(sleeps).toHaveLength(2);
+        for (const ms of sleeps) expect(ms).toBeCloseTo(1000 / 21, 0);
+    });
+
+    test("a quiet second refills a burst of one second's calls (ECS counts a one-second window), then the next waits", async () => {
+        const { clock, sleeps, advance } = fakeClock();
+        const limiter = new AdaptiveRateLimiter(clock);
+        for (let i = 0; i < 30; i++) await limiter.acquire();
+        limiter.onThrottled();
+        advance(1000);
+        const burst = Math.floor(limiter.rate());
+        expect(burst).toBeGreaterThanOrEqual(21);
+        for (let i = 0; i < burst; i++) await limiter.acquire();
+        expect(sleeps).toEqual([]);
+        await limiter.acquire();
+        expect(sleeps).toHaveLength(1);
+        expect(sleeps[0]).toBeGreaterThan(0);
+        expect(sleeps[0]).toBeLessThanOrEqual(1000 / limiter.rate() + 1e-9);
+    });
+
+    test("the rate recovers over throttle-free time and the limit is dropped after a minute without throttling", async () => {
+        const { clock, sleeps, advance } = fakeClock();
+        const limiter = new AdaptiveRateLimiter(clock);
+        for (let i = 0; i < 30; i++) await limiter.acquire();
+        limiter.onThrottled();
+        advance(RATE_RECOVERY_DOUBLING_MS);
+        expect(limiter.rate()).toBeCloseTo(42);
+        advance(RATE_FORGET_AFTER_MS - RATE_RECOVERY_DOUBLING_MS);
+        expect(limiter.rate()).toBe(Infinity);
+        for (let i = 0; i < 100; i++) await limiter.acquire();
+        expect(sleeps).toEqual([]);
     });
 
     test("a burst of throttling answers counts once; the rate never drops below the floor", () => {

@@ -4,20 +4,22 @@ import { RateLimiters } from "../../provider/ecs/rate-limiter";
 import { Clock } from "../../provider/clock";
 import { RestartHistory, waitFor } from "../../provider/restart";
 
-/** A fake clock and a gateway whose instance states follow a script over (fake) time. */
-function scripted(statusAt: (ms: number) => string) {
+/** A fake clock and a gateway whose instance states follow a script over (fake) time; each call takes `latencyMs`. */
+function scripted(statusAt: (ms: number) => string, latencyMs = 0) {
     let now = 0;
     const polls: number[] = [];
     const clock: Clock = { now: () => now, sleep: (ms) => Promise.resolve(void (now += ms)) };
     const gateway = {
         describeInstances: (_region: string, ids: readonly string[]) => {
             polls.push(now);
+            const status = statusAt(now);
+            now += latencyMs;
             const facts = new Map(
                 ids.map((id) => [
                     id,
                     {
                         instanceId: id,
-                        status: statusAt(now),
+                        status,
                         osType: "linux",
                         ioOptimized: true,
                         lockedForSecurity: false,
@@ -48,6 +50,23 @@ describe("waitFor (status polling)", () => {
         expect(polls).toEqual([1800, 2050]);
     });
 
+    test("polls on a fixed schedule from the start, whatever the calls' latency, without backoff before the expected restart time", async () => {
+        // Each call takes 20 ms; Stopping until 500 ms, Starting until 1990 ms, then Running.
+        const { clock, gateway, polls } = scripted((t) => (t < 500 ? "Stopping" : t < 1990 ? "Starting" : "Running"), 20);
+        const options = { timeoutSeconds: 60, pollIntervalSeconds: 0.25, firstPollAfterMs: 1000, expectedDoneAfterMs: 2000 };
+        const result = await waitFor(gateway, "r", ["i-1"], running, options, clock);
+        expect(result.unfinished).toEqual([]);
+        // Not 1000, 1270, 1560, …: the schedule is counted from the start, and Starting twice in a row is no reason to slow down yet.
+        expect(polls).toEqual([1000, 1250, 1500, 1750, 2000]);
+    });
+
+    test("after the expected restart time, polling backs off on the same schedule", async () => {
+        const { clock, gateway, polls } = scripted((t) => (t < 3000 ? "Starting" : "Running"), 20);
+        const options = { timeoutSeconds: 60, pollIntervalSeconds: 0.25, firstPollAfterMs: 1000, expectedDoneAfterMs: 1000 };
+        await waitFor(gateway, "r", ["i-1"], running, options, clock);
+        expect(polls).toEqual([1000, 1250, 1625, 2125, 2625, 3125]);
+    });
+
     test("returns the instances that never got there when the timeout passes", async () => {
         const { clock, gateway } = scripted(() => "Starting");
         const result = await waitFor(gateway, "r", ["i-1", "i-2"], running, { timeoutSeconds: 2, pollIntervalSeconds: 0.5 }, clock);
@@ -66,6 +85,15 @@ describe("RestartHistory", () => {
         expect(history.firstPollAfterMs(250)).toBe(250);
     });
 
+    test("expects the next restart to take as long as the last one, and never less than the floor", () => {
+        const history = new RestartHistory(1000);
+        expect(history.expectedMs()).toBe(1000);
+        history.record(2000);
+        expect(history.expectedMs()).toBe(2000);
+        history.record(500);
+        expect(history.expectedMs()).toBe(1000);
+    });
+
     test("with a floor, even the first wave waits that long before its first poll", () => {
         const history = new RestartHistory(1000);
         expect(history.firstPollAfterMs(250)).toBe(1000);
@@ -75,12 +103,13 @@ describe("RestartHistory", () => {
 });
 
 describe("RateLimiters", () => {
-    test("an action seen for the first time starts at the lowest rate learned for the others", async () => {
+    test("an action seen for the first time starts unlimited, whatever the others learned (ECS counts each API on its own quota)", async () => {
         let now = 0;
         const limiters = new RateLimiters({ now: () => now, sleep: (ms) => Promise.resolve(void (now += ms)) });
         expect(limiters.for("DescribeInstances").rate()).toBe(Infinity);
         for (let i = 0; i < 20; i++) await limiters.for("DescribeInstances").acquire();
         limiters.for("DescribeInstances").onThrottled();
-        expect(limiters.for("DetachKeyPair").rate()).toBeCloseTo(14);
+        expect(limiters.for("DescribeInstances").rate()).toBeCloseTo(14);
+        expect(limiters.for("DetachKeyPair").rate()).toBe(Infinity);
     });
 });
