@@ -96,17 +96,23 @@ export function describeWithCli(name: string, body: (cli: { binDir: string }) =>
         describe(name, () => body({ binDir: status.binDir }));
         return;
     }
-    const required = process.env.KPA_E2E_REQUIRED === "1" || process.env.CI === "true";
-    const message = `End-to-end tests need the Pulumi CLI, which scripts/ensure-pulumi.sh could not build: ${status.reason}`;
-    if (required) {
+    describeUnavailable(name, `End-to-end tests need the Pulumi CLI, which scripts/ensure-pulumi.sh could not build: ${status.reason}`);
+}
+
+/**
+ * A suite whose tools could not be built: skipped with the reason on a developer's machine, a failing
+ * test under `KPA_E2E_REQUIRED=1` (or `CI=true`), so that CI never passes by skipping.
+ */
+export function describeUnavailable(name: string, message: string): void {
+    if (process.env.KPA_E2E_REQUIRED === "1" || process.env.CI === "true") {
         describe(name, () => {
-            it("has a Pulumi CLI", () => {
+            it("has the tools it needs", () => {
                 throw new Error(message);
             });
         });
     } else {
         console.warn(`SKIPPED "${name}": ${message}`);
-        describe.skip(name, () => body({ binDir: "" }));
+        describe.skip(name, () => undefined);
     }
 }
 

@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 import { startEmulator, type Emulator } from "../../emulator";
-import { PulumiStack, REPO_ROOT, callsOf, describeWithCli, mutatingCalls } from "../e2e/harness";
+import { PulumiStack, REPO_ROOT, callsOf, describeUnavailable, describeWithCli, mutatingCalls } from "../e2e/harness";
 import { ensurePluginBuilt, goTools, pluginStack } from "./harness";
 
 jest.setTimeout(10 * 60_000);
@@ -142,6 +142,8 @@ if (tools.ok) {
         body({ binDir, toolsDir: tools.dir }),
     );
 } else {
-    console.warn(`SKIPPED the Go SDK test: scripts/ensure-pulumi-go.sh failed: ${tools.reason}`);
-    describe.skip("a Go program on the generated Go SDK, with the provider plugin", () => body({ binDir: "", toolsDir: "" }));
+    describeUnavailable(
+        "a Go program on the generated Go SDK, with the provider plugin",
+        `scripts/ensure-pulumi-go.sh failed: ${tools.reason}`,
+    );
 }

@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 import type { Emulator } from "../../emulator";
-import { PulumiStack, REPO_ROOT, describeWithCli } from "../e2e/harness";
+import { PulumiStack, REPO_ROOT, describeUnavailable, describeWithCli } from "../e2e/harness";
 
 export const PLUGIN_DIR = path.join(REPO_ROOT, "dist", "plugin-bin");
 export const VERSION = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version;
@@ -56,11 +56,7 @@ export function ensureYamlHost(): typeof yamlBin & object {
 /** describeWithCli, also needing the YAML language host (skipped with the reason when it cannot be built). */
 export function describeWithYaml(name: string, body: (cli: { binDir: string; yamlDir: string }) => void): void {
     const yaml = ensureYamlHost();
-    if (!yaml.ok) {
-        console.warn(`SKIPPED "${name}": the YAML language host could not be built: ${yaml.reason}`);
-        describe.skip(name, () => body({ binDir: "", yamlDir: "" }));
-        return;
-    }
+    if (!yaml.ok) return describeUnavailable(name, `the YAML language host could not be built: ${yaml.reason}`);
     describeWithCli(name, ({ binDir }) => body({ binDir, yamlDir: yaml.dir }));
 }
 

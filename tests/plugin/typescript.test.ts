@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 import { startEmulator, type Emulator } from "../../emulator";
-import { PulumiStack, REPO_ROOT, describeWithCli, mutatingCalls } from "../e2e/harness";
+import { PulumiStack, REPO_ROOT, describeUnavailable, describeWithCli, mutatingCalls } from "../e2e/harness";
 import { buildNodeSdk, ensurePluginBuilt, goTools, pluginStack } from "./harness";
 
 jest.setTimeout(5 * 60_000);
@@ -100,7 +100,8 @@ if (tools.ok) {
         body({ binDir, toolsDir: tools.dir }),
     );
 } else {
-    console.warn(`SKIPPED the TypeScript SDK program test: scripts/ensure-pulumi-go.sh failed: ${tools.reason}`);
-    describe.skip("a TypeScript program on the generated TypeScript SDK, with the provider plugin", () =>
-        body({ binDir: "", toolsDir: "" }));
+    describeUnavailable(
+        "a TypeScript program on the generated TypeScript SDK, with the provider plugin",
+        `scripts/ensure-pulumi-go.sh failed: ${tools.reason}`,
+    );
 }
