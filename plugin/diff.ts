@@ -5,7 +5,7 @@
  */
 import type { KeyPairAttachmentInputs, KeyPairAttachmentOutputs } from "../provider/types";
 import { restartSettingsWithDefaults } from "../provider/types";
-import { containsUnknown } from "../provider/validate";
+import { INPUT_PROPERTIES, containsUnknown } from "../provider/validate";
 import { isOnline, normalizedActivation } from "../provider/online/settings";
 
 export type PropertyDiffKind = "add" | "delete" | "update" | "update-replace";
@@ -123,24 +123,13 @@ export function restartForecast(olds: KeyPairAttachmentOutputs, news: KeyPairAtt
     return `This update restarts the instances among these that are Running: ${parts.join("; ")} — ${waves}.`;
 }
 
-const DECLARED = [
-    "keyPairName",
-    "instanceIds",
-    "region",
-    "restart",
-    "passwordOnUnbind",
-    "waitForReadySeconds",
-    "activation",
-    "online",
-] as const;
-
 /**
  * Whether the program's inputs differ from those recorded: the engine also calls Diff during a
  * refresh (to show what the refresh changed), with the recorded inputs as `news` — no restart is
  * coming then, so the forecast is given only when the program changed something.
  */
 export function programChanged(oldInputs: Partial<KeyPairAttachmentInputs>, news: Partial<KeyPairAttachmentInputs>): boolean {
-    return DECLARED.some((key) =>
+    return INPUT_PROPERTIES.some((key) =>
         key === "instanceIds"
             ? !sameValue([...new Set(oldInputs.instanceIds ?? [])].sort(), [...new Set(news.instanceIds ?? [])].sort())
             : !sameValue(oldInputs[key], news[key]),

@@ -3,6 +3,7 @@
  * Every failure names the property and says what is allowed.
  */
 import { validateActivationInputs } from "./online/settings";
+import type { KeyPairAttachmentInputs } from "./types";
 
 /**
  * The Pulumi engine's placeholder for a value not known during preview
@@ -42,7 +43,8 @@ const INSTANCE_ID_RULE = "'i-' followed by lower-case letters and digits, at mos
 const REGION_ID = /^[a-z]{2,}(-[a-z0-9]+)+$/;
 const REGION_RULE = "an ECS region id such as cn-hangzhou or ap-southeast-1";
 
-const INPUT_PROPERTIES = [
+/** Every input of KeyPairAttachment (the plugin's schema declares the same). */
+export const INPUT_PROPERTIES = [
     "keyPairName",
     "instanceIds",
     "region",
@@ -51,7 +53,7 @@ const INPUT_PROPERTIES = [
     "waitForReadySeconds",
     "activation",
     "online",
-];
+] as const satisfies readonly (keyof KeyPairAttachmentInputs)[];
 const RESTART_PROPERTIES = ["enabled", "force", "batchSize", "timeoutSeconds", "pollIntervalSeconds", "onUnbind"];
 
 export function validateKeyPairName(value: unknown): string | undefined {
@@ -153,7 +155,7 @@ export function validateInputs(news: Record<string, unknown>): ValidationFailure
     for (const name of Object.keys(news)) {
         // Engine-internal keys (`__provider`) and the declared outputs that the program seeds as undefined.
         if (name.startsWith("__") || news[name] === undefined) continue;
-        if (!INPUT_PROPERTIES.includes(name)) {
+        if (!(INPUT_PROPERTIES as readonly string[]).includes(name)) {
             failures.push({
                 property: name,
                 reason: `${name} is not an input of KeyPairAttachment; allowed: ${INPUT_PROPERTIES.join(", ")}`,

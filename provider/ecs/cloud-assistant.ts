@@ -9,7 +9,7 @@ import * as ecs from "@alicloud/ecs20140526";
 import type EcsClient from "@alicloud/ecs20140526";
 import type * as dara from "@darabonba/typescript";
 import type { Random } from "../clock";
-import type { Coalescer } from "./coalesce";
+import { type Coalescer, splitSettled } from "./coalesce";
 import {
     CLOUD_ASSISTANT_STATUS_BATCH,
     INVOCATION_RESULTS_PAGE,
@@ -45,18 +45,7 @@ export class SdkCloudAssistant implements CloudAssistantGateway {
     }
 
     async agentStatus(region: string, instanceIds: readonly string[]): Promise<Map<string, boolean>> {
-        const settled = await this.statusCoalescer.request(region, instanceIds);
-        const status = new Map<string, boolean>();
-        const failed: string[] = [];
-        let cause: unknown;
-        for (const [instanceId, outcome] of settled) {
-            if (!outcome.ok) {
-                failed.push(instanceId);
-                cause = outcome.error;
-            } else if (outcome.value !== undefined) {
-                status.set(instanceId, outcome.value);
-            }
-        }
+        const { values: status, failed, cause } = splitSettled(await this.statusCoalescer.request(region, instanceIds));
         if (failed.length) throw this.wiring.callError("DescribeCloudAssistantStatus", failed, cause);
         return status;
     }

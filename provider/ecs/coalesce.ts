@@ -14,6 +14,22 @@ import type { Clock } from "../clock";
 
 export type Settled<R> = { ok: true; value: R | undefined } | { ok: false; error: unknown };
 
+/** The answers that arrived, by item, and the items whose call failed (with one of their errors). */
+export function splitSettled<R>(settled: Iterable<[string, Settled<R>]>): { values: Map<string, R>; failed: string[]; cause: unknown } {
+    const values = new Map<string, R>();
+    const failed: string[] = [];
+    let cause: unknown;
+    for (const [item, outcome] of settled) {
+        if (!outcome.ok) {
+            failed.push(item);
+            cause = outcome.error;
+        } else if (outcome.value !== undefined) {
+            values.set(item, outcome.value);
+        }
+    }
+    return { values, failed, cause };
+}
+
 export interface CoalescerOptions<I = unknown> {
     maxBatch: number;
     /**

@@ -14,7 +14,7 @@ import type { CloudAssistantGateway } from "./cloud-assistant-api";
 import { SdkCloudAssistant } from "./cloud-assistant";
 import { chunk } from "../plan";
 import { InstanceFacts, InstanceFailure } from "./instance";
-import { Coalescer, Settled } from "./coalesce";
+import { Coalescer, Settled, splitSettled } from "./coalesce";
 import { RateLimiters } from "./rate-limiter";
 import { ExplainedEcsError, explainEcsError } from "./explain-error";
 import { RoundResult, untilReady } from "./readiness";
@@ -362,18 +362,7 @@ export class SdkEcsGateway implements EcsGateway {
     }
 
     async describeInstances(region: string, instanceIds: readonly string[]): Promise<Map<string, InstanceFacts>> {
-        const settled = await this.describeCoalescer.request(region, instanceIds);
-        const facts = new Map<string, InstanceFacts>();
-        const failed: string[] = [];
-        let cause: unknown;
-        for (const [instanceId, outcome] of settled) {
-            if (!outcome.ok) {
-                failed.push(instanceId);
-                cause = outcome.error;
-            } else if (outcome.value) {
-                facts.set(instanceId, outcome.value);
-            }
-        }
+        const { values: facts, failed, cause } = splitSettled(await this.describeCoalescer.request(region, instanceIds));
         if (failed.length)
             throw new EcsCallError("DescribeInstances", failed, explainEcsError(cause, this.settings, region, "DescribeInstances"));
         return facts;
