@@ -10,6 +10,9 @@
 export const DESCRIBE_BATCH = 100;
 export const ATTACH_DETACH_BATCH = 50;
 export const REBOOT_BATCH = 100;
+/** RunCommand takes at most 100 instances, DescribeCloudAssistantStatus 50 (ecs-api.md, the SDK models). */
+export const RUN_COMMAND_BATCH = 100;
+export const CLOUD_ASSISTANT_STATUS_BATCH = 50;
 
 /**
  * Status polls a restart wave needs ("a few" in the issue's physical limit). A poller cannot know
@@ -41,6 +44,8 @@ export interface TimingModel {
     latencyMs: number;
     /** The emulator's throttle, calls per second per action (the fleet), if any. */
     throttlePerSecond?: number;
+    /** One Cloud Assistant command, sent → finished (the emulator's delivery + run time). */
+    commandMs?: number;
 }
 
 const ceilDiv = (n: number, size: number) => Math.ceil(n / size);
@@ -154,11 +159,12 @@ export function roundsAt(calls: CallsByAction, concurrency: number): number {
     return Math.max(1, ...Object.values(calls).map((c) => ceilDiv(c, concurrency)));
 }
 
-function step(label: string, calls: CallsByAction, timing: TimingModel, restart = false): ChainStep {
+/** `waitMs`: what the step waits for besides the calls' latency (a restart, a command). */
+function step(label: string, calls: CallsByAction, timing: TimingModel, waitMs = 0): ChainStep {
     const nonZero = Object.fromEntries(Object.entries(calls).filter(([, c]) => c > 0));
     const q = timing.throttlePerSecond;
     const windows = q ? Math.max(1, ...Object.values(nonZero).map((c) => ceilDiv(c, q))) : 1;
-    return { label, calls: nonZero, ms: (restart ? timing.restartMs : 0) + timing.latencyMs + (windows - 1) * 1_000 };
+    return { label, calls: nonZero, ms: waitMs + timing.latencyMs + (windows - 1) * 1_000 };
 }
 
 function path(steps: ChainStep[]): CriticalPath {
@@ -167,9 +173,9 @@ function path(steps: ChainStep[]): CriticalPath {
 
 /**
  * Binding: DescribeInstances ‖ DescribeKeyPairs → AttachKeyPair → per wave (RebootInstances → the
- * restart → the poll that sees Running). `activation: "online"` has no restart: one more latency
- * after the attach is assumed for making the key take effect in place (to be revisited when the mode
- * exists).
+ * restart → the poll that sees Running). `activation: "online"` has no restart: the reads also ask
+ * DescribeCloudAssistantStatus (in parallel, at best), then AttachKeyPair → RunCommand (≤ 100 ids a
+ * call, all at once) → the command's run → the DescribeInvocationResults that sees it finished.
  */
 export function bindPath(
     options: { validated: number; bindCounts: number[]; restarted: number; batchSize: number; online?: boolean },
@@ -185,7 +191,12 @@ export function bindPath(
     const attach = options.bindCounts.reduce((sum, count) => sum + ceilDiv(count, ATTACH_DETACH_BATCH), 0);
     if (attach) steps.push(step("AttachKeyPair", { AttachKeyPair: attach }, timing));
     if (options.online) {
-        steps.push(step("online activation (assumed one call round)", { Activation: attach }, timing));
+        const commands = ceilDiv(options.restarted, RUN_COMMAND_BATCH);
+        steps[0].calls.DescribeCloudAssistantStatus = ceilDiv(options.restarted, CLOUD_ASSISTANT_STATUS_BATCH);
+        steps.push(step("RunCommand", { RunCommand: commands }, timing));
+        steps.push(
+            step("command runs → DescribeInvocationResults", { DescribeInvocationResults: commands }, timing, timing.commandMs ?? 0),
+        );
         return path(steps);
     }
     for (const [i, size] of waveSizes(options.restarted, options.batchSize).entries()) {
@@ -194,7 +205,7 @@ export function bindPath(
                 `wave ${i + 1}: RebootInstances → restart → poll`,
                 { RebootInstances: ceilDiv(size, REBOOT_BATCH), DescribeInstances: ceilDiv(size, DESCRIBE_BATCH) },
                 timing,
-                true,
+                timing.restartMs,
             ),
         );
     }

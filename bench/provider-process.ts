@@ -177,8 +177,9 @@ async function activationSupport(): Promise<"inputs" | "restart" | undefined> {
         restart: (mode: string) => ({ ...base, restart: { activation: mode } }),
     };
     for (const [place, inputs] of Object.entries(places) as ["inputs" | "restart", (mode: string) => Inputs][]) {
-        const online = await lifecycle.check({}, inputs("online"));
-        const bogus = await lifecycle.check({}, inputs("no-such-mode"));
+        // Checked as for an existing resource (olds given): validation only, no look-up in ECS.
+        const online = await lifecycle.check(base, inputs("online"));
+        const bogus = await lifecycle.check(base, inputs("no-such-mode"));
         if (online.failures.length === 0 && bogus.failures.length > 0) return place;
     }
     return undefined;

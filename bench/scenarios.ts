@@ -82,7 +82,8 @@ export interface BenchResult {
     errors?: string[];
 }
 
-export const TIMING: TimingModel = { restartMs: 2_000, latencyMs: 20 };
+/** The emulator's Cloud Assistant timings are its defaults (delivery 0.5 s + run 1.5 s). */
+export const TIMING: TimingModel = { restartMs: 2_000, latencyMs: 20, commandMs: 2_000 };
 const EMULATOR_OPTIONS = {
     timeScale: 1,
     durations: { stoppingMs: 500, startingMs: 1_500 },
