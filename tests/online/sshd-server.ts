@@ -1,7 +1,7 @@
 /**
  * A real sshd (Debian's openssh-server) on loopback inside a sandbox's mount namespace
  * (tests/online/sandbox.ts), for tests that check which key really logs on. StrictModes is on, so
- * the modes and owners of ~/.ssh count. The same setup as tests/online/sshd.test.ts, as a helper.
+ * the modes and owners of ~/.ssh count.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
