@@ -57,25 +57,34 @@ function progress(row: BenchResult): void {
     );
 }
 
+/**
+ * `KPA_BENCH_ONLY=fleet,single` runs only those groups (single, rolling, fleet, online, profiled) and
+ * prints their rows and targets without writing bench/results (a partial run is not a result).
+ */
+const ONLY = new Set((process.env.KPA_BENCH_ONLY ?? "").split(",").filter(Boolean));
+const runs = (group: string) => ONLY.size === 0 || ONLY.has(group);
+
 async function main(): Promise<void> {
     const startedAt = Date.now();
     const loadAtStart = loadavg()[0];
     const rows: BenchResult[] = [];
     const baselineRssMb = new Map<number, number>();
-    for (const n of SINGLE_SIZES) {
+    for (const n of runs("single") ? SINGLE_SIZES : []) {
         console.log(`single attachment, N=${n}`);
         const single = await singleAttachment(n, progress);
         rows.push(...single.rows);
         baselineRssMb.set(n, single.baselineRssMb);
     }
-    console.log("rolling restart");
-    rows.push(...(await rollingRestart(progress)));
-    for (let run = 1; run <= FLEET.runs; run++) {
+    if (runs("rolling")) {
+        console.log("rolling restart");
+        rows.push(...(await rollingRestart(progress)));
+    }
+    for (let run = 1; runs("fleet") && run <= FLEET.runs; run++) {
         console.log(`200 attachments at once, throttled (run ${run} of ${FLEET.runs})`);
         rows.push(...(await throttledFleet(run, progress)));
     }
     const notes: string[] = [];
-    for (const n of ONLINE_SIZES) {
+    for (const n of runs("online") ? ONLINE_SIZES : []) {
         console.log(`online activation, N=${n}`);
         const online = await onlineActivation(n, progress);
         rows.push(...online.rows);
@@ -84,12 +93,19 @@ async function main(): Promise<void> {
             notes.push(online.note);
         }
     }
-    console.log("profiled create (CPU profile of the provider process; not a target row)");
-    rows.push(...(await profiledCreate(progress)));
+    if (runs("profiled")) {
+        console.log("profiled create (CPU profile of the provider process; not a target row)");
+        rows.push(...(await profiledCreate(progress)));
+    }
 
     const scaling = scalingRows(rows, baselineRssMb);
     const checks = checkTargets(rows, scaling, notes);
     const context = `${revision()}, Node ${process.version}, ${cpus().length} CPU(s), ${new Date(startedAt).toISOString().slice(0, 10)}, whole run ${Math.round((Date.now() - startedAt) / 1000)} s, load average ${loadAtStart.toFixed(1)} → ${loadavg()[0].toFixed(1)} (other helpers share the machine)`;
+    if (ONLY.size) {
+        console.log(`\n${markdownReport(rows, scaling, checks, TIMING, context)}`);
+        console.log(`\nA partial run (KPA_BENCH_ONLY=${[...ONLY].join(",")}): nothing written to ${RESULTS_DIR}.`);
+        return;
+    }
     mkdirSync(RESULTS_DIR, { recursive: true });
     writeResult("latest.json", `${JSON.stringify({ context, timing: TIMING, notes, checks, scaling, rows }, null, 2)}\n`);
     writeResult("latest.md", markdownReport(rows, scaling, checks, TIMING, context));

@@ -5,6 +5,7 @@
  * (three times), online activation (skipped until the lifecycle supports it), and one profiled
  * create at N = 5000 that says what the provider process spends its CPU on.
  */
+import { appendFileSync } from "node:fs";
 import type { SeedInstance } from "pulumi-alicloud-keypair-attachment/emulator";
 import { startSession, type PhaseMeasurement, type Session } from "./harness";
 import {
@@ -128,12 +129,25 @@ interface RowContext {
     throttling?: boolean;
 }
 
+/** `KPA_BENCH_CALL_LOG=<file>`: appends each phase's calls (ms from the phase's start, action, ids, code), to read where time went. */
+function dumpCallLog(file: string, context: RowContext, measured: PhaseMeasurement): void {
+    const lines = measured.callLog.map(
+        (c) =>
+            `${(c.at - measured.startedAtEpochMs).toFixed(0).padStart(6)} ${c.action} ${c.instanceIds.length}${c.code ? ` ${c.code}` : ""}`,
+    );
+    appendFileSync(
+        file,
+        [`# ${context.scenario} ${context.phase} N=${context.n}${context.run ? ` run ${context.run}` : ""}`, ...lines, ""].join("\n"),
+    );
+}
+
 function record(context: RowContext, measured: PhaseMeasurement): BenchResult {
     const { scenario, phase, n, run, instances, limit, path, throttling } = context;
     const timing = context.timing ?? TIMING;
     const failures = measured.results.filter((r): r is Extract<OperationResult, { ok: false }> => !r.ok);
     const wallMs = Math.round(measured.wallMs);
     const timeline = readTimeline(measured.callLog, timing, measured, limit.waves);
+    if (process.env.KPA_BENCH_CALL_LOG) dumpCallLog(process.env.KPA_BENCH_CALL_LOG, context, measured);
     return {
         scenario,
         phase,

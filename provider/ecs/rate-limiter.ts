@@ -6,6 +6,9 @@
  * decrease — as in the AWS SDK's adaptive retry mode) and recovering over throttle-free time.
  * Within the limit calls go out as a token bucket holding one second's worth of calls: ECS counts
  * calls per one-second window, so a burst of `rate` calls after a quiet second is within quota.
+ * And no more than ⌊rate⌋ calls go out in any one window, counting the calls sent before the
+ * throttling answer: that answer says the window ECS counts is full of them, so a retry waits until
+ * they have left it instead of being refused again (and backing off ever longer).
  */
 
 import { Clock, realClock } from "../clock";
@@ -22,6 +25,10 @@ const RATE_WINDOW_MS = 1000;
 export const RATE_RECOVERY_DOUBLING_MS = 10_000;
 /** …and the limit is dropped (unlimited again) after this many milliseconds without one. */
 export const RATE_FORGET_AFTER_MS = 60_000;
+/** ECS counts a call when it arrives, a little after it left here: the window is taken as this much longer. */
+const WINDOW_MARGIN_MS = 50;
+/** How long a call counts against the window here: ECS's one second, and the margin. */
+export const COUNTED_WINDOW_MS = RATE_WINDOW_MS + WINDOW_MARGIN_MS;
 /** The bucket holds this many milliseconds' worth of calls at the current rate (at least one call). */
 const BURST_MS = 1000;
 
@@ -33,7 +40,8 @@ export class AdaptiveRateLimiter {
     /** Calls that may go out now; negative when calls are already waiting for their slot. */
     private tokens = 0;
     private refilledAt: number;
-    private readonly recentSends: number[] = [];
+    /** When the calls of the last window went out, or will (a call waiting for its slot): ascending. */
+    private readonly sends: number[] = [];
 
     constructor(
         private readonly clock: Clock = realClock,
@@ -54,18 +62,26 @@ export class AdaptiveRateLimiter {
 
     /** Waits for a slot, then counts one call as sent. */
     async acquire(): Promise<void> {
+        const now = this.clock.now();
         const rate = this.refill();
+        let at = now;
         if (Number.isFinite(rate)) {
             this.tokens -= 1;
-            if (this.tokens < 0) await this.clock.sleep((-this.tokens * 1000) / rate);
+            if (this.tokens < 0) at += (-this.tokens * 1000) / rate;
+            at = Math.max(at, this.windowFreeAt(Math.max(1, Math.floor(rate))), this.sends[this.sends.length - 1] ?? at);
         }
-        this.recordSend();
+        this.recordSend(now, at);
+        if (at > now) await this.clock.sleep(at - now);
     }
 
     /** Resolves when a slot is free, without taking it: callers queue more work meanwhile. */
     async ready(): Promise<void> {
+        const now = this.clock.now();
         const rate = this.refill();
-        if (Number.isFinite(rate) && this.tokens < 1) await this.clock.sleep(((1 - this.tokens) * 1000) / rate);
+        if (!Number.isFinite(rate)) return;
+        const tokenAt = this.tokens < 1 ? now + ((1 - this.tokens) * 1000) / rate : now;
+        const at = Math.max(tokenAt, this.windowFreeAt(Math.max(1, Math.floor(rate))));
+        if (at > now) await this.clock.sleep(at - now);
     }
 
     onThrottled(): void {
@@ -98,15 +114,22 @@ export class AdaptiveRateLimiter {
         return rate;
     }
 
-    private recordSend(): void {
-        const now = this.clock.now();
-        this.recentSends.push(now);
-        while (this.recentSends.length && this.recentSends[0] <= now - RATE_WINDOW_MS) this.recentSends.shift();
+    /** The earliest time a call leaves at most `perWindow` − 1 others in the window before it. */
+    private windowFreeAt(perWindow: number): number {
+        const blocking = this.sends[this.sends.length - perWindow];
+        return blocking === undefined ? -Infinity : blocking + COUNTED_WINDOW_MS;
+    }
+
+    private recordSend(now: number, at: number): void {
+        this.sends.push(at);
+        let stale = 0;
+        while (stale < this.sends.length && this.sends[stale] <= now - COUNTED_WINDOW_MS) stale++;
+        if (stale) this.sends.splice(0, stale);
     }
 
     private sentInLastWindow(): number {
-        const since = this.clock.now() - RATE_WINDOW_MS;
-        return Math.max(MIN_RATE_PER_SECOND, this.recentSends.filter((t) => t > since).length);
+        const now = this.clock.now();
+        return Math.max(MIN_RATE_PER_SECOND, this.sends.filter((t) => t > now - RATE_WINDOW_MS && t <= now).length);
     }
 }
 

@@ -1,5 +1,11 @@
 import { Coalescer } from "../../provider/ecs/coalesce";
-import { AdaptiveRateLimiter, MIN_RATE_PER_SECOND, RATE_FORGET_AFTER_MS, RATE_RECOVERY_DOUBLING_MS } from "../../provider/ecs/rate-limiter";
+import {
+    AdaptiveRateLimiter,
+    COUNTED_WINDOW_MS,
+    MIN_RATE_PER_SECOND,
+    RATE_FORGET_AFTER_MS,
+    RATE_RECOVERY_DOUBLING_MS,
+} from "../../provider/ecs/rate-limiter";
 
 function recordingCoalescer(maxBatch = 3, fail?: (items: string[]) => boolean) {
     const batches: string[][] = [];
@@ -210,32 +216,62 @@ describe("AdaptiveRateLimiter", () => {
         expect(limiter.rate()).toBe(Infinity);
     });
 
-    test("after throttling, sends at 70 % of the rate that was sent: the bucket starts empty, then spaces calls evenly", async () => {
+    test("after throttling, waits until the calls that filled ECS's window have left it, then sends at 70 % of the rate that was sent", async () => {
         const { clock, sleeps } = fakeClock();
         const limiter = new AdaptiveRateLimiter(clock);
         for (let i = 0; i < 30; i++) await limiter.acquire();
         limiter.onThrottled();
         expect(limiter.rate()).toBeCloseTo(21);
+        // The 30 calls sent at 0 fill the window ECS counts until 1000 (and the margin for their travel): a call sooner would be refused again.
         await limiter.acquire();
+        expect(sleeps).toEqual([COUNTED_WINDOW_MS]);
+        const perWindow = Math.floor(limiter.rate());
+        for (let i = 1; i < perWindow; i++) await limiter.acquire();
+        expect(sleeps).toEqual([COUNTED_WINDOW_MS]);
+        // A window's worth went at 1000: the next call waits until they leave it.
         await limiter.acquire();
-        expect(sleeps).toHaveLength(2);
-        for (const ms of sleeps) expect(ms).toBeCloseTo(1000 / 21, 0);
+        expect(sleeps).toEqual([COUNTED_WINDOW_MS, COUNTED_WINDOW_MS]);
     });
 
-    test("a quiet second refills a burst of one second's calls (ECS counts a one-second window), then the next waits", async () => {
+    test("a quiet second refills a burst of one second's calls (ECS counts a one-second window), then the next waits for the window", async () => {
         const { clock, sleeps, advance } = fakeClock();
         const limiter = new AdaptiveRateLimiter(clock);
         for (let i = 0; i < 30; i++) await limiter.acquire();
         limiter.onThrottled();
-        advance(1000);
+        advance(COUNTED_WINDOW_MS);
         const burst = Math.floor(limiter.rate());
         expect(burst).toBeGreaterThanOrEqual(21);
         for (let i = 0; i < burst; i++) await limiter.acquire();
         expect(sleeps).toEqual([]);
         await limiter.acquire();
-        expect(sleeps).toHaveLength(1);
-        expect(sleeps[0]).toBeGreaterThan(0);
-        expect(sleeps[0]).toBeLessThanOrEqual(1000 / limiter.rate() + 1e-9);
+        expect(sleeps).toEqual([COUNTED_WINDOW_MS]);
+    });
+
+    test("calls waiting for their slot are counted in the window too: concurrent callers never exceed one window's worth", async () => {
+        // Timers on a virtual clock: concurrent sleeps each end at their own time, earliest first.
+        let now = 0;
+        const timers: { at: number; wake: () => void }[] = [];
+        const clock = { now: () => now, sleep: (ms: number) => new Promise<void>((wake) => timers.push({ at: now + ms, wake })) };
+        const limiter = new AdaptiveRateLimiter(clock);
+        for (let i = 0; i < 10; i++) await limiter.acquire();
+        limiter.onThrottled();
+        const perWindow = Math.floor(limiter.rate());
+        expect(perWindow).toBe(7);
+        const sentAt: number[] = [];
+        const all = Promise.all(Array.from({ length: 20 }, () => limiter.acquire().then(() => sentAt.push(now))));
+        while (sentAt.length < 20) {
+            await new Promise((resolve) => setImmediate(resolve));
+            timers.sort((a, b) => a.at - b.at);
+            const next = timers.shift();
+            if (!next) continue;
+            now = next.at;
+            next.wake();
+        }
+        await all;
+        // The ten calls at 0 filled the window: nothing goes before 1000, and no window of 1000 ms holds more than 7.
+        expect(Math.min(...sentAt)).toBeGreaterThanOrEqual(1000);
+        for (const t of sentAt) expect(sentAt.filter((u) => u > t - 1000 && u <= t).length).toBeLessThanOrEqual(perWindow);
+        expect(Math.max(...sentAt)).toBeLessThan(4000);
     });
 
     test("the rate recovers over throttle-free time and the limit is dropped after a minute without throttling", async () => {
