@@ -13,6 +13,8 @@ export const REBOOT_BATCH = 100;
 /** RunCommand takes at most 100 instances, DescribeCloudAssistantStatus 50 (ecs-api.md, the SDK models). */
 export const RUN_COMMAND_BATCH = 100;
 export const CLOUD_ASSISTANT_STATUS_BATCH = 50;
+/** TagResources and UntagResources take at most 50 resource ids a call (ecs-api.md §12.3). */
+export const TAG_BATCH = 50;
 
 /**
  * Status polls a restart wave needs ("a few" in the issue's physical limit). A poller cannot know
@@ -33,6 +35,8 @@ export interface Limit {
     minCalls: number;
     /** As minCalls, with one status poll per wave instead of MIN_POLLS_PER_WAVE. */
     strictMinCalls: number;
+    /** As minCalls, without the restart record (TagResources / UntagResources): the ECS API's own minimum. */
+    apiMinCalls: number;
     /** Restart waves: 0 (nothing to restart), 1 (all at once) or ⌈restarted / batchSize⌉ (rolling). */
     waves: number;
 }
@@ -51,11 +55,14 @@ export interface TimingModel {
 const ceilDiv = (n: number, size: number) => Math.ceil(n / size);
 
 /** `pollCalls`: the status polls in `callsByAction` (of MIN_POLLS_PER_WAVE each per wave). */
+const RECORD_ACTIONS = ["TagResources", "UntagResources"];
+
 function limit(callsByAction: CallsByAction, waves: number, pollCalls = 0): Limit {
     const nonZero = Object.fromEntries(Object.entries(callsByAction).filter(([, count]) => count > 0));
     const minCalls = Object.values(nonZero).reduce((a, b) => a + b, 0);
     const strictMinCalls = minCalls - pollCalls + (pollCalls / MIN_POLLS_PER_WAVE) * STRICT_POLLS_PER_WAVE;
-    return { callsByAction: nonZero, minCalls, strictMinCalls, waves };
+    const apiMinCalls = minCalls - RECORD_ACTIONS.reduce((sum, action) => sum + (nonZero[action] ?? 0), 0);
+    return { callsByAction: nonZero, minCalls, strictMinCalls, apiMinCalls, waves };
 }
 
 /** Wave sizes of restarting `restarted` instances: one wave, or rolling waves of `batchSize`. */
@@ -77,15 +84,26 @@ function restartCalls(restarted: number, batchSize: number): { reboots: number; 
  * instances described first, `restarted` of them rebooted: 1 DescribeKeyPairs per key pair (does it
  * exist), ⌈validated/100⌉ DescribeInstances, ⌈bound/50⌉ AttachKeyPair per key pair,
  * ⌈wave/100⌉ RebootInstances and MIN_POLLS_PER_WAVE × ⌈wave/100⌉ status polls per wave.
+ *
+ * And the restart record (issue 11): a run lost between AttachKeyPair and the reboots (a CI runner
+ * preempted) must leave in ECS which restarts it owes, since its machine is gone — the only
+ * per-instance record ECS keeps is a tag. So every bound instance (all are Running here) is tagged
+ * before AttachKeyPair, ⌈bound/50⌉ TagResources per key pair (the value names the key pair), and
+ * untagged once restarted, ⌈wave/50⌉ UntagResources per wave (once for online activation).
+ * `apiMinCalls` leaves the record out.
  */
 export function bindLimit(options: { validated: number; bindCounts: number[]; restarted: number; batchSize: number }): Limit {
     const restart = restartCalls(options.restarted, options.batchSize);
+    const bound = options.bindCounts.reduce((sum, count) => sum + count, 0);
+    const waves = waveSizes(options.restarted, options.batchSize);
     return limit(
         {
             DescribeKeyPairs: options.bindCounts.length,
             DescribeInstances: ceilDiv(options.validated, DESCRIBE_BATCH) + restart.polls,
+            TagResources: options.bindCounts.reduce((sum, count) => sum + ceilDiv(count, TAG_BATCH), 0),
             AttachKeyPair: options.bindCounts.reduce((sum, count) => sum + ceilDiv(count, ATTACH_DETACH_BATCH), 0),
             RebootInstances: restart.reboots,
+            UntagResources: waves.length ? waves.reduce((sum, size) => sum + ceilDiv(size, TAG_BATCH), 0) : ceilDiv(bound, TAG_BATCH),
         },
         restart.waves,
         restart.polls,

@@ -11,6 +11,7 @@ const HEADERS = [
     "calls",
     "min",
     "calls/min",
+    "API min",
     "polls",
     "throttled",
     "wall s",
@@ -33,6 +34,7 @@ function cells(r: BenchResult): string[] {
         String(r.calls),
         String(r.minCalls),
         callsRatio(r).toFixed(2),
+        String(r.apiMinCalls),
         String(r.polls),
         r.throttled === undefined ? "" : String(r.throttled),
         (r.wallMs / 1000).toFixed(2),
@@ -167,7 +169,8 @@ export function markdownReport(
         "",
         `${context}. Restart ${timing.restartMs / 1000} s (emulator Stopping 0.5 s + Starting 1.5 s), ${timing.latencyMs} ms added to every call, ` +
             "provider in its own Node process. *min* = the fewest calls (DescribeKeyPairs 1, DescribeInstances ⌈N/100⌉, AttachKeyPair/DetachKeyPair ⌈N/50⌉, " +
-            `RebootInstances ⌈N/100⌉ and ${MIN_POLLS_PER_WAVE} status polls of ⌈N/100⌉ calls per restart wave). ` +
+            `RebootInstances ⌈N/100⌉ and ${MIN_POLLS_PER_WAVE} status polls of ⌈N/100⌉ calls per restart wave, and the restart record that survives a lost runner: ` +
+            "TagResources ⌈N/50⌉ before AttachKeyPair, UntagResources ⌈N/50⌉ after the restart); *API min* = the same without the record. " +
             `*bound* = the critical path: restart × waves + ${timing.latencyMs} ms per dependent step (independent calls overlap; bench/README.md). ` +
             `*sum* = the old bound, restart × waves + min × ${timing.latencyMs} ms. ` +
             "*polls* = DescribeInstances calls after the first reboot; *lag* = how long after a restart was over a poll saw it (mean per reboot call). " +

@@ -47,6 +47,8 @@ export interface BenchResult {
     minCalls: number;
     /** The strict limit: one status poll per restart wave instead of a few. */
     strictMinCalls: number;
+    /** The ECS API's own minimum: minCalls without the restart record (TagResources / UntagResources, limits.ts). */
+    apiMinCalls: number;
     minCallsByAction: Record<string, number>;
     /** Status polls (DescribeInstances after the first reboot). */
     polls: number;
@@ -160,6 +162,7 @@ function record(context: RowContext, measured: PhaseMeasurement): BenchResult {
         callsByAction: measured.callsByAction,
         minCalls: limit.minCalls,
         strictMinCalls: limit.strictMinCalls,
+        apiMinCalls: limit.apiMinCalls,
         minCallsByAction: limit.callsByAction,
         ...timeline,
         waves: limit.waves,
@@ -196,9 +199,17 @@ interface Step {
 }
 
 /** Runs phases in order and stops at the first one whose operations did not all succeed. */
-async function phases(session: Session, steps: Step[], report: (row: BenchResult) => void): Promise<BenchResult[]> {
+/**
+ * Under the throttle, phases are this far apart: each is its own `pulumi` command, so it starts with
+ * ECS's one-second quota window empty of the last phase's calls (a destroy started in the same
+ * second as the create's last polls would pay for them).
+ */
+export const THROTTLED_PHASE_GAP_MS = 1_100;
+
+async function phases(session: Session, steps: Step[], report: (row: BenchResult) => void, gapMs = 0): Promise<BenchResult[]> {
     const rows: BenchResult[] = [];
-    for (const step of steps) {
+    for (const [index, step] of steps.entries()) {
+        if (index > 0 && gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
         const row = step.record(await session.runPhase(step.operations(), PHASE_TIMEOUT_MS, { profile: step.profile }));
         rows.push(row);
         report(row);
@@ -386,6 +397,7 @@ export async function throttledFleet(run: number, report: (row: BenchResult) => 
                 },
             ],
             report,
+            THROTTLED_PHASE_GAP_MS,
         );
     } finally {
         await session.close();
