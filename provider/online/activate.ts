@@ -184,7 +184,9 @@ async function runWave(
     const groups = new Map<string, Target[]>();
     for (const target of wave) {
         const key = JSON.stringify(target.change);
-        groups.set(key, [...(groups.get(key) ?? []), target]);
+        const group = groups.get(key);
+        if (group) group.push(target);
+        else groups.set(key, [target]);
     }
     // Send every group's calls, then read all invocations together.
     const invocations: { invokeId: string; instanceIds: string[] }[] = [];
@@ -198,24 +200,28 @@ async function runWave(
                 failed.push(...group.map((t) => ({ instanceId: t.instanceId, code: ONLINE_FAILURE_CODES.publicKey, message })));
                 return;
             }
-            for (const ids of chunk(
+            // The chunks of a group are independent calls: all sent at once (the gateway's rate limit still applies).
+            const chunks = chunk(
                 group.map((t) => t.instanceId),
                 RUN_COMMAND_BATCH,
-            )) {
-                try {
-                    const invokeId = await deps.gateway.cloudAssistant.runCommand(region, {
-                        command,
-                        instanceIds: ids,
-                        timeoutSeconds: settings.timeoutSeconds,
-                        name: `pulumi-kpa ${purpose}`,
-                    });
-                    invocations.push({ invokeId, instanceIds: ids });
-                } catch (error) {
-                    const code = (error as { code?: string }).code ?? "RequestFailed";
-                    const message = `RunCommand was refused: ${error instanceof Error ? error.message : String(error)}`;
-                    failed.push(...ids.map((instanceId) => ({ instanceId, code, message })));
-                }
-            }
+            );
+            await Promise.all(
+                chunks.map(async (ids) => {
+                    try {
+                        const invokeId = await deps.gateway.cloudAssistant.runCommand(region, {
+                            command,
+                            instanceIds: ids,
+                            timeoutSeconds: settings.timeoutSeconds,
+                            name: `pulumi-kpa ${purpose}`,
+                        });
+                        invocations.push({ invokeId, instanceIds: ids });
+                    } catch (error) {
+                        const code = (error as { code?: string }).code ?? "RequestFailed";
+                        const message = `RunCommand was refused: ${error instanceof Error ? error.message : String(error)}`;
+                        failed.push(...ids.map((instanceId) => ({ instanceId, code, message })));
+                    }
+                }),
+            );
         }),
     );
     const { results, readErrors } = await awaitResults(deps, region, invocations, settings.timeoutSeconds, pollIntervalSeconds);
