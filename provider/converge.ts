@@ -1,8 +1,9 @@
 /**
  * The convergence steps shared by create, update and delete (DESIGN §3): read and validate, wait
- * out transitional states, unbind, bind (with the restart journal written ahead), restart, settle
- * the journal — each step its own function, and the outputs computed by outputs.ts from what the
- * steps did. Written against the gateway and the plan; nothing here knows about Pulumi.
+ * out transitional states, unbind, bind (with the restart journal written ahead), restart, confirm
+ * the attach where the restart did not show it, settle the journal — each step its own function,
+ * and the outputs computed by outputs.ts from what the steps did. Written against the gateway and
+ * the plan; nothing here knows about Pulumi.
  */
 import type { Clock, Random } from "./clock";
 import type { ProviderSettings } from "./config";
