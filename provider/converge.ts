@@ -1,15 +1,16 @@
 /**
  * The convergence steps shared by create, update and delete (DESIGN §3): read and validate, wait
- * out transitional states, unbind, bind (with the restart journal written ahead), restart, settle
- * the journal — each step its own function, and the outputs computed by outputs.ts from what the
- * steps did. Written against the gateway and the plan; nothing here knows about Pulumi.
+ * out transitional states, unbind, bind (with the restart journal written ahead), restart, confirm
+ * the attach where the restart did not show it, settle the journal — each step its own function,
+ * and the outputs computed by outputs.ts from what the steps did. Written against the gateway and
+ * the plan; nothing here knows about Pulumi.
  */
 import type { Clock, Random } from "./clock";
 import type { ProviderSettings } from "./config";
 import type { BatchResult, EcsGateway } from "./ecs/gateway";
 import type { InstanceFacts, InstanceFailure } from "./ecs/instance";
 import type { RestartJournal } from "./journal";
-import { changeNotVisibleNotice, ineligibleInstancesMessage, missingKeyPairMessage } from "./messages";
+import { changeNotVisibleNotice, ineligibleInstancesMessage, missingKeyPairMessage, restartedBeforeKeyShownNotice } from "./messages";
 import { ConvergeRecord, UnbindOutcome, convergedOutputs, unique } from "./outputs";
 import {
     BindPlan,
@@ -65,9 +66,10 @@ export interface ConvergeResult {
 }
 
 const EMPTY_BATCH: BatchResult = { succeeded: [], failed: [] };
-const NO_RESTARTS: RestartOutcome = { restarted: [], failed: [], owed: [] };
+const NO_RESTARTS: RestartOutcome = { restarted: [], failed: [], owed: [], lastSeen: new Map() };
 
 const isRunning = (facts: ReadonlyMap<string, InstanceFacts>) => (id: string) => facts.get(id)?.status === "Running";
+const holds = (keyPairName: string) => (f: InstanceFacts | undefined) => f?.keyPairName === keyPairName;
 
 /**
  * Brings the instances to the desired binding: validate every instance before changing any, wait
@@ -101,7 +103,9 @@ export async function converge(
     const unbound = onlineUnbind.unbound;
     // Restarts a dead run owes (see journal.ts), read before anything is sent.
     const owedInJournal = await deps.journal.owed(region, desired.keyPairName, facts);
-    const { attached, owedIfInterrupted } = await attachKeyPair(deps, region, desired, bind, facts);
+    // In restart mode the Running instances are rebooted right after the attach, unconfirmed: the restart's polls confirm it.
+    const confirmedByRestart = new Set(onlinePreparation ? [] : planRestart(bind.attach, facts, restart.enabled).restart);
+    const { attached, owedIfInterrupted } = await attachKeyPair(deps, region, desired, bind, facts, confirmedByRestart);
     const online = onlinePreparation
         ? await activateOnline(deps, region, desired.keyPairName, onlinePreparation, attached.succeeded, facts, restart)
         : { ...NO_ONLINE_BIND, toRestartPlan: attached.succeeded };
@@ -116,6 +120,13 @@ export async function converge(
         [...bindRestart.restart, ...owedRetried],
         unbound.restart,
         { facts, readyWithinMs: readinessWindowMs(desired) },
+    );
+    const restartedBeforeShown = await confirmAfterRestart(
+        deps,
+        region,
+        desired,
+        bindRestart.restart.filter((id) => confirmedByRestart.has(id)),
+        restarts,
     );
 
     // From here on the state carries what is still owed (restartOwedInstanceIds); an unbound instance owes nothing.
@@ -135,6 +146,7 @@ export async function converge(
         bindRestart,
         owedRetried,
         restarts,
+        restartedBeforeShown,
     };
     return {
         outputs: convergedOutputs(record),
@@ -181,11 +193,18 @@ async function waitOutTransitions(
     return deps.gateway.describeInstances(region, involved);
 }
 
+/** AttachKeyPair of the desired key, waiting out fresh instances within the readiness window (also the resend of a confirmation). */
+function attachFor(deps: LifecycleDependencies, region: string, desired: KeyPairAttachmentInputs) {
+    return (ids: readonly string[]) =>
+        deps.gateway.attachKeyPair(region, desired.keyPairName, ids, { readyWithinMs: readinessWindowMs(desired) });
+}
+
 /**
- * Attaches the key where it is missing, waiting out fresh instances within the readiness window.
- * Written ahead: the Running instances about to be bound are noted in the journal first (ECS tags,
- * see tag-journal.ts), so that if this run dies between AttachKeyPair and the reboots, the next
- * one knows their restart is owed. Then confirmed: DescribeInstances may lag the change.
+ * Attaches the key where it is missing. Written ahead: the Running instances about to be bound are
+ * noted in the journal first (ECS tags, see tag-journal.ts), so that if this run dies between
+ * AttachKeyPair and the reboots, the next one knows their restart is owed. Then confirmed, as
+ * DescribeInstances may lag the change — except `confirmedByRestart`: the instances restarted
+ * right after, which confirmAfterRestart confirms from the restart's own polls.
  */
 async function attachKeyPair(
     deps: LifecycleDependencies,
@@ -193,16 +212,40 @@ async function attachKeyPair(
     desired: KeyPairAttachmentInputs,
     bind: BindPlan,
     facts: ReadonlyMap<string, InstanceFacts>,
+    confirmedByRestart: ReadonlySet<string>,
 ): Promise<{ attached: BatchResult; owedIfInterrupted: string[] }> {
     const { keyPairName } = desired;
     const owedIfInterrupted = restartSettingsWithDefaults(desired.restart).enabled ? bind.attach.filter(isRunning(facts)) : [];
     if (owedIfInterrupted.length) await deps.journal.note(region, keyPairName, owedIfInterrupted, facts);
     if (bind.attach.length === 0) return { attached: EMPTY_BATCH, owedIfInterrupted };
-    const attach = (ids: readonly string[]) =>
-        deps.gateway.attachKeyPair(region, keyPairName, ids, { readyWithinMs: readinessWindowMs(desired) });
+    const attach = attachFor(deps, region, desired);
     const attached = await attach(bind.attach);
-    await confirmAndSay(deps, region, keyPairName, "AttachKeyPair", attached.succeeded, (f) => f?.keyPairName === keyPairName, attach);
+    const confirmNow = attached.succeeded.filter((id) => !confirmedByRestart.has(id));
+    await confirmAndSay(deps, region, keyPairName, "AttachKeyPair", confirmNow, holds(keyPairName), attach);
     return { attached, owedIfInterrupted };
+}
+
+/**
+ * Confirms the attach of the instances rebooted right after it. The poll that saw an instance
+ * Running again after its reboot shows its key pair too, so most need no further read; only those
+ * it did not show (and those whose reboot was refused or cut off) are confirmed as attachKeyPair
+ * confirms. A restarted instance that showed the key only after its restart may have booted
+ * without it: it is returned (its restart is owed again), and the log says so.
+ */
+async function confirmAfterRestart(
+    deps: LifecycleDependencies,
+    region: string,
+    desired: KeyPairAttachmentInputs,
+    instanceIds: readonly string[],
+    restarts: RestartOutcome,
+): Promise<string[]> {
+    const { keyPairName } = desired;
+    const unconfirmed = instanceIds.filter((id) => !holds(keyPairName)(restarts.lastSeen.get(id)));
+    await confirmAndSay(deps, region, keyPairName, "AttachKeyPair", unconfirmed, holds(keyPairName), attachFor(deps, region, desired));
+    const restarted = new Set(restarts.restarted);
+    const beforeShown = unconfirmed.filter((id) => restarted.has(id));
+    if (beforeShown.length) (deps.warn ?? deps.log)(restartedBeforeKeyShownNotice(keyPairName, beforeShown));
+    return beforeShown;
 }
 
 /** Confirms a change (visibility.ts) and names the instances ECS accepted it for but never showed it. */
@@ -328,6 +371,7 @@ export async function restartChanged(
         restarted: [...forced.restarted, ...graceful.restarted],
         failed: [...forced.failed, ...graceful.failed],
         owed: [...forced.owed, ...graceful.owed],
+        lastSeen: new Map([...forced.lastSeen, ...graceful.lastSeen]),
     };
 }
 

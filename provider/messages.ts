@@ -133,3 +133,15 @@ export function changeNotVisibleNotice(
         "They are recorded as ECS answered; run `pulumi refresh` later to confirm."
     );
 }
+
+/**
+ * Rebooted right after AttachKeyPair, but DescribeInstances showed the key only after the reboot:
+ * the instances may have booted without it, so the next `pulumi up` restarts them again.
+ */
+export function restartedBeforeKeyShownNotice(keyPairName: string, instanceIds: readonly string[]): string {
+    return (
+        `KeyPairAttachment: ${describeIds(instanceIds)} restarted before DescribeInstances showed key pair "${keyPairName}" on them, ` +
+        "so they may have booted without it. They are bound and recorded as owed a restart (restartOwedInstanceIds): " +
+        "run `pulumi up` again to restart them."
+    );
+}

@@ -61,6 +61,11 @@ export interface ConvergeRecord {
     /** Restarts owed by an earlier run (in the state or the journal) that this run carried out or tried. */
     owedRetried: readonly string[];
     restarts: Pick<RestartOutcome, "restarted" | "failed" | "owed">;
+    /**
+     * Restarted before DescribeInstances showed their new key (seen only by the reads after the
+     * restart, see converge.ts): they may have booted without it, so their restart does not count.
+     */
+    restartedBeforeShown: readonly string[];
 }
 
 export function convergedOutputs(record: ConvergeRecord): KeyPairAttachmentOutputs {
@@ -70,19 +75,22 @@ export function convergedOutputs(record: ConvergeRecord): KeyPairAttachmentOutpu
     // Bound now: what this run attached, and what already held the key. An instance whose attach
     // failed is not bound, even if it was before (it still holds an older key: see leftovers).
     const bound = new Set(desired.instanceIds.filter((id) => attachedSet.has(id) || alreadyBound.has(id)));
-    const restarted = new Set(restarts.restarted);
+    // Restarted for the change: not those that may have booted before the key showed (owed again, below).
+    const beforeShown = new Set(record.restartedBeforeShown);
+    const restartedInstanceIds = restarts.restarted.filter((id) => !beforeShown.has(id));
+    const restarted = new Set(restartedInstanceIds);
     // Given the password on unbind: no longer bound, but its password (or its unbind) may still wait for a restart.
     const passwordSet = new Set(unbound.passwordSet);
     const running = (id: string) => facts.get(id)?.status === "Running";
     const owedRetried = new Set(record.owedRetried);
 
-    // Pending, from four sources: an earlier pending change not replaced by a fresh attach (the new
+    // Pending, from five sources: an earlier pending change not replaced by a fresh attach (the new
     // attach decides afresh); freshly attached but not Running (or restarts disabled); unbound with a
-    // password but not Running; and every restart this run tried that did not end Running (refused,
-    // timed out, cut off). Only instances this resource still cares about (bound, or given its
-    // password) and that were not restarted in the end.
+    // password but not Running; every restart this run tried that did not end Running (refused,
+    // timed out, cut off); and every restart that came before the key showed. Only instances this
+    // resource still cares about (bound, or given its password) and that were not restarted in the end.
     const pendingBefore = (previous?.pendingRestartInstanceIds ?? []).filter((id) => !attachedSet.has(id));
-    const restartNotFinished = [...restarts.failed.map((f) => f.instanceId), ...restarts.owed];
+    const restartNotFinished = [...restarts.failed.map((f) => f.instanceId), ...restarts.owed, ...beforeShown];
     const pendingRestartInstanceIds = unique([
         ...pendingBefore,
         ...record.bindRestart.pending,
@@ -107,14 +115,15 @@ export function convergedOutputs(record: ConvergeRecord): KeyPairAttachmentOutpu
     // Replaced keys: remembered while the instance stays bound; a fresh attach reports what it replaced.
     const replacedKeyPairs = { ...pick(previous?.replacedKeyPairs, bound), ...pick(bind.replaced, attachedSet) };
 
-    // Owed: what this run could not reboot at all (refused, or cut off by a failed wave), and what
+    // Owed: what this run could not reboot at all (refused, or cut off by a failed wave), what it
+    // rebooted before the key showed (a second reboot is safe then: the first one was seen over), and what
     // an earlier run owed that this run did not retry although the instance is Running (restarts
     // are disabled now, or its key changed again and the new attach decides). An earlier debt on an
     // instance that is not Running is dropped: it takes the key at its next start (it stays pending).
     // An instance rebooted but not seen Running again is not owed: a second reboot could interrupt
     // the first. Only while bound and not restarted.
     const owedBefore = (previous?.restartOwedInstanceIds ?? []).filter((id) => !owedRetried.has(id) && running(id));
-    const restartOwedInstanceIds = unique([...owedBefore, ...restarts.owed, ...record.online.owed]).filter(
+    const restartOwedInstanceIds = unique([...owedBefore, ...restarts.owed, ...beforeShown, ...record.online.owed]).filter(
         (id) => bound.has(id) && !restarted.has(id),
     );
 
@@ -137,7 +146,7 @@ export function convergedOutputs(record: ConvergeRecord): KeyPairAttachmentOutpu
         waitForReadySeconds: desired.waitForReadySeconds,
         // Only what this run put in effect online (an instance restarted afterwards all the same is listed as restarted only).
         onlineActivatedInstanceIds: record.online.activated.filter((id) => bound.has(id) && !restarted.has(id)),
-        restartedInstanceIds: restarts.restarted,
+        restartedInstanceIds,
         pendingRestartInstanceIds,
         passwordResetRequiredInstanceIds,
         passwordResetFailures,

@@ -75,8 +75,8 @@ export class RestartHistory {
 /** An ECS reboot takes tens of seconds; none is over within a second, so the first poll never comes sooner. */
 export const MIN_PLAUSIBLE_RESTART_MS = 1_000;
 /**
- * Polls until `done` holds for every instance or the timeout passes. Returns the last facts and the
- * instances that never got there.
+ * Polls until `done` holds for every instance or the timeout passes. Returns the last facts seen of
+ * each instance (for one that got there: the poll that saw it there) and the instances that never did.
  */
 export async function waitFor(
     gateway: EcsGateway,
@@ -95,7 +95,7 @@ export async function waitFor(
     // calls' own latency does not push every later poll back.
     let dueAt = startedAt + (options.firstPollAfterMs ?? baseMs);
     let waiting = [...instanceIds];
-    let facts = new Map<string, InstanceFacts>();
+    const facts = new Map<string, InstanceFacts>();
     let previous = "";
     for (;;) {
         const now = clock.now();
@@ -104,7 +104,7 @@ export async function waitFor(
         if (waitMs > 0) await clock.sleep(waitMs);
         const polledAt = Math.max(dueAt, clock.now());
         try {
-            facts = await gateway.describeInstances(region, waiting);
+            for (const [id, instance] of await gateway.describeInstances(region, waiting)) facts.set(id, instance);
         } catch (error) {
             // The gateway has already retried; a transient failure just costs this poll. A fatal one
             // (credentials revoked, say) will not pass by waiting.
@@ -172,6 +172,11 @@ export interface RestartOutcome {
      * rebooted a second time.
      */
     owed: string[];
+    /**
+     * The last facts seen of each rebooted instance — for a restarted one, the poll that saw it
+     * Running again — so that the caller can tell which of them show a change, without another read.
+     */
+    lastSeen: Map<string, InstanceFacts>;
 }
 
 /** The waves of a restart: all at once (`batchSize` 0), or at most `batchSize` at a time. */
@@ -214,7 +219,7 @@ export async function restartInstances(
     history: RestartHistory = new RestartHistory(),
     observer?: RestartObserver,
 ): Promise<RestartOutcome> {
-    const outcome: RestartOutcome = { restarted: [], failed: [], owed: [] };
+    const outcome: RestartOutcome = { restarted: [], failed: [], owed: [], lastSeen: new Map() };
     const waves = restartWaves(instanceIds, options.batchSize);
     for (const [index, wave] of waves.entries()) {
         if (wave.length === 0) continue;
@@ -238,6 +243,7 @@ export async function restartInstances(
             },
             clock,
         );
+        for (const [id, instance] of facts) outcome.lastSeen.set(id, instance);
         if (unfinished.length === 0 && rebooted.succeeded.length) history.record(clock.now() - rebootedAt);
         const restarted = rebooted.succeeded.filter((id) => !unfinished.includes(id));
         outcome.restarted.push(...restarted);

@@ -75,8 +75,8 @@ export interface KeyPairAttachmentOutputs {
     /** Instance id → the key pair that this resource's binding replaced. */
     replacedKeyPairs: Record<string, string>;
     /**
-     * Bound while Running, but their restart failed or was cut off: the next update restarts them
-     * (they are also listed in pendingRestartInstanceIds).
+     * Bound while Running, but their restart failed or was cut off, or came before DescribeInstances
+     * showed the new key: the next update restarts them (they are also listed in pendingRestartInstanceIds).
      */
     restartOwedInstanceIds?: string[];
     /**

@@ -4,7 +4,8 @@
  * DetachKeyPair and sends it again until no instance holds the key). So the provider never takes
  * its own change for drift: after a change it re-reads (and resends where the old binding stays),
  * and a refresh re-reads instances that look drifted before dropping them — each within a short,
- * bounded window.
+ * bounded window. An attach to instances rebooted right after it is confirmed by the restart's
+ * status polls first, and re-read here only where those did not show it (converge.ts).
  */
 import type { Clock } from "./clock";
 import type { BatchResult, EcsGateway } from "./ecs/gateway";

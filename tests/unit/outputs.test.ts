@@ -39,6 +39,7 @@ function record(overrides: Partial<ConvergeRecord> & { instanceIds: string[] }):
         bindRestart: { pending: [] },
         owedRetried: [],
         restarts: { restarted: [], failed: [], owed: [] },
+        restartedBeforeShown: [],
         ...rest,
     };
 }
@@ -142,6 +143,16 @@ test.each<[string, ConvergeRecord, Partial<ConvergedFields>]>([
             restarts: { restarted: [], failed: [failure("i-a", "RestartTimeout")], owed: [] },
         }),
         { instanceIds: ["i-a"], pendingRestartInstanceIds: ["i-a"] },
+    ],
+    [
+        "restarted before DescribeInstances showed the key: not restarted for it, pending and owed (the next update restarts it)",
+        record({
+            instanceIds: ["i-a", "i-b"],
+            attached: { succeeded: ["i-a", "i-b"], failed: [] },
+            restarts: { restarted: ["i-a", "i-b"], failed: [], owed: [] },
+            restartedBeforeShown: ["i-b"],
+        }),
+        { instanceIds: ["i-a", "i-b"], restartedInstanceIds: ["i-a"], pendingRestartInstanceIds: ["i-b"], restartOwedInstanceIds: ["i-b"] },
     ],
     [
         "cut off by a failed rolling wave: pending and owed",

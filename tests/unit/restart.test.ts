@@ -67,6 +67,25 @@ describe("waitFor (status polling)", () => {
         expect(polls).toEqual([1000, 1250, 1625, 2125, 2625, 3125]);
     });
 
+    test("returns for each instance the facts of the poll that saw it there, not only the last poll's", async () => {
+        // i-1 is Running from 500 ms on, i-2 from 1500 ms: the last poll names only i-2.
+        const { clock, gateway, polls } = scripted((t) => (t < 500 ? "Starting" : "Running"));
+        const later = {
+            describeInstances: async (region: string, ids: readonly string[]) => {
+                const facts = await gateway.describeInstances(region, ids);
+                if (clock.now() < 1500) facts.set("i-2", { ...facts.get("i-2")!, status: "Starting" });
+                return facts;
+            },
+        } as unknown as EcsGateway;
+        const result = await waitFor(later, "r", ["i-1", "i-2"], running, { timeoutSeconds: 60, pollIntervalSeconds: 0.5 }, clock);
+        expect(polls).toEqual([500, 1000, 1750]);
+        expect(result.unfinished).toEqual([]);
+        expect([...result.facts].map(([id, f]) => [id, f.status])).toEqual([
+            ["i-1", "Running"],
+            ["i-2", "Running"],
+        ]);
+    });
+
     test("returns the instances that never got there when the timeout passes", async () => {
         const { clock, gateway } = scripted(() => "Starting");
         const result = await waitFor(gateway, "r", ["i-1", "i-2"], running, { timeoutSeconds: 2, pollIntervalSeconds: 0.5 }, clock);
