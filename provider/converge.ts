@@ -350,12 +350,20 @@ export async function restartChanged(
     unbound: readonly string[],
     seen: { facts: ReadonlyMap<string, InstanceFacts>; readyWithinMs: number },
 ): Promise<RestartOutcome> {
+    const boundSet = new Set(bound);
     const options = {
         timeoutSeconds: restart.timeoutSeconds,
         pollIntervalSeconds: restart.pollIntervalSeconds,
         batchSize: restart.batchSize,
         readyWithinMs: seen.readyWithinMs,
-        onRestarted: (ids: readonly string[]) => deps.journal.settle(region, keyPairName, ids),
+        // A bound instance whose restart poll did not show the key yet keeps its note until
+        // confirmAfterRestart has decided whether its restart is owed again (converge settles it then).
+        onRestarted: (ids: readonly string[], lastSeen: ReadonlyMap<string, InstanceFacts>) =>
+            deps.journal.settle(
+                region,
+                keyPairName,
+                ids.filter((id) => !boundSet.has(id) || lastSeen.get(id)?.keyPairName === keyPairName),
+            ),
         // A lagging DescribeInstances must not pass for an instance already back (see restart.ts).
         startTimeBefore: new Map([...bound, ...unbound].map((id) => [id, seen.facts.get(id)?.startTime])),
         laggingViewMs: visibilityWindowMs(deps.visibilityDelayMs),

@@ -151,7 +151,7 @@ export interface RestartOptions extends WaitOptions {
     /** Wait out "not ready" answers to RebootInstances this long, in milliseconds (fresh instances). */
     readyWithinMs?: number;
     /** Called with each wave's instances that are Running again, before the next wave starts. */
-    onRestarted?: (instanceIds: readonly string[]) => Promise<void>;
+    onRestarted?: (instanceIds: readonly string[], lastSeen: ReadonlyMap<string, InstanceFacts>) => Promise<void>;
     /** StartTime per instance as DescribeInstances showed it before the reboot (see `restartInstances`). */
     startTimeBefore?: ReadonlyMap<string, string | undefined>;
     /** How long DescribeInstances may still show the state from before a change, in milliseconds. Default LAGGING_VIEW_MS. */
@@ -247,7 +247,7 @@ export async function restartInstances(
         if (unfinished.length === 0 && rebooted.succeeded.length) history.record(clock.now() - rebootedAt);
         const restarted = rebooted.succeeded.filter((id) => !unfinished.includes(id));
         outcome.restarted.push(...restarted);
-        if (restarted.length && options.onRestarted) await options.onRestarted(restarted);
+        if (restarted.length && options.onRestarted) await options.onRestarted(restarted, outcome.lastSeen);
         observer?.waveEnded(event(outcome.restarted.length));
         for (const instanceId of unfinished) {
             outcome.failed.push(

@@ -90,6 +90,9 @@ describe("an attach confirmed by its restart", () => {
         // Confirmed after the restart, by re-reads after its polls (not resent: the key showed by the second read).
         expect(describesNaming(f, reboot, all.length).length).toBeGreaterThan(1);
         expect(all.filter((a) => a === "AttachKeyPair")).toHaveLength(1);
+        // The restart notes stay in ECS until the re-reads have decided (a run lost meanwhile leaves them): one untag, after the last read.
+        expect(all.filter((a) => a === "UntagResources")).toHaveLength(1);
+        expect(all.lastIndexOf("UntagResources")).toBeGreaterThan(all.lastIndexOf("DescribeInstances"));
         expect(outs).toMatchObject({
             instanceIds: ["i-a", "i-b"],
             restartedInstanceIds: [],
