@@ -34,7 +34,8 @@ import {
     restartSettingsWithDefaults,
 } from "./types";
 import { confirmChange, visibilityWindowMs } from "./visibility";
-import { NO_ONLINE_BIND, activateOnline, prepareOnlineBind, removeUnboundKeysOnline } from "./online/activate";
+import { NO_ONLINE_BIND, activateOnline, prefetchOnlineReads, prepareOnlineBind, removeUnboundKeysOnline } from "./online/activate";
+import { isOnline } from "./online/settings";
 
 export interface LifecycleDependencies {
     settings: ProviderSettings;
@@ -87,12 +88,14 @@ export async function converge(
     const removed = difference(trackedInstanceIds(previous), desired.instanceIds);
     const involved = unique([...desired.instanceIds, ...removed]);
 
+    // Online activation's own reads go out with the validating read (nothing is sent before validation).
+    const onlinePrefetch = prefetchOnlineReads(deps, region, desired, trackedInstanceIds(previous));
     let facts = await describeAndValidate(deps, region, desired, involved);
     facts = await waitOutTransitions(deps, region, desired.keyPairName, involved, facts, restart);
 
     const bind = planBind(desired.keyPairName, desired.instanceIds, facts, ownKeys);
     // Online activation reads its public keys and agents before anything is sent (undefined: restart mode).
-    const onlinePreparation = await prepareOnlineBind(deps, region, desired, facts, bind.attach);
+    const onlinePreparation = await prepareOnlineBind(deps, region, desired, facts, bind.attach, onlinePrefetch);
     const onlineUnbind = await removeUnboundKeysOnline(
         deps,
         region,
@@ -105,10 +108,13 @@ export async function converge(
     const owedInJournal = await deps.journal.owed(region, desired.keyPairName, facts);
     // In restart mode the Running instances are rebooted right after the attach, unconfirmed: the restart's polls confirm it.
     const confirmedByRestart = new Set(onlinePreparation ? [] : planRestart(bind.attach, facts, restart.enabled).restart);
-    const { attached, owedIfInterrupted } = await attachKeyPair(deps, region, desired, bind, facts, confirmedByRestart);
-    const online = onlinePreparation
-        ? await activateOnline(deps, region, desired.keyPairName, onlinePreparation, attached.succeeded, facts, restart)
-        : { ...NO_ONLINE_BIND, toRestartPlan: attached.succeeded };
+    const { attached, owedIfInterrupted, confirmation } = await attachKeyPair(deps, region, desired, bind, facts, confirmedByRestart);
+    // The script changes authorized_keys, not what DescribeInstances shows: online, both go on together.
+    const online = await (
+        onlinePreparation
+            ? activateOnline(deps, region, desired.keyPairName, onlinePreparation, attached.succeeded, facts, restart)
+            : Promise.resolve({ ...NO_ONLINE_BIND, toRestartPlan: attached.succeeded })
+    ).finally(() => confirmation);
 
     const bindRestart = planRestart(online.toRestartPlan, facts, restart.enabled);
     const owedRetried = restart.enabled ? owedByEarlierRuns(desired, previous, owedInJournal, bind, facts) : [];
@@ -213,16 +219,18 @@ async function attachKeyPair(
     bind: BindPlan,
     facts: ReadonlyMap<string, InstanceFacts>,
     confirmedByRestart: ReadonlySet<string>,
-): Promise<{ attached: BatchResult; owedIfInterrupted: string[] }> {
+): Promise<{ attached: BatchResult; owedIfInterrupted: string[]; confirmation: Promise<void> }> {
     const { keyPairName } = desired;
     const owedIfInterrupted = restartSettingsWithDefaults(desired.restart).enabled ? bind.attach.filter(isRunning(facts)) : [];
     if (owedIfInterrupted.length) await deps.journal.note(region, keyPairName, owedIfInterrupted, facts);
-    if (bind.attach.length === 0) return { attached: EMPTY_BATCH, owedIfInterrupted };
+    if (bind.attach.length === 0) return { attached: EMPTY_BATCH, owedIfInterrupted, confirmation: Promise.resolve() };
     const attach = attachFor(deps, region, desired);
     const attached = await attach(bind.attach);
     const confirmNow = attached.succeeded.filter((id) => !confirmedByRestart.has(id));
-    await confirmAndSay(deps, region, keyPairName, "AttachKeyPair", confirmNow, holds(keyPairName), attach);
-    return { attached, owedIfInterrupted };
+    const confirmation = confirmAndSay(deps, region, keyPairName, "AttachKeyPair", confirmNow, holds(keyPairName), attach);
+    // Restart mode waits for it here (the Stopped and unrestarted instances); online activation runs alongside it.
+    if (!isOnline(desired)) await confirmation;
+    return { attached, owedIfInterrupted, confirmation };
 }
 
 /**

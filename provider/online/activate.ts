@@ -87,6 +87,40 @@ async function publicKeys(deps: LifecycleDependencies, region: string, names: It
     return new Map(unique.map((name, index) => [name, keys[index]]));
 }
 
+/** The reads an online bind will need, asked while the instances are still being described (see prefetchOnlineReads). */
+export interface OnlinePrefetch {
+    /** The agents of these instances (those the bind will most likely attach). */
+    instanceIds: ReadonlySet<string>;
+    agents: Promise<Map<string, boolean>>;
+    newPublicKey: Promise<string | undefined>;
+}
+
+/**
+ * Starts the online bind's reads alongside the validating DescribeInstances, so that they cost no
+ * step of their own: the new key's public key, and the agents of the instances the previous state
+ * did not track (all of them on a create; only the added ones on an update, so an update of a large
+ * fleet does not ask for agents it will not use). Only reads: nothing is sent before validation.
+ * Undefined in restart mode, and when no instance is new.
+ */
+export function prefetchOnlineReads(
+    deps: LifecycleDependencies,
+    region: string,
+    desired: KeyPairAttachmentInputs,
+    tracked: readonly string[],
+): OnlinePrefetch | undefined {
+    if (!isOnline(desired)) return undefined;
+    const known = new Set(tracked);
+    const instanceIds = new Set(desired.instanceIds.filter((id) => !known.has(id)));
+    // Nothing new to bind, most likely nothing to attach: prepareOnlineBind asks for what it needs, if anything.
+    if (instanceIds.size === 0) return undefined;
+    const agents = deps.gateway.cloudAssistant.agentStatus(region, [...instanceIds]);
+    const newPublicKey = deps.gateway.cloudAssistant.publicKey(region, desired.keyPairName);
+    // Awaited by prepareOnlineBind; when validation fails first, their errors are not the ones to report.
+    agents.catch(() => undefined);
+    newPublicKey.catch(() => undefined);
+    return { instanceIds, agents, newPublicKey };
+}
+
 /** Reads what an online bind needs, before anything is sent; undefined when the inputs do not ask for online activation. */
 export async function prepareOnlineBind(
     deps: LifecycleDependencies,
@@ -94,6 +128,7 @@ export async function prepareOnlineBind(
     desired: KeyPairAttachmentInputs,
     facts: ReadonlyMap<string, InstanceFacts>,
     attach: readonly string[],
+    prefetch?: OnlinePrefetch,
 ): Promise<OnlineBindPreparation | undefined> {
     if (!isOnline(desired)) return undefined;
     const settings = onlineSettingsWithDefaults(desired.online);
@@ -104,14 +139,20 @@ export async function prepareOnlineBind(
         if (held && held !== desired.keyPairName) previousKeyPairs.set(id, held);
     }
     if (running.length === 0) return { settings, previousKeyPairs, previousPublicKeys: new Map(), agents: new Map() };
-    const [keys, agents] = await Promise.all([
-        publicKeys(deps, region, [desired.keyPairName, ...previousKeyPairs.values()]),
-        deps.gateway.cloudAssistant.agentStatus(region, running),
+    const notPrefetched = running.filter((id) => !prefetch?.instanceIds.has(id));
+    const [newPublicKey, previousPublicKeys, prefetchedAgents, otherAgents] = await Promise.all([
+        prefetch?.newPublicKey ?? deps.gateway.cloudAssistant.publicKey(region, desired.keyPairName),
+        // A previous key that is also the new key cannot happen (those are not attached); the map holds only old keys.
+        publicKeys(deps, region, previousKeyPairs.values()),
+        prefetch?.agents ?? new Map<string, boolean>(),
+        notPrefetched.length ? deps.gateway.cloudAssistant.agentStatus(region, notPrefetched) : new Map<string, boolean>(),
     ]);
-    const newPublicKey = keys.get(desired.keyPairName);
-    keys.delete(desired.keyPairName);
-    // A previous key that is also the new key cannot happen (those are not attached); the map holds only old keys.
-    return { settings, newPublicKey, previousKeyPairs, previousPublicKeys: keys, agents };
+    const agents = new Map<string, boolean>();
+    for (const id of running) {
+        const working = prefetchedAgents.get(id) ?? otherAgents.get(id);
+        if (working !== undefined) agents.set(id, working);
+    }
+    return { settings, newPublicKey, previousKeyPairs, previousPublicKeys, agents };
 }
 
 interface Target {

@@ -316,6 +316,28 @@ describe("online activation", () => {
         await expect(f.hooks.delete(id, outs)).resolves.toBeUndefined();
     });
 
+    test("the online reads go out with the validating DescribeInstances: a refused create has read them and changed nothing", async () => {
+        f = await startFixture({ keyPairs: KEY_PAIRS, instances: [{ id: "i-a" }, { id: "i-win", osType: "windows" }] });
+        const error = await rejectionOf(f.hooks.create(inputs("new", ["i-a", "i-win"], ONLINE)));
+
+        expect(error.message).toMatch(/i-win/);
+        // Asked without waiting for the DescribeInstances answer (which refused i-win): no step of their own.
+        expect(callsOf(f, "DescribeCloudAssistantStatus").map((c) => c.instanceIds.sort())).toEqual([["i-a", "i-win"]]);
+        expect(callsOf(f, "DescribeKeyPairs").filter((c) => c.params.IncludePublicKey === "true")).toHaveLength(1);
+        for (const action of ["TagResources", "AttachKeyPair", "RunCommand", "RebootInstances"]) expect(callsOf(f, action)).toEqual([]);
+    });
+
+    test("an online update asks for the agents of the added instances only", async () => {
+        f = await startFixture({ keyPairs: KEY_PAIRS, instances: linuxInstances(3, "i-u") });
+        const { id, outs } = await f.hooks.create(inputs("new", ["i-u0000", "i-u0001"], ONLINE));
+        f.emulator.resetCalls();
+        const { outs: updated } = await f.hooks.update(id, outs, inputs("new", ["i-u0000", "i-u0001", "i-u0002"], ONLINE));
+
+        expect(callsOf(f, "DescribeCloudAssistantStatus").flatMap((c) => c.instanceIds)).toEqual(["i-u0002"]);
+        expect(updated.onlineActivatedInstanceIds).toEqual(["i-u0002"]);
+        expect(keysOf(f, "i-u0002")).toEqual([NEW_KEY]);
+    });
+
     test("a change of activation alone is an update without API calls; restart mode is unchanged", async () => {
         f = await startFixture({ keyPairs: KEY_PAIRS, instances: [{ id: "i-a" }] });
         const { id, outs } = await f.hooks.create(inputs("new", ["i-a"]));
