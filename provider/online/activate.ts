@@ -312,10 +312,16 @@ async function awaitResults(
     const intervalMs = Math.min(pollIntervalSeconds * 1000, MAX_RESULT_POLL_MS);
     const finished = (id: string) => FINISHED_INVOCATION_STATUSES.includes(results.get(id)?.status ?? "");
     let open = [...invocations];
+    // Reads are due on a schedule counted from the start (as restart polls are), so the reads' own
+    // time does not push every later read back.
+    let dueAt = deps.clock.now() + intervalMs;
     while (open.length) {
-        const remainingMs = deadline - deps.clock.now();
-        if (remainingMs <= 0) break;
-        await deps.clock.sleep(Math.min(intervalMs, remainingMs));
+        const now = deps.clock.now();
+        if (deadline - now <= 0) break;
+        const waitMs = Math.min(dueAt, deadline) - now;
+        if (waitMs > 0) await deps.clock.sleep(waitMs);
+        // …but never back to back when reads are slow: at least half an interval after this read started.
+        dueAt = Math.max(dueAt + intervalMs, deps.clock.now() + intervalMs / 2);
         await Promise.all(
             open.map(async ({ invokeId }) => {
                 try {
