@@ -13,6 +13,7 @@ import { describeIds } from "../messages";
 import type { CloudAssistantGateway } from "./cloud-assistant-api";
 import { SdkCloudAssistant } from "./cloud-assistant";
 import { chunk } from "../plan";
+import { describeInstancesPage } from "./describe-instances";
 import { InstanceFacts, InstanceFailure } from "./instance";
 import { Coalescer, Settled, splitSettled } from "./coalesce";
 import { RateLimiters } from "./rate-limiter";
@@ -137,19 +138,6 @@ function createClient(settings: ProviderSettings, region: string): EcsClient {
         config.protocol = settings.endpoint.protocol;
     }
     return new EcsClient(config);
-}
-
-function instanceFacts(instanceId: string, instance: ecs.DescribeInstancesResponseBodyInstancesInstance): InstanceFacts {
-    return {
-        instanceId,
-        status: instance.status ?? "Unknown",
-        osType: instance.OSType ?? "linux",
-        ioOptimized: truthy(instance.ioOptimized),
-        keyPairName: instance.keyPairName || undefined,
-        lockedForSecurity: (instance.operationLocks?.lockReason ?? []).some((l) => l.lockReason === "security"),
-        startTime: instance.startTime || undefined,
-        tags: Object.fromEntries((instance.tags?.tag ?? []).filter((t) => t.tagKey).map((t) => [t.tagKey!, t.tagValue ?? ""])),
-    };
 }
 
 type BatchOutcome = "ok" | InstanceFailure;
@@ -371,21 +359,16 @@ export class SdkEcsGateway implements EcsGateway {
     private async describeBatch(region: string, batch: string[]): Promise<Map<string, InstanceFacts>> {
         const facts = new Map<string, InstanceFacts>();
         const client = this.client(region);
+        const instanceIds = JSON.stringify(batch);
         let nextToken: string | undefined;
         do {
-            const request = new ecs.DescribeInstancesRequest({
-                regionId: region,
-                instanceIds: JSON.stringify(batch),
-                maxResults: DESCRIBE_INSTANCES_BATCH,
-                nextToken,
-            });
-            const response = await this.send("DescribeInstances", () => client.describeInstancesWithOptions(request, this.runtime));
-            for (const instance of response.body?.instances?.instance ?? []) {
-                if (!instance.instanceId) continue;
-                facts.set(instance.instanceId, instanceFacts(instance.instanceId, instance));
+            const fields = { regionId: region, instanceIds, maxResults: DESCRIBE_INSTANCES_BATCH, nextToken };
+            const page = await this.send("DescribeInstances", () => describeInstancesPage(client, fields, this.runtime));
+            for (const instance of page.instances) {
+                facts.set(instance.instanceId, instance);
                 if (instance.startTime) this.startTimes.set(instance.instanceId, instance.startTime);
             }
-            nextToken = response.body?.nextToken || undefined;
+            nextToken = page.nextToken;
         } while (nextToken);
         return facts;
     }
@@ -397,19 +380,13 @@ export class SdkEcsGateway implements EcsGateway {
         let nextToken: string | undefined;
         try {
             do {
-                const request = new ecs.DescribeInstancesRequest({
-                    regionId: region,
-                    keyPairName,
-                    maxResults: DESCRIBE_INSTANCES_BATCH,
-                    nextToken,
-                });
-                const response = await this.send("DescribeInstances", () => client.describeInstancesWithOptions(request, this.runtime));
-                for (const instance of response.body?.instances?.instance ?? []) {
+                const fields = { regionId: region, keyPairName, maxResults: DESCRIBE_INSTANCES_BATCH, nextToken };
+                const page = await this.send("DescribeInstances", () => describeInstancesPage(client, fields, this.runtime));
+                for (const instance of page.instances) {
                     // Compared anyway, as for DescribeKeyPairs: only an exact holder of the key counts.
-                    if (instance.instanceId && instance.keyPairName === keyPairName)
-                        facts.set(instance.instanceId, instanceFacts(instance.instanceId, instance));
+                    if (instance.keyPairName === keyPairName) facts.set(instance.instanceId, instance);
                 }
-                nextToken = response.body?.nextToken || undefined;
+                nextToken = page.nextToken;
             } while (nextToken);
         } catch (error) {
             throw new EcsCallError(`DescribeInstances (instances holding key pair "${keyPairName}")`, [], error);

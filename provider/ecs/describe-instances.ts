@@ -1,0 +1,125 @@
+/**
+ * DescribeInstances without the SDK's response classes. The SDK signs and sends the call (the
+ * client's own `callApi`, with the query and `Params` its `describeInstancesWithOptions` builds),
+ * and the plain JSON body is read here: casting every answer into model classes cost more CPU and
+ * garbage than everything else a large fleet's run does (issue 14). Errors are the SDK's own, since
+ * they come out of `callApi` unchanged.
+ *
+ * Field names are ECS's (PascalCase, as in `DescribeInstancesResponseBody.names()`). The body is
+ * read defensively, as the SDK's cast would: missing fields are skipped, numbers and booleans may
+ * come as strings.
+ */
+import type EcsClient from "@alicloud/ecs20140526";
+import { $OpenApiUtil, OpenApiUtil } from "@alicloud/openapi-core";
+import type * as dara from "@darabonba/typescript";
+import type { InstanceFacts } from "./instance";
+
+/** The fields of a DescribeInstances request the provider sets. */
+export interface DescribeInstancesQuery {
+    regionId: string;
+    /** A JSON array of instance ids. */
+    instanceIds?: string;
+    keyPairName?: string;
+    maxResults?: number;
+    nextToken?: string;
+}
+
+/** What the provider reads of one page of DescribeInstances. */
+export interface DescribeInstancesPage {
+    instances: InstanceFacts[];
+    nextToken?: string;
+}
+
+/** The part of DescribeInstances' JSON body that is read (any field may be missing or of another type). */
+interface RawInstance {
+    InstanceId?: unknown;
+    Status?: unknown;
+    OSType?: unknown;
+    IoOptimized?: unknown;
+    KeyPairName?: unknown;
+    StartTime?: unknown;
+    OperationLocks?: unknown;
+    Tags?: unknown;
+}
+
+/** A string field as the SDK's cast reads it: numbers and booleans become strings, anything else is absent. */
+function text(value: unknown): string | undefined {
+    if (typeof value === "string") return value;
+    if (typeof value === "number" || typeof value === "boolean") return value.toString();
+    return undefined;
+}
+
+/** A boolean field as the SDK's cast reads it (true, "true" or 1). */
+function flag(value: unknown): boolean {
+    return value === true || value === "true" || value === 1;
+}
+
+function objectsOf(value: unknown): Record<string, unknown>[] {
+    if (!Array.isArray(value)) return [];
+    return (value as unknown[]).filter((item): item is Record<string, unknown> => typeof item === "object" && item !== null);
+}
+
+function field(value: unknown, name: string): unknown {
+    return typeof value === "object" && value !== null ? (value as Record<string, unknown>)[name] : undefined;
+}
+
+function instanceFacts(instanceId: string, instance: RawInstance): InstanceFacts {
+    let lockedForSecurity = false;
+    for (const lock of objectsOf(field(instance.OperationLocks, "LockReason"))) {
+        if (text(lock.LockReason) === "security") lockedForSecurity = true;
+    }
+    const tags: Record<string, string> = {};
+    for (const tag of objectsOf(field(instance.Tags, "Tag"))) {
+        const key = text(tag.TagKey);
+        if (key) tags[key] = text(tag.TagValue) ?? "";
+    }
+    return {
+        instanceId,
+        status: text(instance.Status) ?? "Unknown",
+        osType: text(instance.OSType) ?? "linux",
+        ioOptimized: flag(instance.IoOptimized),
+        keyPairName: text(instance.KeyPairName) || undefined,
+        lockedForSecurity,
+        startTime: text(instance.StartTime) || undefined,
+        tags,
+    };
+}
+
+/** Reads one page of DescribeInstances' JSON body; instances without an id are skipped. */
+export function readDescribeInstancesBody(body: unknown): DescribeInstancesPage {
+    const instances: InstanceFacts[] = [];
+    for (const instance of objectsOf(field(field(body, "Instances"), "Instance"))) {
+        const instanceId = text(instance.InstanceId);
+        if (instanceId) instances.push(instanceFacts(instanceId, instance));
+    }
+    return { instances, nextToken: text(field(body, "NextToken")) || undefined };
+}
+
+/** One DescribeInstances call, signed and sent by the SDK exactly as `describeInstancesWithOptions` would. */
+export async function describeInstancesPage(
+    client: EcsClient,
+    fields: DescribeInstancesQuery,
+    runtime: dara.RuntimeOptions,
+): Promise<DescribeInstancesPage> {
+    // The query in the SDK's order, with only the fields that are set.
+    const query: Record<string, string | number> = {};
+    if (fields.instanceIds !== undefined) query["InstanceIds"] = fields.instanceIds;
+    if (fields.keyPairName !== undefined) query["KeyPairName"] = fields.keyPairName;
+    if (fields.maxResults !== undefined) query["MaxResults"] = fields.maxResults;
+    if (fields.nextToken !== undefined) query["NextToken"] = fields.nextToken;
+    query["RegionId"] = fields.regionId;
+    const request = new $OpenApiUtil.OpenApiRequest({ query: OpenApiUtil.query(query) });
+    const params = new $OpenApiUtil.Params({
+        action: "DescribeInstances",
+        version: "2014-05-26",
+        protocol: "HTTPS",
+        pathname: "/",
+        method: "POST",
+        authType: "AK",
+        style: "RPC",
+        reqBodyType: "formData",
+        bodyType: "json",
+    });
+    const response = await client.callApi(params, request, runtime);
+    return readDescribeInstancesBody(response.body);
+}
