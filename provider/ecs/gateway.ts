@@ -156,14 +156,14 @@ function batchFailure(error: unknown): Omit<InstanceFailure, "instanceId"> {
 
 /** Throws the first request-level error among the settled items, naming the instances it failed. */
 function throwIfAnyFailed(action: string, settled: Map<string, Settled<unknown>>): void {
-    const failed = [...settled].filter(([, outcome]) => !outcome.ok);
-    if (failed.length === 0) return;
-    const first = failed[0][1] as { ok: false; error: unknown };
-    throw new EcsCallError(
-        action,
-        failed.map(([id]) => id),
-        first.error,
-    );
+    const failed: string[] = [];
+    let first: unknown;
+    for (const [id, outcome] of settled) {
+        if (outcome.ok) continue;
+        if (failed.length === 0) first = outcome.error;
+        failed.push(id);
+    }
+    if (failed.length) throw new EcsCallError(action, failed, first);
 }
 
 /** Instance ids that a request-level error names in its message (ECS puts the id in parentheses). */
@@ -525,7 +525,8 @@ export class SdkEcsGateway implements EcsGateway {
                 reached = ids.filter((id) => rebootedSince(facts.get(id), startTimeBefore.get(id)));
             }
             first = false;
-            const send = ids.filter((id) => !reached.includes(id));
+            const reachedIds = new Set(reached);
+            const send = ids.filter((id) => !reachedIds.has(id));
             const result = toBatchResult(send, await this.rebootCoalescer.request(JSON.stringify([region, force]), send));
             return { succeeded: [...reached, ...result.succeeded], failed: result.failed };
         });
