@@ -184,7 +184,9 @@ async function runWave(
     const groups = new Map<string, Target[]>();
     for (const target of wave) {
         const key = JSON.stringify(target.change);
-        groups.set(key, [...(groups.get(key) ?? []), target]);
+        const group = groups.get(key);
+        if (group) group.push(target);
+        else groups.set(key, [target]);
     }
     // Send every group's calls, then read all invocations together.
     const invocations: { invokeId: string; instanceIds: string[] }[] = [];
