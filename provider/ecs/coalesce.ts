@@ -52,7 +52,6 @@ export interface CoalescerOptions<I = unknown> {
 }
 
 interface Waiter<I, R> {
-    items: I[];
     /**
      * Every item of the waiter in the order asked, its result once settled (undefined until then);
      * handed over as it is when none is unsettled, so it is built once.
@@ -86,8 +85,10 @@ export class Coalescer<I, R> {
 
     /** Every item's result or error; resolves once all of the caller's items are settled. */
     request(key: string, items: readonly I[]): Promise<Map<I, Settled<R>>> {
-        const unique = [...new Set(items)];
-        if (unique.length === 0) return Promise.resolve(new Map<I, Settled<R>>());
+        // Each item once, in the order first asked (Map keeps the first position of a key set twice).
+        const results = new Map<I, Settled<R> | undefined>();
+        for (const item of items) results.set(item, undefined);
+        if (results.size === 0) return Promise.resolve(new Map<I, Settled<R>>());
         let queue = this.queues.get(key);
         if (!queue) {
             queue = { pending: [], waitersOf: new Map(), draining: false, arrivals: 0 };
@@ -95,11 +96,9 @@ export class Coalescer<I, R> {
         }
         const q = queue;
         const promise = new Promise<Map<I, Settled<R>>>((resolve) => {
-            const results = new Map<I, Settled<R> | undefined>();
-            for (const item of unique) results.set(item, undefined);
-            const waiter: Waiter<I, R> = { items: unique, results, unsettled: unique.length, resolve };
+            const waiter: Waiter<I, R> = { results, unsettled: results.size, resolve };
             // An item already sent is asked again: a waiter only takes answers to calls sent after it asked.
-            for (const item of unique) {
+            for (const item of results.keys()) {
                 const waiters = q.waitersOf.get(item);
                 if (waiters) waiters.push(waiter);
                 else {

@@ -54,22 +54,29 @@ function flag(value: unknown): boolean {
     return value === true || value === "true" || value === 1;
 }
 
-function objectsOf(value: unknown): Record<string, unknown>[] {
-    if (!Array.isArray(value)) return [];
-    return (value as unknown[]).filter((item): item is Record<string, unknown> => typeof item === "object" && item !== null);
+function isObject(value: unknown): value is Record<string, unknown> {
+    return typeof value === "object" && value !== null;
+}
+
+const NONE: readonly unknown[] = [];
+
+/** The array's items (only objects are read), or none: read in place, never copied. */
+function list(value: unknown): readonly unknown[] {
+    return Array.isArray(value) ? (value as unknown[]) : NONE;
 }
 
 function field(value: unknown, name: string): unknown {
-    return typeof value === "object" && value !== null ? (value as Record<string, unknown>)[name] : undefined;
+    return isObject(value) ? value[name] : undefined;
 }
 
 function instanceFacts(instanceId: string, instance: RawInstance): InstanceFacts {
     let lockedForSecurity = false;
-    for (const lock of objectsOf(field(instance.OperationLocks, "LockReason"))) {
-        if (text(lock.LockReason) === "security") lockedForSecurity = true;
+    for (const lock of list(field(instance.OperationLocks, "LockReason"))) {
+        if (isObject(lock) && text(lock.LockReason) === "security") lockedForSecurity = true;
     }
     const tags: Record<string, string> = {};
-    for (const tag of objectsOf(field(instance.Tags, "Tag"))) {
+    for (const tag of list(field(instance.Tags, "Tag"))) {
+        if (!isObject(tag)) continue;
         const key = text(tag.TagKey);
         if (key) tags[key] = text(tag.TagValue) ?? "";
     }
@@ -88,7 +95,8 @@ function instanceFacts(instanceId: string, instance: RawInstance): InstanceFacts
 /** Reads one page of DescribeInstances' JSON body; instances without an id are skipped. */
 export function readDescribeInstancesBody(body: unknown): DescribeInstancesPage {
     const instances: InstanceFacts[] = [];
-    for (const instance of objectsOf(field(field(body, "Instances"), "Instance"))) {
+    for (const instance of list(field(field(body, "Instances"), "Instance"))) {
+        if (!isObject(instance)) continue;
         const instanceId = text(instance.InstanceId);
         if (instanceId) instances.push(instanceFacts(instanceId, instance));
     }
