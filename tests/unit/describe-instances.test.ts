@@ -5,6 +5,9 @@
  */
 import * as ecs from "@alicloud/ecs20140526";
 import * as dara from "@darabonba/typescript";
+import { $OpenApiUtil } from "@alicloud/openapi-core";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { Emulator, startEmulator } from "../../emulator";
 import { describeInstancesPage, readDescribeInstancesBody } from "../../provider/ecs/describe-instances";
 import type { InstanceFacts } from "../../provider/ecs/instance";
@@ -107,6 +110,32 @@ describe("DescribeInstances from the plain body", () => {
         expect(raw.statusCode).toBe(sdk.statusCode);
         expect(raw.code).not.toBe("");
         expect(raw.data.RequestId).toBeDefined();
+    });
+
+    it("fails on a 200 answer that is not JSON with the SDK's own SyntaxError", async () => {
+        const page = "<html><body>upstream says hello</body></html>";
+        const server = createServer((_, res) => res.writeHead(200, { "content-type": "text/html" }).end(page));
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        try {
+            const client = new ecs.default(
+                new $OpenApiUtil.Config({
+                    accessKeyId: "id",
+                    accessKeySecret: "secret",
+                    endpoint: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+                    protocol: "http",
+                    regionId: REGION,
+                }),
+            );
+            const raw = await describeInstancesPage(client, { regionId: REGION, instanceIds: "[]" }, runtime).catch((e: unknown) => e);
+            const sdk = await client
+                .describeInstancesWithOptions(new ecs.DescribeInstancesRequest({ regionId: REGION, instanceIds: "[]" }), runtime)
+                .catch((e: unknown) => e);
+            expect(raw).toBeInstanceOf(SyntaxError);
+            expect(sdk).toBeInstanceOf(SyntaxError);
+            expect((raw as Error).message).toBe((sdk as Error).message);
+        } finally {
+            await new Promise((resolve) => server.close(resolve));
+        }
     });
 
     it("reads an untidy body as the SDK's cast would", () => {
