@@ -92,8 +92,9 @@ export function planImpact(request: ImpactRequest, facts: ReadonlyMap<string, In
         : { attach: [...request.instanceIds], alreadyBound: [], replaced: {} };
     const unbind = Object.values(planUnbind(request.ownKeyPairNames, request.removed, facts).detach).flat();
     const { restart } = request;
+    const alreadyBound = new Set(bind.alreadyBound);
     const boundRestart = restart.enabled
-        ? [...bind.attach.filter(running), ...request.owedRestarts.filter((id) => bind.alreadyBound.includes(id) && running(id))]
+        ? [...bind.attach.filter(running), ...request.owedRestarts.filter((id) => alreadyBound.has(id) && running(id))]
         : [];
     // As converge: unbound instances restart when given a password, or always with restart.onUnbind.
     const unboundRestart = restart.onUnbind || request.passwordOnUnbind ? unbind.filter(running) : [];
@@ -119,8 +120,11 @@ export function planImpact(request: ImpactRequest, facts: ReadonlyMap<string, In
 /** Instance → key pair, said once per key pair: `"old-key" on i-1, i-2`. */
 function describeReplaced(replaced: Record<string, string>): string {
     const byKey = new Map<string, string[]>();
-    for (const [instanceId, keyPairName] of Object.entries(replaced))
-        byKey.set(keyPairName, [...(byKey.get(keyPairName) ?? []), instanceId]);
+    for (const [instanceId, keyPairName] of Object.entries(replaced)) {
+        const ids = byKey.get(keyPairName);
+        if (ids) ids.push(instanceId);
+        else byKey.set(keyPairName, [instanceId]);
+    }
     return [...byKey].map(([keyPairName, ids]) => `"${keyPairName}" on ${describeIds(ids)}`).join("; ");
 }
 

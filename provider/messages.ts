@@ -11,7 +11,9 @@ export function describeFailures(failures: readonly InstanceFailure[]): string {
     const groups = new Map<string, string[]>();
     for (const f of failures) {
         const reason = `${f.code} ${f.message}`;
-        groups.set(reason, [...(groups.get(reason) ?? []), f.instanceId]);
+        const ids = groups.get(reason);
+        if (ids) ids.push(f.instanceId);
+        else groups.set(reason, [f.instanceId]);
     }
     return [...groups].map(([reason, ids]) => `${describeIds(ids)}: ${reason}`).join("; ");
 }

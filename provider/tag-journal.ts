@@ -92,7 +92,9 @@ export class EcsTagRestartJournal implements RestartJournal {
         const byValue = new Map<string, string[]>();
         for (const id of instanceIds) {
             const value = restartOwedTagValue(keyPairName, facts.get(id)?.startTime);
-            byValue.set(value, [...(byValue.get(value) ?? []), id]);
+            const ids = byValue.get(value);
+            if (ids) ids.push(id);
+            else byValue.set(value, [id]);
         }
         try {
             await Promise.all([...byValue].map(([value, ids]) => this.gateway.tagInstances(region, ids, { [RESTART_OWED_TAG]: value })));

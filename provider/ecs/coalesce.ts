@@ -52,9 +52,11 @@ export interface CoalescerOptions<I = unknown> {
 }
 
 interface Waiter<I, R> {
-    items: I[];
-    /** Results of this waiter's items so far; handed over (and dropped here) when none is unsettled. */
-    results: Map<I, Settled<R>>;
+    /**
+     * Every item of the waiter in the order asked, its result once settled (undefined until then);
+     * handed over as it is when none is unsettled, so it is built once.
+     */
+    results: Map<I, Settled<R> | undefined>;
     unsettled: number;
     resolve: (results: Map<I, Settled<R>>) => void;
 }
@@ -83,8 +85,10 @@ export class Coalescer<I, R> {
 
     /** Every item's result or error; resolves once all of the caller's items are settled. */
     request(key: string, items: readonly I[]): Promise<Map<I, Settled<R>>> {
-        const unique = [...new Set(items)];
-        if (unique.length === 0) return Promise.resolve(new Map<I, Settled<R>>());
+        // Each item once, in the order first asked (Map keeps the first position of a key set twice).
+        const results = new Map<I, Settled<R> | undefined>();
+        for (const item of items) results.set(item, undefined);
+        if (results.size === 0) return Promise.resolve(new Map<I, Settled<R>>());
         let queue = this.queues.get(key);
         if (!queue) {
             queue = { pending: [], waitersOf: new Map(), draining: false, arrivals: 0 };
@@ -92,9 +96,9 @@ export class Coalescer<I, R> {
         }
         const q = queue;
         const promise = new Promise<Map<I, Settled<R>>>((resolve) => {
-            const waiter: Waiter<I, R> = { items: unique, results: new Map(), unsettled: unique.length, resolve };
+            const waiter: Waiter<I, R> = { results, unsettled: results.size, resolve };
             // An item already sent is asked again: a waiter only takes answers to calls sent after it asked.
-            for (const item of unique) {
+            for (const item of results.keys()) {
                 const waiters = q.waitersOf.get(item);
                 if (waiters) waiters.push(waiter);
                 else {
@@ -152,41 +156,57 @@ export class Coalescer<I, R> {
 
     /** `waiters[i]`: who waits for `batch[i]` (taken from the queue when the batch left it). */
     private async sendBatch(key: string, batch: I[], waiters: Waiter<I, R>[][]): Promise<void> {
-        const settled = await this.settle(key, batch, [...new Set(waiters.flat())]);
-        batch.forEach((item, index) => this.release(item, settled.get(item)!, waiters[index]));
+        let results: Map<I, R>;
+        try {
+            results = await this.send(key, batch);
+        } catch (error) {
+            const settled = await this.settleFailed(key, batch, [...new Set(waiters.flat())], error);
+            batch.forEach((item, index) => this.release(item, settled.get(item)!, waiters[index]));
+            return;
+        }
+        // The common case, released straight from the answer.
+        for (let index = 0; index < batch.length; index++) {
+            this.release(batch[index], { ok: true, value: results.get(batch[index]) }, waiters[index]);
+        }
     }
 
     /** Sends one batch and settles its items, keeping an error one caller's item caused to that caller. */
     private async settle(key: string, batch: I[], waiters: readonly Waiter<I, R>[]): Promise<Map<I, Settled<R>>> {
+        let results: Map<I, R>;
         try {
-            const results = await this.send(key, batch);
-            return new Map(batch.map((item) => [item, { ok: true, value: results.get(item) }]));
+            results = await this.send(key, batch);
         } catch (error) {
-            const failAll = (items: readonly I[]) => new Map<I, Settled<R>>(items.map((item) => [item, { ok: false, error }]));
-            const groups = callerGroups(batch, waiters);
-            if (groups.length < 2 || !this.options.isolate?.(error)) return failAll(batch);
-            const named = new Set(this.options.culprits?.(error, batch) ?? []);
-            const guilty = groups.filter((group) => group.some((item) => named.has(item)));
-            const resend = guilty.length ? [groups.filter((g) => !guilty.includes(g)).flat()] : groups;
-            const settled = failAll(guilty.flat());
-            const again = await Promise.all(
-                resend
-                    .filter((items) => items.length)
-                    .map(async (items) => {
-                        await this.options.ready(key);
-                        return this.settle(key, items, waiters);
-                    }),
-            );
-            for (const [item, outcome] of again.flatMap((m) => [...m])) settled.set(item, outcome);
-            return settled;
+            return this.settleFailed(key, batch, waiters, error);
         }
+        return new Map(batch.map((item) => [item, { ok: true, value: results.get(item) }]));
+    }
+
+    /** Settles a batch whose call failed: an error one caller's items caused stays theirs, the others are sent again. */
+    private async settleFailed(key: string, batch: I[], waiters: readonly Waiter<I, R>[], error: unknown): Promise<Map<I, Settled<R>>> {
+        const failAll = (items: readonly I[]) => new Map<I, Settled<R>>(items.map((item) => [item, { ok: false, error }]));
+        const groups = callerGroups(batch, waiters);
+        if (groups.length < 2 || !this.options.isolate?.(error)) return failAll(batch);
+        const named = new Set(this.options.culprits?.(error, batch) ?? []);
+        const guilty = groups.filter((group) => group.some((item) => named.has(item)));
+        const resend = guilty.length ? [groups.filter((g) => !guilty.includes(g)).flat()] : groups;
+        const settled = failAll(guilty.flat());
+        const again = await Promise.all(
+            resend
+                .filter((items) => items.length)
+                .map(async (items) => {
+                    await this.options.ready(key);
+                    return this.settle(key, items, waiters);
+                }),
+        );
+        for (const [item, outcome] of again.flatMap((m) => [...m])) settled.set(item, outcome);
+        return settled;
     }
 
     /** Gives an item's result to its waiters; a waiter whose items are all settled gets its results. */
     private release(item: I, outcome: Settled<R>, waiters: readonly Waiter<I, R>[]): void {
         for (const waiter of waiters) {
             waiter.results.set(item, outcome);
-            if (--waiter.unsettled === 0) waiter.resolve(new Map(waiter.items.map((i) => [i, waiter.results.get(i)!])));
+            if (--waiter.unsettled === 0) waiter.resolve(waiter.results as Map<I, Settled<R>>);
         }
     }
 }
@@ -195,9 +215,12 @@ export class Coalescer<I, R> {
 function callerGroups<I, R>(batch: readonly I[], waiters: readonly Waiter<I, R>[]): I[][] {
     const groups = new Map<number, I[]>();
     batch.forEach((item, index) => {
-        const owner = waiters.findIndex((waiter) => waiter.items.includes(item));
+        // A waiter's results hold exactly its items.
+        const owner = waiters.findIndex((waiter) => waiter.results.has(item));
         const group = owner >= 0 ? owner : waiters.length + index;
-        groups.set(group, [...(groups.get(group) ?? []), item]);
+        const items = groups.get(group);
+        if (items) items.push(item);
+        else groups.set(group, [item]);
     });
     return [...groups.values()];
 }

@@ -13,6 +13,7 @@ import { describeIds } from "../messages";
 import type { CloudAssistantGateway } from "./cloud-assistant-api";
 import { SdkCloudAssistant } from "./cloud-assistant";
 import { chunk } from "../plan";
+import { describeInstancesPage } from "./describe-instances";
 import { InstanceFacts, InstanceFailure } from "./instance";
 import { Coalescer, Settled, splitSettled } from "./coalesce";
 import { RateLimiters } from "./rate-limiter";
@@ -139,19 +140,6 @@ function createClient(settings: ProviderSettings, region: string): EcsClient {
     return new EcsClient(config);
 }
 
-function instanceFacts(instanceId: string, instance: ecs.DescribeInstancesResponseBodyInstancesInstance): InstanceFacts {
-    return {
-        instanceId,
-        status: instance.status ?? "Unknown",
-        osType: instance.OSType ?? "linux",
-        ioOptimized: truthy(instance.ioOptimized),
-        keyPairName: instance.keyPairName || undefined,
-        lockedForSecurity: (instance.operationLocks?.lockReason ?? []).some((l) => l.lockReason === "security"),
-        startTime: instance.startTime || undefined,
-        tags: Object.fromEntries((instance.tags?.tag ?? []).filter((t) => t.tagKey).map((t) => [t.tagKey!, t.tagValue ?? ""])),
-    };
-}
-
 type BatchOutcome = "ok" | InstanceFailure;
 
 /** The code of a gateway's page that is not JSON (an HTML 502/504): no ECS code came back. */
@@ -168,14 +156,14 @@ function batchFailure(error: unknown): Omit<InstanceFailure, "instanceId"> {
 
 /** Throws the first request-level error among the settled items, naming the instances it failed. */
 function throwIfAnyFailed(action: string, settled: Map<string, Settled<unknown>>): void {
-    const failed = [...settled].filter(([, outcome]) => !outcome.ok);
-    if (failed.length === 0) return;
-    const first = failed[0][1] as { ok: false; error: unknown };
-    throw new EcsCallError(
-        action,
-        failed.map(([id]) => id),
-        first.error,
-    );
+    const failed: string[] = [];
+    let first: unknown;
+    for (const [id, outcome] of settled) {
+        if (outcome.ok) continue;
+        if (failed.length === 0) first = outcome.error;
+        failed.push(id);
+    }
+    if (failed.length) throw new EcsCallError(action, failed, first);
 }
 
 /** Instance ids that a request-level error names in its message (ECS puts the id in parentheses). */
@@ -371,21 +359,16 @@ export class SdkEcsGateway implements EcsGateway {
     private async describeBatch(region: string, batch: string[]): Promise<Map<string, InstanceFacts>> {
         const facts = new Map<string, InstanceFacts>();
         const client = this.client(region);
+        const instanceIds = JSON.stringify(batch);
         let nextToken: string | undefined;
         do {
-            const request = new ecs.DescribeInstancesRequest({
-                regionId: region,
-                instanceIds: JSON.stringify(batch),
-                maxResults: DESCRIBE_INSTANCES_BATCH,
-                nextToken,
-            });
-            const response = await this.send("DescribeInstances", () => client.describeInstancesWithOptions(request, this.runtime));
-            for (const instance of response.body?.instances?.instance ?? []) {
-                if (!instance.instanceId) continue;
-                facts.set(instance.instanceId, instanceFacts(instance.instanceId, instance));
+            const fields = { regionId: region, instanceIds, maxResults: DESCRIBE_INSTANCES_BATCH, nextToken };
+            const page = await this.send("DescribeInstances", () => describeInstancesPage(client, fields, this.runtime));
+            for (const instance of page.instances) {
+                facts.set(instance.instanceId, instance);
                 if (instance.startTime) this.startTimes.set(instance.instanceId, instance.startTime);
             }
-            nextToken = response.body?.nextToken || undefined;
+            nextToken = page.nextToken;
         } while (nextToken);
         return facts;
     }
@@ -397,19 +380,13 @@ export class SdkEcsGateway implements EcsGateway {
         let nextToken: string | undefined;
         try {
             do {
-                const request = new ecs.DescribeInstancesRequest({
-                    regionId: region,
-                    keyPairName,
-                    maxResults: DESCRIBE_INSTANCES_BATCH,
-                    nextToken,
-                });
-                const response = await this.send("DescribeInstances", () => client.describeInstancesWithOptions(request, this.runtime));
-                for (const instance of response.body?.instances?.instance ?? []) {
+                const fields = { regionId: region, keyPairName, maxResults: DESCRIBE_INSTANCES_BATCH, nextToken };
+                const page = await this.send("DescribeInstances", () => describeInstancesPage(client, fields, this.runtime));
+                for (const instance of page.instances) {
                     // Compared anyway, as for DescribeKeyPairs: only an exact holder of the key counts.
-                    if (instance.instanceId && instance.keyPairName === keyPairName)
-                        facts.set(instance.instanceId, instanceFacts(instance.instanceId, instance));
+                    if (instance.keyPairName === keyPairName) facts.set(instance.instanceId, instance);
                 }
-                nextToken = response.body?.nextToken || undefined;
+                nextToken = page.nextToken;
             } while (nextToken);
         } catch (error) {
             throw new EcsCallError(`DescribeInstances (instances holding key pair "${keyPairName}")`, [], error);
@@ -548,7 +525,8 @@ export class SdkEcsGateway implements EcsGateway {
                 reached = ids.filter((id) => rebootedSince(facts.get(id), startTimeBefore.get(id)));
             }
             first = false;
-            const send = ids.filter((id) => !reached.includes(id));
+            const reachedIds = new Set(reached);
+            const send = ids.filter((id) => !reachedIds.has(id));
             const result = toBatchResult(send, await this.rebootCoalescer.request(JSON.stringify([region, force]), send));
             return { succeeded: [...reached, ...result.succeeded], failed: result.failed };
         });

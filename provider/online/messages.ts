@@ -15,7 +15,11 @@ export function fallbackNote(failures: readonly InstanceFailure[], restartEnable
 /** The replaced key pair no longer exists: the new key is installed, the old line stays. */
 export function lineNotRemovedNote(kept: readonly { instanceId: string; keyPairName: string }[]): string {
     const byKey = new Map<string, string[]>();
-    for (const { instanceId, keyPairName } of kept) byKey.set(keyPairName, [...(byKey.get(keyPairName) ?? []), instanceId]);
+    for (const { instanceId, keyPairName } of kept) {
+        const ids = byKey.get(keyPairName);
+        if (ids) ids.push(instanceId);
+        else byKey.set(keyPairName, [instanceId]);
+    }
     const parts = [...byKey].map(([keyPairName, ids]) => `key pair "${keyPairName}" on ${describeIds(ids)}`);
     return (
         `the new key is in effect, but the line of the replaced ${parts.join(", ")} could not be removed from authorized_keys ` +
