@@ -160,6 +160,12 @@ export interface RetryOptions {
     throttlingBaseDelayMs: number;
     /** Cap of one backoff delay, in milliseconds. */
     maxDelayMs: number;
+    /**
+     * Every attempt waits for the action's rate-limiter slot (the gateway's calls), which after a
+     * throttling answer holds it until the calls that filled ECS's window have left it: so the first
+     * retry after throttling needs no backoff of its own, and later ones back off from the base.
+     */
+    throttlingPacedByLimiter?: boolean;
     budget: RetryBudget;
     /** Jitter of the backoff. */
     random: Random;
@@ -175,6 +181,7 @@ export const DEFAULT_RETRY_OPTIONS: RetryOptions = {
     baseDelayMs: 200,
     throttlingBaseDelayMs: 1000,
     maxDelayMs: 20_000,
+    throttlingPacedByLimiter: true,
     budget: sharedRetryBudget,
     random: realRandom,
     clock: realClock,
@@ -182,8 +189,10 @@ export const DEFAULT_RETRY_OPTIONS: RetryOptions = {
 
 /** Full jitter: a uniform delay between 0 and the capped exponential bound. */
 export function backoffDelayMs(kind: ErrorKind, attempt: number, options: RetryOptions): number {
+    const paced = kind === "throttling" && options.throttlingPacedByLimiter === true;
+    if (paced && attempt === 1) return 0;
     const base = kind === "throttling" ? options.throttlingBaseDelayMs : options.baseDelayMs;
-    const bound = Math.min(options.maxDelayMs, base * 2 ** (attempt - 1));
+    const bound = Math.min(options.maxDelayMs, base * 2 ** (attempt - (paced ? 2 : 1)));
     return Math.floor(options.random.fraction() * bound);
 }
 

@@ -1,5 +1,5 @@
 import { Random } from "../../provider/clock";
-import { RetryBudget, RetryOptions, backoffDelayMs, classifyError, withRetries } from "../../provider/ecs/retry";
+import { DEFAULT_RETRY_OPTIONS, RetryBudget, RetryOptions, backoffDelayMs, classifyError, withRetries } from "../../provider/ecs/retry";
 
 function ecsError(code: string, statusCode = 400) {
     return Object.assign(new Error(`${code}: code: ${statusCode}`), { code, statusCode });
@@ -102,6 +102,14 @@ describe("withRetries", () => {
             ),
         ).rejects.toThrow("InternalError");
         expect(calls).toBe(3);
+    });
+
+    test("paced by the rate limiter (the gateway's calls), the first retry after throttling has no backoff of its own; later ones back off from the base", () => {
+        const opts = { ...options({ random: fraction(0.5) }), throttlingPacedByLimiter: true };
+        expect([1, 2, 3].map((attempt) => backoffDelayMs("throttling", attempt, opts))).toEqual([0, 500, 1000]);
+        // Other errors are not paced by the limiter: unchanged.
+        expect(backoffDelayMs("transient", 1, opts)).toBe(50);
+        expect(DEFAULT_RETRY_OPTIONS.throttlingPacedByLimiter).toBe(true);
     });
 
     test("backoff is full jitter, capped", () => {
