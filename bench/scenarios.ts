@@ -131,11 +131,14 @@ interface RowContext {
     throttling?: boolean;
 }
 
+/** TagResources / UntagResources name their instances as ResourceId.N. */
+const resourceCount = (params: Record<string, string>) => Object.keys(params).filter((k) => k.startsWith("ResourceId.")).length;
+
 /** `KPA_BENCH_CALL_LOG=<file>`: appends each phase's calls (ms from the phase's start, action, ids, code), to read where time went. */
 function dumpCallLog(file: string, context: RowContext, measured: PhaseMeasurement): void {
     const lines = measured.callLog.map(
         (c) =>
-            `${(c.at - measured.startedAtEpochMs).toFixed(0).padStart(6)} ${c.action} ${c.instanceIds.length}${c.code ? ` ${c.code}` : ""}`,
+            `${(c.at - measured.startedAtEpochMs).toFixed(0).padStart(6)} ${c.action} ${c.instanceIds.length || resourceCount(c.params)}${c.code ? ` ${c.code}` : ""}`,
     );
     appendFileSync(
         file,

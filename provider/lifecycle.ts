@@ -119,7 +119,7 @@ export interface KeyPairAttachmentHooks {
 }
 
 export function createLifecycle(dependencies: () => LifecycleDependencies): KeyPairAttachmentHooks {
-    return {
+    return trackOperations(dependencies, {
         /**
          * Validates formats locally; unknown values are accepted anywhere during preview. For a new
          * resource (no olds: the engine calls check but not diff at its preview) it then looks at ECS
@@ -242,6 +242,33 @@ export function createLifecycle(dependencies: () => LifecycleDependencies): KeyP
             if (onlineFailures.length) throw new Error(onlineUnbindFailedMessage(props.keyPairName, onlineFailures));
             if (restartFailures.length) (deps.warn ?? deps.log)(restartAfterUnbindFailedNotice(id, restartFailures));
         },
+    });
+}
+
+/**
+ * Tells the gateway while each hook runs (`EcsGateway.operation`): its calls wait for other
+ * resources' requests to join them only while another operation is running (see coalesce.ts).
+ */
+function trackOperations(dependencies: () => LifecycleDependencies, hooks: KeyPairAttachmentHooks): KeyPairAttachmentHooks {
+    const tracked =
+        <A extends unknown[], R>(hook: (...args: A) => Promise<R>) =>
+        (...args: A): Promise<R> => {
+            let gateway: LifecycleDependencies["gateway"];
+            try {
+                gateway = dependencies().gateway;
+            } catch {
+                // Settings that do not resolve: the hook itself reports it.
+                return hook(...args);
+            }
+            return gateway.operation ? gateway.operation(() => hook(...args)) : hook(...args);
+        };
+    return {
+        check: tracked(hooks.check),
+        diff: tracked(hooks.diff),
+        create: tracked(hooks.create),
+        read: tracked(hooks.read),
+        update: tracked(hooks.update),
+        delete: tracked(hooks.delete),
     };
 }
 

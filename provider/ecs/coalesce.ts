@@ -34,9 +34,10 @@ export interface CoalescerOptions<I = unknown> {
     maxBatch: number;
     /**
      * Idle window, in milliseconds: a queue is sent once no item joined it for this long (or once it
-     * fills a batch), so requests arriving one after another still share calls.
+     * fills a batch), so requests arriving one after another still share calls. Asked as each queue
+     * starts gathering when a function (0: send at once).
      */
-    windowMs: number;
+    windowMs: number | (() => number);
     /** The longest a queue waits for more items while they keep arriving, in milliseconds (default: `windowMs`). */
     maxWaitMs?: number;
     /** Batches of one key in flight at once (asked before each batch: it may follow the key's rate limit). */
@@ -113,34 +114,58 @@ export class Coalescer<I, R> {
         return promise;
     }
 
-    /** Waits until a batch is full, no item joined for the window, or the longest wait has passed. */
-    private async gather(queue: Queue<I, R>): Promise<void> {
-        const { windowMs, maxBatch } = this.options;
-        const maxWaitMs = Math.max(windowMs, this.options.maxWaitMs ?? windowMs);
+    /**
+     * Waits until a batch is full, no item joined for the window, or `budgetMs` (what is left of the
+     * longest wait) has passed. `full`: it ended because a batch filled, with time left to gather.
+     */
+    private async gather(queue: Queue<I, R>, budgetMs: number): Promise<{ waitedMs: number; full: boolean }> {
+        const { maxBatch } = this.options;
+        const windowMs = this.windowMs();
         let waitedMs = 0;
-        while (queue.pending.length < maxBatch && waitedMs < maxWaitMs) {
+        if (windowMs <= 0) return { waitedMs, full: false };
+        while (queue.pending.length < maxBatch && waitedMs < budgetMs) {
             const seen = queue.arrivals;
-            const stepMs = Math.min(windowMs, maxWaitMs - waitedMs);
+            const stepMs = Math.min(windowMs, budgetMs - waitedMs);
             const full = new Promise<void>((resolve) => (queue.onFull = resolve));
             await Promise.race([this.options.clock.sleep(stepMs), full]);
             queue.onFull = undefined;
             waitedMs += stepMs;
-            if (queue.arrivals === seen) return;
+            if (queue.arrivals === seen) return { waitedMs, full: false };
         }
+        return { waitedMs, full: queue.pending.length >= maxBatch && waitedMs < budgetMs };
     }
 
+    private windowMs(): number {
+        const { windowMs } = this.options;
+        return typeof windowMs === "function" ? windowMs() : windowMs;
+    }
+
+    /**
+     * Sends the queue: full batches as soon as they are full; a partial batch only once gathering is
+     * over (no item joined for the window, or the longest wait spent). So when items arrive in clumps
+     * (each resource's request, released by the answer of a shared call), the remainder of a full
+     * batch keeps gathering instead of leaving as a call of its own.
+     */
     private async drain(key: string, queue: Queue<I, R>): Promise<void> {
         queue.draining = true;
-        await this.gather(queue);
+        const { maxBatch } = this.options;
+        const windowMs = this.windowMs();
+        let budgetMs = Math.max(windowMs, this.options.maxWaitMs ?? windowMs);
         const inFlight = new Set<Promise<void>>();
-        while (queue.pending.length) {
-            if (inFlight.size >= this.concurrency(key)) await Promise.race(inFlight);
-            await this.options.ready(key);
-            const batch = queue.pending.splice(0, this.options.maxBatch);
-            const waiters = batch.map((item) => queue.waitersOf.get(item) ?? []);
-            for (const item of batch) queue.waitersOf.delete(item);
-            const flight: Promise<void> = this.sendBatch(key, batch, waiters).finally(() => inFlight.delete(flight));
-            inFlight.add(flight);
+        for (;;) {
+            const gathered = await this.gather(queue, budgetMs);
+            budgetMs -= gathered.waitedMs;
+            const partialToo = !gathered.full;
+            while (queue.pending.length >= maxBatch || (partialToo && queue.pending.length)) {
+                if (inFlight.size >= this.concurrency(key)) await Promise.race(inFlight);
+                await this.options.ready(key);
+                const batch = queue.pending.splice(0, maxBatch);
+                const waiters = batch.map((item) => queue.waitersOf.get(item) ?? []);
+                for (const item of batch) queue.waitersOf.delete(item);
+                const flight: Promise<void> = this.sendBatch(key, batch, waiters).finally(() => inFlight.delete(flight));
+                inFlight.add(flight);
+            }
+            if (partialToo || queue.pending.length === 0) break;
         }
         await Promise.all(inFlight);
         queue.draining = false;

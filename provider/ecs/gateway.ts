@@ -53,10 +53,12 @@ const BATCH_CONCURRENCY = 4;
 const PASSWORD_CONCURRENCY = 4;
 /**
  * Idle window, in milliseconds: a call waits for concurrent resources' requests to join it until
- * none arrived for this long (or the call is full)… 5 ms, not less: the 200 attachments of one
- * `pulumi up` reach a step a few milliseconds apart (the event loop is busy reading the previous
- * step's answers), and at 2 ms their TagResources and AttachKeyPair split into 24–28 calls instead
- * of 20 (benchmark, issue 14), which under a 20-a-second quota means throttling.
+ * none arrived for this long (or the call is full)… Only while more than one resource operation
+ * runs (`operation`): one alone has nobody to wait for. The 200 attachments of one `pulumi up`
+ * reach a step in clumps a few milliseconds apart (each clump released by the answer of a shared
+ * call); 5 ms and the coalescer's rule that the rest of a full batch keeps gathering turned their
+ * 24–28 TagResources and AttachKeyPair calls into the minimum 20 (benchmark, issue 14), which under
+ * a 20-a-second quota is the difference between throttling and none.
  */
 export const COALESCE_WINDOW_MS = 5;
 /** …but never longer than this in all, in milliseconds, while requests keep arriving. */
@@ -115,6 +117,12 @@ export interface EcsGateway {
     setInstancePasswords(region: string, instanceIds: readonly string[], password: string): Promise<BatchResult>;
     /** Online activation's calls (cloud-assistant.ts), under the same rate limits, retries and coalescing. */
     readonly cloudAssistant: CloudAssistantGateway;
+    /**
+     * Runs one resource operation (a hook), counted while it runs: a request waits for other
+     * resources' requests to join its call only while more than one operation is running.
+     * Optional, so that test gateways need not have it.
+     */
+    operation?<T>(run: () => Promise<T>): Promise<T>;
     /** Every instance of the region holding the key pair (for import); optional, so that test gateways need not have it. */
     describeInstancesByKeyPair?(region: string, keyPairName: string): Promise<Map<string, InstanceFacts>>;
 }
@@ -242,6 +250,8 @@ export class SdkEcsGateway implements EcsGateway {
     readonly cloudAssistant: CloudAssistantGateway;
     /** Tagging of concurrent resources shares calls too: the notes of 200 attachments cost a few calls, not 200. */
     private readonly tagCoalescer: Coalescer<string, true>;
+    /** Resource operations running (operation()); undefined until the first, e.g. when the gateway is used on its own. */
+    private operations?: number;
 
     constructor(
         private readonly settings: ProviderSettings,
@@ -268,7 +278,8 @@ export class SdkEcsGateway implements EcsGateway {
             new Coalescer<string, R>(
                 {
                     maxBatch,
-                    windowMs,
+                    // One operation alone has nobody to wait for: its requests go at once.
+                    windowMs: () => (this.operations === 1 ? 0 : windowMs),
                     maxWaitMs: Math.max(windowMs, COALESCE_MAX_WAIT_MS),
                     concurrency: (key) => {
                         const rate = this.limiters.for(action(key)).rate();
@@ -316,6 +327,15 @@ export class SdkEcsGateway implements EcsGateway {
             random: options.random ?? realRandom,
             callError: (action, instanceIds, cause) => new EcsCallError(action, instanceIds, cause),
         });
+    }
+
+    async operation<T>(run: () => Promise<T>): Promise<T> {
+        this.operations = (this.operations ?? 0) + 1;
+        try {
+            return await run();
+        } finally {
+            this.operations -= 1;
+        }
     }
 
     /** Builds the region's client ahead of the first call (configure() does, for the default region). */

@@ -1,5 +1,5 @@
 /** Many attachments in one provider process share calls, the rate limit and the retry budget. */
-import { Fixture, inputs, linuxInstances, startFixture, rejectionOf } from "./fixture";
+import { Fixture, inputs, linuxInstances, startFixture, rejectionOf, steppingClock } from "./fixture";
 
 describe("concurrent attachments in one provider process", () => {
     let f: Fixture;
@@ -7,7 +7,7 @@ describe("concurrent attachments in one provider process", () => {
 
     test("20 attachments of 5 instances cost about what one attachment of 100 costs", async () => {
         const fleet = linuxInstances(100);
-        // The production window (2 ms) merges the requests a process makes at once; answers arriving a
+        // The production window (5 ms) merges the requests a process makes at once; answers arriving a
         // few milliseconds apart may split a call. A generous window makes the count exact: what is
         // measured is that concurrent attachments share calls, not how close in time they are.
         f = await startFixture({ keyPairs: [{ name: "ops" }], instances: fleet }, { coalesceWindowMs: 250 });
@@ -20,6 +20,26 @@ describe("concurrent attachments in one provider process", () => {
         expect([counts.DescribeKeyPairs, counts.AttachKeyPair, counts.RebootInstances]).toEqual([1, 2, 1]);
         const notRestartedOnce = f.emulator.model.instances().filter((i) => i.rebootCount !== 1 || i.effectiveKeyPairName !== "ops");
         expect(notRestartedOnce.map((i) => i.id)).toEqual([]);
+    });
+
+    test("one operation alone sends at once; while another runs, their requests wait for each other and share a call", async () => {
+        // A virtual clock: a refresh makes no sleep of its own, so any time that passes is the coalescing window's.
+        const clock = steppingClock();
+        f = await startFixture({ keyPairs: [{ name: "ops" }], instances: linuxInstances(4) }, { clock, coalesceWindowMs: 50 });
+        const { id, outs } = await f.hooks.create(inputs("ops", ["i-run0000", "i-run0001"]));
+        const other = await f.hooks.create(inputs("ops", ["i-run0002", "i-run0003"]));
+
+        f.emulator.resetCalls();
+        const alone = clock.elapsedMs();
+        await f.hooks.read(id, outs);
+        expect(clock.elapsedMs() - alone).toBe(0);
+        expect(f.emulator.callCounts().DescribeInstances).toBe(1);
+
+        f.emulator.resetCalls();
+        const together = clock.elapsedMs();
+        await Promise.all([f.hooks.read(id, outs), f.hooks.read(other.id, other.outs)]);
+        expect(clock.elapsedMs() - together).toBeGreaterThan(0);
+        expect(f.emulator.calls.filter((c) => c.action === "DescribeInstances").map((c) => c.instanceIds.length)).toEqual([4]);
     });
 
     test("under throttling the shared limiter keeps every attachment alive and throttles few calls", async () => {

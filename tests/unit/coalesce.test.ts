@@ -179,6 +179,22 @@ describe("Coalescer idle window (manual clock)", () => {
         await Promise.all(requests);
     });
 
+    test("requests arriving in clumps: full batches go at once, the rest of a clump keeps gathering instead of leaving alone", async () => {
+        const { coalescer, sent, advance } = manual({ windowMs: 5, maxWaitMs: 50, maxBatch: 4 });
+        const clump = (prefix: string) => coalescer.request("k", [`${prefix}1`, `${prefix}2`, `${prefix}3`]);
+        // Three clumps of 3, 2 ms apart (each released by another call's answer): 4 + 4 + 1, not 3 + 3 + 3 or 4 + 2 + 3.
+        const requests = [clump("a")];
+        await advance(2);
+        requests.push(clump("b"));
+        await advance(2);
+        requests.push(clump("c"));
+        await advance(10);
+        expect(sent.map((s) => s.items.length)).toEqual([4, 4, 1]);
+        // The first full batch left as it filled, not at the end of a window.
+        expect(sent[0].at).toBeLessThan(2 + 5);
+        await Promise.all(requests);
+    });
+
     test("a full batch is sent at once, without waiting for the window", async () => {
         const { coalescer, sent, advance } = manual({ windowMs: 2, maxWaitMs: 50, maxBatch: 2 });
         const first = coalescer.request("k", ["a"]);
