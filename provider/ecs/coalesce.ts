@@ -44,6 +44,12 @@ export interface CoalescerOptions<I = unknown> {
     concurrency: number | ((key: string) => number);
     /** Resolves when the key's action may send again (the rate limiter's slot). */
     ready: (key: string) => Promise<void>;
+    /**
+     * True while other calls are in flight: their answers are what releases more requests (each
+     * resource takes its next step when its last call is answered), so a queue keeps gathering
+     * past an idle window while this holds, up to `maxWaitMs`.
+     */
+    busy?: () => boolean;
     /** Waits out the window. */
     clock: Pick<Clock, "sleep">;
     /** True for a request-level error that one of the items causes (not the request as a whole). */
@@ -130,7 +136,7 @@ export class Coalescer<I, R> {
             await Promise.race([this.options.clock.sleep(stepMs), full]);
             queue.onFull = undefined;
             waitedMs += stepMs;
-            if (queue.arrivals === seen) return { waitedMs, full: false };
+            if (queue.arrivals === seen && !this.options.busy?.()) return { waitedMs, full: false };
         }
         return { waitedMs, full: queue.pending.length >= maxBatch && waitedMs < budgetMs };
     }

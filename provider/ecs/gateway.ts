@@ -252,6 +252,8 @@ export class SdkEcsGateway implements EcsGateway {
     private readonly tagCoalescer: Coalescer<string, true>;
     /** Resource operations running (operation()); undefined until the first, e.g. when the gateway is used on its own. */
     private operations?: number;
+    /** ECS calls sent and not yet answered (send()). */
+    private callsInFlight = 0;
 
     constructor(
         private readonly settings: ProviderSettings,
@@ -286,6 +288,7 @@ export class SdkEcsGateway implements EcsGateway {
                         return Number.isFinite(rate) ? Math.max(BATCH_CONCURRENCY, Math.floor(rate)) : Infinity;
                     },
                     ready: (key) => this.limiters.for(action(key)).ready(),
+                    busy: () => this.callsInFlight > 0,
                     clock: this.clock,
                     isolate: isolateInstanceErrors ? (error) => INSTANCE_CAUSED_CODES.includes(errorCode(error) ?? "") : undefined,
                     culprits: namedInstances,
@@ -358,6 +361,7 @@ export class SdkEcsGateway implements EcsGateway {
         return withRetries(
             async () => {
                 await limiter.acquire();
+                this.callsInFlight++;
                 try {
                     const result = await send();
                     limiter.onSuccess();
@@ -365,6 +369,8 @@ export class SdkEcsGateway implements EcsGateway {
                 } catch (error) {
                     if (classifyError(error) === "throttling") limiter.onThrottled();
                     throw error;
+                } finally {
+                    this.callsInFlight--;
                 }
             },
             this.retry,

@@ -121,7 +121,7 @@ describe("Coalescer", () => {
 
 describe("Coalescer idle window (manual clock)", () => {
     const settle = () => new Promise((resolve) => setImmediate(resolve));
-    function manual(options: { windowMs: number; maxWaitMs: number; maxBatch: number }) {
+    function manual(options: { windowMs: number; maxWaitMs: number; maxBatch: number; busy?: () => boolean }) {
         let now = 0;
         const timers: { at: number; resolve: () => void }[] = [];
         const sent: { at: number; items: string[] }[] = [];
@@ -192,6 +192,26 @@ describe("Coalescer idle window (manual clock)", () => {
         expect(sent.map((s) => s.items.length)).toEqual([4, 4, 1]);
         // The first full batch left as it filled, not at the end of a window.
         expect(sent[0].at).toBeLessThan(2 + 5);
+        await Promise.all(requests);
+    });
+
+    test("while other calls are in flight (busy), a partial batch keeps gathering past the idle window, at most maxWaitMs", async () => {
+        let busy = true;
+        const { coalescer, sent, advance } = manual({ windowMs: 2, maxWaitMs: 30, maxBatch: 10, busy: () => busy });
+        const requests = [coalescer.request("k", ["a"])];
+        await advance(10);
+        // Idle for 10 ms, but another call's answer may still release requests: nothing sent yet.
+        expect(sent).toEqual([]);
+        requests.push(coalescer.request("k", ["b"]));
+        busy = false;
+        await advance(5);
+        // b joined at 10; sent once a whole window (12 → 14) passed with no arrival and nothing in flight.
+        expect(sent).toEqual([{ at: 14, items: ["a", "b"] }]);
+        // Busy for ever: still sent once the longest wait is spent.
+        busy = true;
+        requests.push(coalescer.request("k", ["c"]));
+        await advance(40);
+        expect(sent.slice(1)).toEqual([{ at: 15 + 30, items: ["c"] }]);
         await Promise.all(requests);
     });
 
