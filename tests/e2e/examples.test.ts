@@ -8,8 +8,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 
-import { startEmulator, type Emulator } from "../../emulator";
-import { E2E_TIMEOUT_MS, PulumiStack, REPO_ROOT, callsOf, describeWithCli, emulatorConfig, ensureBuiltAndLinked } from "./harness";
+import type { Emulator } from "../../emulator";
+import { E2E_TIMEOUT_MS, PulumiStack, REPO_ROOT, callsOf, describeWithCli, startEmulatorStack } from "./harness";
 
 jest.setTimeout(E2E_TIMEOUT_MS);
 
@@ -37,21 +37,19 @@ describeWithCli("rolling-restart example under the real Pulumi CLI", ({ binDir }
     let emulator: Emulator;
     let stack: PulumiStack;
 
+    let close = () => Promise.resolve();
+
     beforeAll(async () => {
-        ensureBuiltAndLinked();
-        emulator = await startEmulator({
-            port: 0,
-            timeScale: 0.05,
-            seed: { keyPairs: [{ name: "ops-2027" }], instances: FLEET.map((id) => ({ id })) },
-        });
-        stack = new PulumiStack(binDir, path.join(REPO_ROOT, "examples", "rolling-restart"), "e2e-rolling");
-        await stack.init();
-        await stack.setConfigs({ ...emulatorConfig(emulator), keyPairName: "ops-2027", instanceIds: FLEET, batchSize: "2" });
+        ({ emulator, stack, close } = await startEmulatorStack(binDir, {
+            stackName: "e2e-rolling",
+            projectDir: path.join(REPO_ROOT, "examples", "rolling-restart"),
+            emulator: { timeScale: 0.05, seed: { keyPairs: [{ name: "ops-2027" }], instances: FLEET.map((id) => ({ id })) } },
+            config: { keyPairName: "ops-2027", instanceIds: FLEET, batchSize: "2" },
+        }));
     });
 
     afterAll(async () => {
-        if (process.env.KPA_E2E_KEEP !== "1") stack?.remove();
-        await emulator?.close();
+        await close();
     });
 
     it("restarts the fleet in waves of restart.batchSize", async () => {

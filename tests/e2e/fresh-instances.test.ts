@@ -7,8 +7,8 @@
  */
 import * as path from "node:path";
 
-import { startEmulator, type Emulator } from "../../emulator";
-import { E2E_TIMEOUT_MS, PulumiStack, callsOf, describeWithCli, emulatorConfig, ensureBuiltAndLinked } from "./harness";
+import type { Emulator } from "../../emulator";
+import { E2E_TIMEOUT_MS, PulumiStack, callsOf, describeWithCli, startEmulatorStack } from "./harness";
 
 jest.setTimeout(E2E_TIMEOUT_MS);
 
@@ -18,21 +18,22 @@ describeWithCli("instances created and bound in one pulumi up", ({ binDir }) => 
     let emulator: Emulator;
     let stack: PulumiStack;
 
+    let close = () => Promise.resolve();
+
     beforeAll(async () => {
-        ensureBuiltAndLinked();
-        emulator = await startEmulator({
-            port: 0,
-            timeScale: 0.05,
-            seed: { keyPairs: [{ name: "ops-2026" }], instances: [], settings: { initializationMs: 60_000 } },
-        });
-        stack = new PulumiStack(binDir, PROGRAM_DIR, "e2e-fresh");
-        await stack.init();
-        await stack.setConfigs({ ...emulatorConfig(emulator), keyPairName: "ops-2026", count: "3" });
+        ({ emulator, stack, close } = await startEmulatorStack(binDir, {
+            stackName: "e2e-fresh",
+            projectDir: PROGRAM_DIR,
+            emulator: {
+                timeScale: 0.05,
+                seed: { keyPairs: [{ name: "ops-2026" }], instances: [], settings: { initializationMs: 60_000 } },
+            },
+            config: { keyPairName: "ops-2026", count: "3" },
+        }));
     });
 
     afterAll(async () => {
-        if (process.env.KPA_E2E_KEEP !== "1") stack?.remove();
-        await emulator?.close();
+        await close();
     });
 
     it("waits out the fresh instances' initialization, binds and restarts each once; destroy releases them", async () => {

@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { DEFAULT_ACCESS_KEY, type ApiCall, type Emulator } from "../../emulator";
+import { DEFAULT_ACCESS_KEY, startEmulator, type ApiCall, type Emulator, type EmulatorOptions } from "../../emulator";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const QUICKSTART_DIR = path.join(REPO_ROOT, "examples", "quickstart");
@@ -387,6 +387,46 @@ export function emulatorConfig(
         "alicloud:secretKey": credentials.secretKey,
         "alicloud:endpoints": JSON.stringify([{ ecs: emulator.url }]),
     };
+}
+
+/** An emulator and a stack pointed at it: what the CLI suites start with. */
+export interface EmulatorStack {
+    emulator: Emulator;
+    stack: PulumiStack;
+    /** Removes the stack (kept with KPA_E2E_KEEP=1, unless `alwaysRemove`) and closes the emulator. */
+    close: () => Promise<void>;
+}
+
+/**
+ * Builds and links the package, starts an emulator on a free port, and makes a stack of
+ * `projectDir` (default: the quickstart) configured for it (`emulatorConfig`) and with `config`.
+ */
+export async function startEmulatorStack(
+    binDir: string,
+    options: {
+        stackName: string;
+        projectDir?: string;
+        emulator: Omit<EmulatorOptions, "port">;
+        config?: Record<string, unknown>;
+        /** Remove the stack even with KPA_E2E_KEEP=1: its state holds a secret. */
+        alwaysRemove?: boolean;
+    },
+): Promise<EmulatorStack> {
+    ensureBuiltAndLinked();
+    const emulator = await startEmulator({ port: 0, ...options.emulator });
+    const stack = new PulumiStack(binDir, options.projectDir ?? QUICKSTART_DIR, options.stackName);
+    const close = async () => {
+        if (options.alwaysRemove || process.env.KPA_E2E_KEEP !== "1") stack.remove();
+        await emulator.close();
+    };
+    try {
+        await stack.init();
+        await stack.setConfigs({ ...emulatorConfig(emulator), ...options.config });
+    } catch (error) {
+        await close();
+        throw error;
+    }
+    return { emulator, stack, close };
 }
 
 /** Waits until `predicate` holds, polling every 20 ms. */

@@ -9,19 +9,9 @@ import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { startEmulator, type Emulator } from "../../emulator";
+import type { Emulator } from "../../emulator";
 import { RESTART_OWED_TAG } from "../../provider/tag-journal";
-import {
-    E2E_TIMEOUT_MS,
-    PulumiStack,
-    QUICKSTART_DIR,
-    callsOf,
-    describeWithCli,
-    descendantPids,
-    emulatorConfig,
-    ensureBuiltAndLinked,
-    waitFor,
-} from "./harness";
+import { E2E_TIMEOUT_MS, PulumiStack, callsOf, descendantPids, describeWithCli, startEmulatorStack, waitFor } from "./harness";
 
 jest.setTimeout(E2E_TIMEOUT_MS);
 
@@ -30,28 +20,19 @@ const FLEET = ["i-wave1", "i-wave2", "i-wave3"];
 describeWithCli("a rolling restart whose runner is lost in wave 2", ({ binDir }) => {
     let emulator: Emulator;
     let stack: PulumiStack;
+    let close = () => Promise.resolve();
     const instance = (id: string) => emulator.model.instance(id)!;
 
     beforeAll(async () => {
-        ensureBuiltAndLinked();
-        emulator = await startEmulator({
-            port: 0,
-            timeScale: 0.05,
-            seed: { keyPairs: [{ name: "ops-2026" }], instances: FLEET.map((id) => ({ id })) },
-        });
-        stack = new PulumiStack(binDir, QUICKSTART_DIR, "e2e-lost-runner");
-        await stack.init();
-        await stack.setConfigs({
-            ...emulatorConfig(emulator),
-            keyPairName: "ops-2026",
-            instanceIds: FLEET,
-            restart: { batchSize: 1, pollIntervalSeconds: 0.1 },
-        });
+        ({ emulator, stack, close } = await startEmulatorStack(binDir, {
+            stackName: "e2e-lost-runner",
+            emulator: { timeScale: 0.05, seed: { keyPairs: [{ name: "ops-2026" }], instances: FLEET.map((id) => ({ id })) } },
+            config: { keyPairName: "ops-2026", instanceIds: FLEET, restart: { batchSize: 1, pollIntervalSeconds: 0.1 } },
+        }));
     });
 
     afterAll(async () => {
-        if (process.env.KPA_E2E_KEEP !== "1") stack?.remove();
-        await emulator?.close();
+        await close();
     });
 
     it("another machine restarts each owed instance exactly once, and removes every tag", async () => {

@@ -6,18 +6,8 @@
  */
 import type { ChildProcess } from "node:child_process";
 
-import { startEmulator, type Emulator } from "../../emulator";
-import {
-    E2E_TIMEOUT_MS,
-    PulumiStack,
-    QUICKSTART_DIR,
-    callsOf,
-    describeWithCli,
-    descendantPids,
-    emulatorConfig,
-    ensureBuiltAndLinked,
-    waitFor,
-} from "./harness";
+import type { Emulator } from "../../emulator";
+import { E2E_TIMEOUT_MS, PulumiStack, callsOf, descendantPids, describeWithCli, startEmulatorStack, waitFor } from "./harness";
 
 jest.setTimeout(E2E_TIMEOUT_MS);
 
@@ -26,28 +16,19 @@ const FLEET = ["i-crashweb001", "i-crashweb002"];
 describeWithCli("an up whose whole process tree is killed after AttachKeyPair", ({ binDir }) => {
     let emulator: Emulator;
     let stack: PulumiStack;
+    let close = () => Promise.resolve();
     const instance = (id: string) => emulator.model.instance(id)!;
 
     beforeAll(async () => {
-        ensureBuiltAndLinked();
-        emulator = await startEmulator({
-            port: 0,
-            timeScale: 0.05,
-            seed: { keyPairs: [{ name: "ops-2026" }], instances: FLEET.map((id) => ({ id })) },
-        });
-        stack = new PulumiStack(binDir, QUICKSTART_DIR, "e2e-crash");
-        await stack.init();
-        await stack.setConfigs({
-            ...emulatorConfig(emulator),
-            keyPairName: "ops-2026",
-            instanceIds: FLEET,
-            restart: { pollIntervalSeconds: 0.1 },
-        });
+        ({ emulator, stack, close } = await startEmulatorStack(binDir, {
+            stackName: "e2e-crash",
+            emulator: { timeScale: 0.05, seed: { keyPairs: [{ name: "ops-2026" }], instances: FLEET.map((id) => ({ id })) } },
+            config: { keyPairName: "ops-2026", instanceIds: FLEET, restart: { pollIntervalSeconds: 0.1 } },
+        }));
     });
 
     afterAll(async () => {
-        if (process.env.KPA_E2E_KEEP !== "1") stack?.remove();
-        await emulator?.close();
+        await close();
     });
 
     it("the next refresh and up restart the bound instances exactly once", async () => {

@@ -6,20 +6,9 @@
  * operation (`pending_operations: [{type: "creating"}]`), and the resource itself is not in the state.
  * See the assertions below and README (Tests) for how refresh and up handle it.
  */
-import { startEmulator, type Emulator } from "../../emulator";
+import type { Emulator } from "../../emulator";
 import type { ChildProcess } from "node:child_process";
-import {
-    E2E_TIMEOUT_MS,
-    PulumiStack,
-    QUICKSTART_DIR,
-    callsOf,
-    describeWithCli,
-    emulatorConfig,
-    ensureBuiltAndLinked,
-    descendantPids,
-    killGroup,
-    waitFor,
-} from "./harness";
+import { E2E_TIMEOUT_MS, PulumiStack, callsOf, descendantPids, describeWithCli, killGroup, startEmulatorStack, waitFor } from "./harness";
 
 jest.setTimeout(E2E_TIMEOUT_MS);
 
@@ -31,24 +20,17 @@ describeWithCli("an up interrupted by SIGKILL during restarts", ({ binDir }) => 
     let killed: ChildProcess | undefined;
     let orphans: number[] = [];
 
+    let close = () => Promise.resolve();
+
     beforeAll(async () => {
-        ensureBuiltAndLinked();
-        emulator = await startEmulator({
-            port: 0,
-            timeScale: 0.25, // a reboot takes 2 s: slow enough to kill the CLI in the middle of a rolling restart
-            seed: {
-                keyPairs: [{ name: "ops-2026" }],
-                instances: FLEET.map((id, i) => ({ id, name: `web-${i + 1}` })),
+        ({ emulator, stack, close } = await startEmulatorStack(binDir, {
+            stackName: "e2e-interrupted",
+            emulator: {
+                timeScale: 0.25, // a reboot takes 2 s: slow enough to kill the CLI in the middle of a rolling restart
+                seed: { keyPairs: [{ name: "ops-2026" }], instances: FLEET.map((id, i) => ({ id, name: `web-${i + 1}` })) },
             },
-        });
-        stack = new PulumiStack(binDir, QUICKSTART_DIR, "e2e-interrupted");
-        await stack.init();
-        await stack.setConfigs({
-            ...emulatorConfig(emulator),
-            keyPairName: "ops-2026",
-            instanceIds: FLEET,
-            restart: { batchSize: 1, pollIntervalSeconds: 0.1 },
-        });
+            config: { keyPairName: "ops-2026", instanceIds: FLEET, restart: { batchSize: 1, pollIntervalSeconds: 0.1 } },
+        }));
     });
 
     afterAll(async () => {
@@ -61,8 +43,7 @@ describeWithCli("an up interrupted by SIGKILL during restarts", ({ binDir }) => 
                 // already gone
             }
         }
-        if (process.env.KPA_E2E_KEEP !== "1") stack?.remove();
-        await emulator?.close();
+        await close();
     });
 
     it("9. refresh and up converge after the CLI was killed mid-restart", async () => {

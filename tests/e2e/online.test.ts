@@ -9,11 +9,11 @@
 import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 
-import { startEmulator, type Emulator } from "../../emulator";
+import type { Emulator } from "../../emulator";
 import { sandboxKnownScripts } from "../online/execute";
 import { ALICE, Sandbox, generateKey, type GeneratedKey } from "../online/sandbox";
 import { INSTALL_TIMEOUT_MS, SshdServer, ensureSshd, startSshd } from "../online/sshd-server";
-import { E2E_TIMEOUT_MS, PulumiStack, QUICKSTART_DIR, callsOf, describeWithCli, emulatorConfig, ensureBuiltAndLinked } from "./harness";
+import { E2E_TIMEOUT_MS, PulumiStack, callsOf, describeWithCli, startEmulatorStack } from "./harness";
 
 jest.setTimeout(E2E_TIMEOUT_MS);
 
@@ -24,11 +24,11 @@ describeWithCli("online activation under the real Pulumi CLI, proven with a real
     let sshd: SshdServer;
     let emulator: Emulator;
     let stack: PulumiStack;
+    let close = () => Promise.resolve();
     let oldKey: GeneratedKey;
     let newKey: GeneratedKey;
 
     beforeAll(async () => {
-        ensureBuiltAndLinked();
         ensureSshd();
         sandbox = Sandbox.create();
         const keyDir = path.join(sandbox.base, "keys");
@@ -43,34 +43,39 @@ describeWithCli("online activation under the real Pulumi CLI, proven with a real
         chownSync(path.join(sshDir, "authorized_keys"), ALICE.uid, ALICE.gid);
         sshd = await startSshd(sandbox, [ALICE.name]);
 
-        emulator = await startEmulator({
-            port: 0,
-            timeScale: 0.05,
-            seed: {
-                keyPairs: [
-                    { name: "ops-old", publicKey: oldKey.line },
-                    { name: "ops-new", publicKey: newKey.line },
-                ],
-                instances: [
-                    { id: INSTANCE, keyPairName: "ops-old", users: ["root", ALICE.name], authorizedKeys: { [ALICE.name]: [oldKey.line] } },
-                ],
+        ({ emulator, stack, close } = await startEmulatorStack(binDir, {
+            stackName: "e2e-online",
+            emulator: {
+                timeScale: 0.05,
+                seed: {
+                    keyPairs: [
+                        { name: "ops-old", publicKey: oldKey.line },
+                        { name: "ops-new", publicKey: newKey.line },
+                    ],
+                    instances: [
+                        {
+                            id: INSTANCE,
+                            keyPairName: "ops-old",
+                            users: ["root", ALICE.name],
+                            authorizedKeys: { [ALICE.name]: [oldKey.line] },
+                        },
+                    ],
+                },
+                // Opt-in: the emulator runs the package's script (recognised by its SHA-256) for real, in the sandbox.
+                knownScripts: sandboxKnownScripts(sandbox),
             },
-            // Opt-in: the emulator runs the package's script (recognised by its SHA-256) for real, in the sandbox.
-            knownScripts: sandboxKnownScripts(sandbox),
-        });
-        stack = new PulumiStack(binDir, QUICKSTART_DIR, "e2e-online");
-        await stack.init();
-        await stack.setConfigs(emulatorConfig(emulator));
-        await stack.setConfig("keyPairName", "ops-new");
-        await stack.setConfigObject("instanceIds", [INSTANCE]);
-        await stack.setConfig("activation", "online");
-        await stack.setConfigObject("online", { users: [ALICE.name], timeoutSeconds: 30 });
-        await stack.setConfigObject("restart", { pollIntervalSeconds: 0.1 });
+            config: {
+                keyPairName: "ops-new",
+                instanceIds: [INSTANCE],
+                activation: "online",
+                online: { users: [ALICE.name], timeoutSeconds: 30 },
+                restart: { pollIntervalSeconds: 0.1 },
+            },
+        }));
     }, INSTALL_TIMEOUT_MS + E2E_TIMEOUT_MS);
 
     afterAll(async () => {
-        if (process.env.KPA_E2E_KEEP !== "1") stack?.remove();
-        await emulator?.close();
+        await close();
         await sshd?.stop();
         sandbox?.remove();
     });

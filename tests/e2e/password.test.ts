@@ -5,8 +5,8 @@
  */
 import { randomBytes } from "node:crypto";
 
-import { startEmulator, type Emulator } from "../../emulator";
-import { E2E_TIMEOUT_MS, PulumiStack, QUICKSTART_DIR, callsOf, describeWithCli, emulatorConfig, ensureBuiltAndLinked } from "./harness";
+import type { Emulator } from "../../emulator";
+import { E2E_TIMEOUT_MS, PulumiStack, callsOf, describeWithCli, startEmulatorStack } from "./harness";
 
 jest.setTimeout(E2E_TIMEOUT_MS);
 
@@ -17,29 +17,27 @@ const IDS = ["i-e2epw000001", "i-e2epw000002", "i-e2epw000003"];
 describeWithCli("passwordOnUnbind under the real Pulumi CLI", ({ binDir }) => {
     let emulator: Emulator;
     let stack: PulumiStack;
+    let close = () => Promise.resolve();
     const instance = (id: string) => emulator.model.instance(id)!;
 
     beforeAll(async () => {
-        ensureBuiltAndLinked();
-        emulator = await startEmulator({
-            port: 0,
-            timeScale: 0.05,
-            seed: {
-                keyPairs: [{ name: "ops-2026" }],
-                instances: [...IDS.slice(0, 2).map((id) => ({ id })), { id: IDS[2], status: "Stopped" as const }],
+        ({ emulator, stack, close } = await startEmulatorStack(binDir, {
+            stackName: "e2e-password",
+            emulator: {
+                timeScale: 0.05,
+                seed: {
+                    keyPairs: [{ name: "ops-2026" }],
+                    instances: [...IDS.slice(0, 2).map((id) => ({ id })), { id: IDS[2], status: "Stopped" as const }],
+                },
             },
-        });
-        stack = new PulumiStack(binDir, QUICKSTART_DIR, "e2e-password");
-        await stack.init();
-        await stack.setConfigs({ ...emulatorConfig(emulator), keyPairName: "ops-2026" });
-        await stack.setConfigObject("instanceIds", IDS);
-        await stack.setConfigObject("restart", { pollIntervalSeconds: 0.1 });
+            config: { keyPairName: "ops-2026", instanceIds: IDS, restart: { pollIntervalSeconds: 0.1 } },
+            alwaysRemove: true,
+        }));
         await stack.setConfig("passwordOnUnbind", PASSWORD, { secret: true });
     });
 
     afterAll(async () => {
-        stack?.remove();
-        await emulator?.close();
+        await close();
     });
 
     it("an update that removes instances gives them the password; destroy gives it to the rest", async () => {

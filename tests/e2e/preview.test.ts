@@ -4,17 +4,8 @@
  * `up`'s message; nothing in ECS changes; `up` does not describe twice; a drift check on a stack
  * with no drift still passes; and progress lines arrive while a rolling restart is still running.
  */
-import { startEmulator, type Emulator } from "../../emulator";
-import {
-    E2E_TIMEOUT_MS,
-    PulumiStack,
-    QUICKSTART_DIR,
-    callsOf,
-    describeWithCli,
-    emulatorConfig,
-    ensureBuiltAndLinked,
-    mutatingCalls,
-} from "./harness";
+import type { Emulator } from "../../emulator";
+import { E2E_TIMEOUT_MS, PulumiStack, callsOf, describeWithCli, mutatingCalls, startEmulatorStack } from "./harness";
 
 jest.setTimeout(E2E_TIMEOUT_MS);
 
@@ -26,35 +17,29 @@ const FOUR = [...RUNNING, STOPPED];
 describeWithCli("the preview states the cost (real Pulumi CLI)", ({ binDir }) => {
     let emulator: Emulator;
     let stack: PulumiStack;
+    let close = () => Promise.resolve();
 
     beforeAll(async () => {
-        ensureBuiltAndLinked();
-        emulator = await startEmulator({
-            port: 0,
-            timeScale: 0.05, // a reboot takes 400 ms
-            seed: {
-                keyPairs: [{ name: "ops-2026" }, { name: "legacy-2019" }],
-                instances: [
-                    { id: RUNNING[0], name: "web-1" },
-                    { id: RUNNING[1], name: "web-2" },
-                    { id: RUNNING[2], name: "web-3", keyPairName: "legacy-2019" },
-                    { id: STOPPED, name: "batch-1", status: "Stopped" },
-                    { id: WINDOWS, name: "win-1", osType: "windows" },
-                ],
+        ({ emulator, stack, close } = await startEmulatorStack(binDir, {
+            stackName: "e2e-preview",
+            emulator: {
+                timeScale: 0.05, // a reboot takes 400 ms
+                seed: {
+                    keyPairs: [{ name: "ops-2026" }, { name: "legacy-2019" }],
+                    instances: [
+                        { id: RUNNING[0], name: "web-1" },
+                        { id: RUNNING[1], name: "web-2" },
+                        { id: RUNNING[2], name: "web-3", keyPairName: "legacy-2019" },
+                        { id: STOPPED, name: "batch-1", status: "Stopped" },
+                        { id: WINDOWS, name: "win-1", osType: "windows" },
+                    ],
+                },
             },
-        });
-        stack = new PulumiStack(binDir, QUICKSTART_DIR, "e2e-preview");
-        await stack.init();
-        await stack.setConfigs(emulatorConfig(emulator));
-        await stack.setConfig("keyPairName", "ops-2026");
-        await stack.setConfigObject("instanceIds", FOUR);
-        await stack.setConfigObject("restart", { batchSize: 2, pollIntervalSeconds: 0.1 });
+            config: { keyPairName: "ops-2026", instanceIds: FOUR, restart: { batchSize: 2, pollIntervalSeconds: 0.1 } },
+        }));
     });
 
-    afterAll(async () => {
-        if (process.env.KPA_E2E_KEEP !== "1") stack?.remove();
-        await emulator?.close();
-    });
+    afterAll(() => close());
 
     it("a preview of four instances states who gets the key, who restarts in how many waves, the stopped one and the replaced key", async () => {
         emulator.resetCalls();
@@ -139,26 +124,20 @@ const FLEET = Array.from({ length: 6 }, (_, i) => `i-progress${i + 1}`);
 describeWithCli("progress while a rolling restart runs (real Pulumi CLI)", ({ binDir }) => {
     let emulator: Emulator;
     let stack: PulumiStack;
+    let close = () => Promise.resolve();
 
     beforeAll(async () => {
-        ensureBuiltAndLinked();
-        emulator = await startEmulator({
-            port: 0,
-            timeScale: 0.75, // a reboot takes 6 s: three waves take about 18 s
-            seed: { keyPairs: [{ name: "ops-2026" }], instances: FLEET.map((id) => ({ id })) },
-        });
-        stack = new PulumiStack(binDir, QUICKSTART_DIR, "e2e-progress");
-        await stack.init();
-        await stack.setConfigs(emulatorConfig(emulator));
-        await stack.setConfig("keyPairName", "ops-2026");
-        await stack.setConfigObject("instanceIds", FLEET);
-        await stack.setConfigObject("restart", { batchSize: 2, pollIntervalSeconds: 0.5 });
+        ({ emulator, stack, close } = await startEmulatorStack(binDir, {
+            stackName: "e2e-progress",
+            emulator: {
+                timeScale: 0.75, // a reboot takes 6 s: three waves take about 18 s
+                seed: { keyPairs: [{ name: "ops-2026" }], instances: FLEET.map((id) => ({ id })) },
+            },
+            config: { keyPairName: "ops-2026", instanceIds: FLEET, restart: { batchSize: 2, pollIntervalSeconds: 0.5 } },
+        }));
     });
 
-    afterAll(async () => {
-        if (process.env.KPA_E2E_KEEP !== "1") stack?.remove();
-        await emulator?.close();
-    });
+    afterAll(() => close());
 
     it("a progress line reaches the CLI's output before the last wave is rebooted", async () => {
         // Each chunk of the CLI's stdout as it streams, with how many reboot calls the emulator had seen then.
