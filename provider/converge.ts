@@ -35,7 +35,6 @@ import {
 } from "./types";
 import { confirmChange, visibilityWindowMs } from "./visibility";
 import { NO_ONLINE_BIND, activateOnline, prefetchOnlineReads, prepareOnlineBind, removeUnboundKeysOnline } from "./online/activate";
-import { isOnline } from "./online/settings";
 
 export interface LifecycleDependencies {
     settings: ProviderSettings;
@@ -109,12 +108,13 @@ export async function converge(
     // In restart mode the Running instances are rebooted right after the attach, unconfirmed: the restart's polls confirm it.
     const confirmedByRestart = new Set(onlinePreparation ? [] : planRestart(bind.attach, facts, restart.enabled).restart);
     const { attached, owedIfInterrupted, confirmation } = await attachKeyPair(deps, region, desired, bind, facts, confirmedByRestart);
-    // The script changes authorized_keys, not what DescribeInstances shows: online, both go on together.
-    const online = await (
-        onlinePreparation
-            ? activateOnline(deps, region, desired.keyPairName, onlinePreparation, attached.succeeded, facts, restart)
-            : Promise.resolve({ ...NO_ONLINE_BIND, toRestartPlan: attached.succeeded })
-    ).finally(() => confirmation);
+    // The script changes authorized_keys, not what DescribeInstances shows: online, both go on
+    // together; in restart mode the confirmation (Stopped and unrestarted instances) comes first.
+    const online = onlinePreparation
+        ? await activateOnline(deps, region, desired.keyPairName, onlinePreparation, attached.succeeded, facts, restart).finally(
+              () => confirmation,
+          )
+        : await confirmation.then(() => ({ ...NO_ONLINE_BIND, toRestartPlan: attached.succeeded }));
 
     const bindRestart = planRestart(online.toRestartPlan, facts, restart.enabled);
     const owedRetried = restart.enabled ? owedByEarlierRuns(desired, previous, owedInJournal, bind, facts) : [];
@@ -208,7 +208,7 @@ function attachFor(deps: LifecycleDependencies, region: string, desired: KeyPair
 /**
  * Attaches the key where it is missing. Written ahead: the Running instances about to be bound are
  * noted in the journal first (ECS tags, see tag-journal.ts), so that if this run dies between
- * AttachKeyPair and the reboots, the next one knows their restart is owed. Then confirmed, as
+ * AttachKeyPair and the reboots, the next one knows their restart is owed. Then confirmed (the returned `confirmation`, which the caller awaits), as
  * DescribeInstances may lag the change — except `confirmedByRestart`: the instances restarted
  * right after, which confirmAfterRestart confirms from the restart's own polls.
  */
@@ -227,9 +227,8 @@ async function attachKeyPair(
     const attach = attachFor(deps, region, desired);
     const attached = await attach(bind.attach);
     const confirmNow = attached.succeeded.filter((id) => !confirmedByRestart.has(id));
+    // Not awaited here: converge runs online activation alongside it.
     const confirmation = confirmAndSay(deps, region, keyPairName, "AttachKeyPair", confirmNow, holds(keyPairName), attach);
-    // Restart mode waits for it here (the Stopped and unrestarted instances); online activation runs alongside it.
-    if (!isOnline(desired)) await confirmation;
     return { attached, owedIfInterrupted, confirmation };
 }
 
