@@ -429,6 +429,27 @@ export async function startEmulatorStack(
     return { emulator, stack, close };
 }
 
+/**
+ * A `pulumi up` whose whole process tree (the CLI, its language host and the dynamic provider) is
+ * killed with SIGKILL as soon as `killWhen` holds; fails if the up finished first. Resolves with
+ * what the killed run printed.
+ */
+export async function upKilledWhen(stack: PulumiStack, killWhen: () => boolean, timeoutMs: number, what: string): Promise<RunResult> {
+    let child: ChildProcess | undefined;
+    let finished = false;
+    const run = stack.up([], { allowFailure: true, onSpawn: (c) => (child = c) }).finally(() => (finished = true));
+    await waitFor(() => finished || killWhen(), timeoutMs, what);
+    if (finished || child?.pid === undefined) throw new Error(`pulumi up finished before ${what}: nothing was interrupted`);
+    for (const pid of [child.pid, ...descendantPids(child.pid)]) {
+        try {
+            process.kill(pid, "SIGKILL");
+        } catch {
+            // already gone
+        }
+    }
+    return run;
+}
+
 /** Waits until `predicate` holds, polling every 20 ms. */
 export async function waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
     const deadline = Date.now() + timeoutMs;

@@ -5,13 +5,12 @@
  * provider wrote in ECS before AttachKeyPair: every owed instance is restarted exactly once (the
  * wave-2 instance, rebooted by the lost run, only untagged: its StartTime moved), and no tag is left.
  */
-import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
 import type { Emulator } from "../../emulator";
 import { RESTART_OWED_TAG } from "../../provider/tag-journal";
-import { E2E_TIMEOUT_MS, PulumiStack, callsOf, descendantPids, describeWithCli, startEmulatorStack, waitFor } from "./harness";
+import { E2E_TIMEOUT_MS, PulumiStack, callsOf, describeWithCli, startEmulatorStack, upKilledWhen, waitFor } from "./harness";
 
 jest.setTimeout(E2E_TIMEOUT_MS);
 
@@ -36,21 +35,8 @@ describeWithCli("a rolling restart whose runner is lost in wave 2", ({ binDir })
     });
 
     it("another machine restarts each owed instance exactly once, and removes every tag", async () => {
-        let child: ChildProcess | undefined;
-        let finished = false;
-        const run = stack.up([], { allowFailure: true, onSpawn: (c) => (child = c) }).finally(() => (finished = true));
         // Wave 2 has been sent: kill the CLI, the language host and the dynamic provider together.
-        await waitFor(() => finished || callsOf(emulator.calls, "RebootInstances").length >= 2, 90_000, "the second restart wave");
-        expect(finished).toBe(false);
-        const tree = [child!.pid!, ...descendantPids(child!.pid!)];
-        for (const pid of tree) {
-            try {
-                process.kill(pid, "SIGKILL");
-            } catch {
-                // already gone
-            }
-        }
-        await run;
+        await upKilledWhen(stack, () => callsOf(emulator.calls, "RebootInstances").length >= 2, 90_000, "the second restart wave");
         const lostRun = {
             reboots: callsOf(emulator.calls, "RebootInstances").map((c) => c.instanceIds),
             tags: Object.fromEntries(FLEET.map((id) => [id, instance(id).tags[RESTART_OWED_TAG] !== undefined])),

@@ -4,10 +4,9 @@
  * the state loses the resource; the provider's write-ahead restart journal (under PULUMI_HOME) is
  * what lets the next `pulumi up` know that the bound instances still owe their restart.
  */
-import type { ChildProcess } from "node:child_process";
 
 import type { Emulator } from "../../emulator";
-import { E2E_TIMEOUT_MS, PulumiStack, callsOf, descendantPids, describeWithCli, startEmulatorStack, waitFor } from "./harness";
+import { E2E_TIMEOUT_MS, PulumiStack, callsOf, describeWithCli, startEmulatorStack, upKilledWhen } from "./harness";
 
 jest.setTimeout(E2E_TIMEOUT_MS);
 
@@ -34,20 +33,7 @@ describeWithCli("an up whose whole process tree is killed after AttachKeyPair", 
     it("the next refresh and up restart the bound instances exactly once", async () => {
         // ECS carries out AttachKeyPair at once but answers late: the run dies holding no answer.
         const slowAttach = emulator.faults.add({ action: "AttachKeyPair", answerAfterMs: 20_000 });
-        let child: ChildProcess | undefined;
-        let finished = false;
-        const run = stack.up([], { allowFailure: true, onSpawn: (c) => (child = c) }).finally(() => (finished = true));
-        await waitFor(() => finished || callsOf(emulator.calls, "AttachKeyPair").length >= 1, 60_000, "AttachKeyPair");
-        expect(finished).toBe(false);
-        const tree = [child!.pid!, ...descendantPids(child!.pid!)];
-        for (const pid of tree) {
-            try {
-                process.kill(pid, "SIGKILL");
-            } catch {
-                // already gone
-            }
-        }
-        await run;
+        await upKilledWhen(stack, () => callsOf(emulator.calls, "AttachKeyPair").length >= 1, 60_000, "AttachKeyPair");
         emulator.faults.remove(slowAttach);
         for (const id of FLEET)
             expect(instance(id)).toMatchObject({ keyPairName: "ops-2026", effectiveKeyPairName: undefined, rebootCount: 0 });
